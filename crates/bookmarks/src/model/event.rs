@@ -1,0 +1,68 @@
+//! Domain events: every change to a bookmark records one, in the same transaction as the
+//! change. The federation side turns them into activities and deliveries, so a crash between
+//! "saved" and "sent" loses nothing.
+
+use serde::{Deserialize, Serialize};
+
+/// What a bookmark looked like at the moment of the event, enough to build an activity
+/// without reading the (possibly since changed or deleted) row.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BookmarkSnapshot {
+    pub public_id: String,
+    pub url: String,
+    pub title: String,
+    pub notes: String,
+    pub tags: Vec<String>,
+    pub visibility: String,
+    pub unread: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum DomainEvent {
+    BookmarkCreated { bookmark: BookmarkSnapshot },
+    BookmarkUpdated { before: BookmarkSnapshot, after: BookmarkSnapshot },
+    BookmarkDeleted { bookmark: BookmarkSnapshot },
+}
+
+impl DomainEvent {
+    /// The stored `kind` column, for filtering without parsing the payload.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::BookmarkCreated { .. } => "bookmark_created",
+            Self::BookmarkUpdated { .. } => "bookmark_updated",
+            Self::BookmarkDeleted { .. } => "bookmark_deleted",
+        }
+    }
+
+    pub fn bookmark_public_id(&self) -> &str {
+        match self {
+            Self::BookmarkCreated { bookmark } | Self::BookmarkDeleted { bookmark } => &bookmark.public_id,
+            Self::BookmarkUpdated { after, .. } => &after.public_id,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn payload_round_trips_and_names_its_kind() {
+        let snapshot = BookmarkSnapshot {
+            public_id: "b1".into(),
+            url: "https://example.com/".into(),
+            title: "t".into(),
+            notes: String::new(),
+            tags: vec!["rust".into()],
+            visibility: "public".into(),
+            unread: false,
+        };
+        let event = DomainEvent::BookmarkDeleted { bookmark: snapshot };
+        let json = serde_json::to_string(&event).unwrap_or_default();
+        assert!(json.contains("\"kind\":\"bookmark_deleted\""));
+        assert_eq!(serde_json::from_str::<DomainEvent>(&json).ok(), Some(event.clone()));
+        assert_eq!(event.kind(), "bookmark_deleted");
+        assert_eq!(event.bookmark_public_id(), "b1");
+    }
+}

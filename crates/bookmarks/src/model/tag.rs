@@ -1,0 +1,174 @@
+//! `TagName` and `TagList`: tags are trimmed, lower-cased, 1–64 characters, without spaces or
+//! commas (those separate tags when people type them).
+
+use super::FieldError;
+use std::fmt;
+
+pub const MAX_TAG_LENGTH: usize = 64;
+/// More tags than this on one bookmark is almost certainly a paste accident.
+pub const MAX_TAGS_PER_BOOKMARK: usize = 100;
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct TagName(String);
+
+impl TagName {
+    pub fn parse(input: &str) -> Result<Self, FieldError> {
+        let tag = input.trim().to_lowercase();
+        if tag.is_empty() {
+            return Err(FieldError::new("tags", "a tag is empty; remove it or type a word"));
+        }
+        if tag.chars().any(char::is_whitespace) {
+            return Err(FieldError::new(
+                "tags",
+                format!("tag `{tag}` contains a space; use `{}`", tag.split_whitespace().collect::<Vec<_>>().join("-")),
+            ));
+        }
+        if tag.contains(',') {
+            return Err(FieldError::new(
+                "tags",
+                format!("tag `{tag}` contains a comma; commas separate tags, so split it or use `{}`", tag.replace(',', "-")),
+            ));
+        }
+        if tag.chars().any(char::is_control) {
+            return Err(FieldError::new("tags", format!("tag `{}` contains a control character; remove it", tag.escape_debug())));
+        }
+        let length = tag.chars().count();
+        if length > MAX_TAG_LENGTH {
+            return Err(FieldError::new(
+                "tags",
+                format!("tag `{tag}` is {length} characters long; the limit is {MAX_TAG_LENGTH}"),
+            ));
+        }
+        Ok(Self(tag))
+    }
+
+    pub fn from_stored(value: String) -> Self {
+        Self(value)
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for TagName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// The tags of one bookmark: distinct, in the order first given.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TagList(Vec<TagName>);
+
+impl TagList {
+    /// Each element is one tag, as in the JSON API's `"tags": [..]`.
+    pub fn parse_each<S: AsRef<str>>(items: &[S]) -> Result<Self, FieldError> {
+        let mut tags: Vec<TagName> = Vec::with_capacity(items.len());
+        for item in items {
+            let tag = TagName::parse(item.as_ref())?;
+            if !tags.contains(&tag) {
+                tags.push(tag);
+            }
+        }
+        Self::checked(tags)
+    }
+
+    /// Free text as typed in a form or a bookmarklet: tags separated by spaces or commas.
+    pub fn parse_typed(input: &str) -> Result<Self, FieldError> {
+        let items: Vec<&str> = input
+            .split(|c: char| c == ',' || c.is_whitespace())
+            .filter(|s| !s.is_empty())
+            .collect();
+        Self::parse_each(&items)
+    }
+
+    fn checked(tags: Vec<TagName>) -> Result<Self, FieldError> {
+        if tags.len() > MAX_TAGS_PER_BOOKMARK {
+            return Err(FieldError::new(
+                "tags",
+                format!("{} tags given; a bookmark can have at most {MAX_TAGS_PER_BOOKMARK}", tags.len()),
+            ));
+        }
+        Ok(Self(tags))
+    }
+
+    pub fn from_stored(tags: Vec<String>) -> Self {
+        Self(tags.into_iter().map(TagName).collect())
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = &TagName> {
+        self.0.iter()
+    }
+
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    pub fn contains(&self, tag: &TagName) -> bool {
+        self.0.contains(tag)
+    }
+
+    pub fn names(&self) -> Vec<String> {
+        self.0.iter().map(|t| t.0.clone()).collect()
+    }
+
+    /// Space-separated, the way the edit form shows them.
+    pub fn to_typed(&self) -> String {
+        self.names().join(" ")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn trims_and_lower_cases() {
+        assert_eq!(TagName::parse("  Rust ").map(|t| t.0), Ok("rust".into()));
+        assert_eq!(TagName::parse("ÉCOLE").map(|t| t.0), Ok("école".into()));
+    }
+
+    #[test]
+    fn rejects_spaces_with_a_suggestion() {
+        let err = TagName::parse("a b").err().map(|e| e.message);
+        assert_eq!(err.as_deref(), Some("tag `a b` contains a space; use `a-b`"));
+    }
+
+    #[test]
+    fn rejects_commas_empty_and_control_characters() {
+        assert!(TagName::parse("a,b").is_err());
+        assert!(TagName::parse("   ").is_err());
+        assert!(TagName::parse("a\u{7}b").is_err());
+    }
+
+    #[test]
+    fn length_limit_counts_characters() {
+        assert!(TagName::parse(&"é".repeat(64)).is_ok());
+        let err = TagName::parse(&"a".repeat(65)).err();
+        assert!(err.is_some_and(|e| e.field == "tags" && e.message.contains("65 characters")));
+    }
+
+    #[test]
+    fn typed_lists_split_on_spaces_and_commas_and_dedupe() {
+        let list = TagList::parse_typed("rust, Web  rust,,async").map(|l| l.names());
+        assert_eq!(list, Ok(vec!["rust".into(), "web".into(), "async".into()]));
+        assert_eq!(TagList::parse_typed("  ").map(|l| l.len()), Ok(0));
+    }
+
+    #[test]
+    fn each_element_must_be_one_tag() {
+        assert!(TagList::parse_each(&["rust", "two words"]).is_err());
+        assert_eq!(TagList::parse_each(&["A", "a"]).map(|l| l.len()), Ok(1));
+    }
+
+    #[test]
+    fn too_many_tags_is_an_error() {
+        let many: Vec<String> = (0..=MAX_TAGS_PER_BOOKMARK).map(|i| format!("t{i}")).collect();
+        assert!(TagList::parse_each(&many).is_err());
+    }
+}

@@ -1,0 +1,76 @@
+//! Who may see a bookmark. `public`: everyone, everywhere; `unlisted`: anyone with the link and
+//! on the owner's own pages, but not in instance-wide lists (home page, instance tag pages,
+//! instance search); `private`: the owner only, never anybody else on any page.
+
+use super::FieldError;
+use std::fmt;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum Visibility {
+    #[default]
+    Public,
+    Unlisted,
+    Private,
+}
+
+impl Visibility {
+    pub const ALL: [Visibility; 3] = [Visibility::Public, Visibility::Unlisted, Visibility::Private];
+
+    pub fn parse(input: &str) -> Result<Self, FieldError> {
+        match input.trim().to_ascii_lowercase().as_str() {
+            "public" => Ok(Self::Public),
+            "unlisted" => Ok(Self::Unlisted),
+            "private" => Ok(Self::Private),
+            other => Err(FieldError::new(
+                "visibility",
+                format!("`{other}` is not a visibility; use `public`, `unlisted` or `private`"),
+            )),
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Public => "public",
+            Self::Unlisted => "unlisted",
+            Self::Private => "private",
+        }
+    }
+
+    /// Values read back from storage were written by `as_str`; anything else is treated as
+    /// private so that a corrupted row can never leak.
+    pub fn from_stored(value: &str) -> Self {
+        Self::parse(value).unwrap_or(Self::Private)
+    }
+}
+
+impl fmt::Display for Visibility {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_known_names_case_insensitively() {
+        assert_eq!(Visibility::parse("Public"), Ok(Visibility::Public));
+        assert_eq!(Visibility::parse("unlisted"), Ok(Visibility::Unlisted));
+        assert_eq!(Visibility::parse(" PRIVATE "), Ok(Visibility::Private));
+    }
+
+    #[test]
+    fn unknown_names_say_what_is_allowed() {
+        let err = Visibility::parse("friends").err();
+        assert!(err.is_some_and(|e| e.field == "visibility" && e.message.contains("`public`")));
+    }
+
+    #[test]
+    fn corrupted_stored_values_fail_closed() {
+        assert_eq!(Visibility::from_stored("???"), Visibility::Private);
+        for v in Visibility::ALL {
+            assert_eq!(Visibility::from_stored(v.as_str()), v);
+        }
+    }
+}

@@ -1,0 +1,250 @@
+//! Saving, changing and deleting one bookmark. Each function runs inside the caller's
+//! transaction ([`super::Database::write`]) and records its domain event there, so the
+//! bookmark, its tags and its event are stored together or not at all.
+
+use super::connection::{DbBackend, DbConnection};
+use super::error::StoreError;
+use super::events::record_event;
+use super::now;
+use super::schema::{bookmarks, users};
+use super::tags::{load_tags, set_bookmark_tags};
+use crate::model::{
+    BookmarkChanges, BookmarkDraft, BookmarkSnapshot, BookmarkUrl, Cursor, Description, DomainEvent, Notes,
+    TagList, Title, Visibility,
+};
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = bookmarks)]
+pub(crate) struct BookmarkRow {
+    id: i64,
+    public_id: String,
+    user_id: i64,
+    url: String,
+    title: String,
+    description: String,
+    notes: String,
+    visibility: String,
+    unread: bool,
+    created_at: NaiveDateTime,
+    updated_at: NaiveDateTime,
+}
+
+/// A stored bookmark with its owner's name and its tags.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Bookmark {
+    /// Internal row id (for cursors); never shown.
+    pub id: i64,
+    /// The stable public id, used in URLs, the API and (later) as the ActivityPub object id.
+    pub public_id: String,
+    pub owner_id: i64,
+    pub owner_name: String,
+    pub url: BookmarkUrl,
+    pub title: Title,
+    pub description: Description,
+    pub notes: Notes,
+    pub tags: TagList,
+    pub visibility: Visibility,
+    pub unread: bool,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+impl BookmarkRow {
+    pub(crate) fn owner_id(&self) -> i64 {
+        self.user_id
+    }
+}
+
+impl Bookmark {
+    /// The single rule for who may see one bookmark: its owner always; others unless private.
+    pub fn visible_to(&self, viewer: Option<i64>) -> bool {
+        self.visibility != Visibility::Private || viewer == Some(self.owner_id)
+    }
+
+    pub fn cursor(&self) -> Cursor {
+        Cursor { created_at: self.created_at, id: self.id }
+    }
+
+    pub fn snapshot(&self) -> BookmarkSnapshot {
+        BookmarkSnapshot {
+            public_id: self.public_id.clone(),
+            url: self.url.to_string(),
+            title: self.title.as_str().to_owned(),
+            notes: self.notes.as_str().to_owned(),
+            tags: self.tags.names(),
+            visibility: self.visibility.as_str().to_owned(),
+            unread: self.unread,
+        }
+    }
+
+    pub(crate) fn from_row(row: BookmarkRow, owner_name: String, tags: Vec<String>) -> Self {
+        Self {
+            id: row.id,
+            public_id: row.public_id,
+            owner_id: row.user_id,
+            owner_name,
+            url: BookmarkUrl::from_stored(row.url),
+            title: Title::from_stored(row.title),
+            description: Description::from_stored(row.description),
+            notes: Notes::from_stored(row.notes),
+            tags: TagList::from_stored(tags),
+            visibility: Visibility::from_stored(&row.visibility),
+            unread: row.unread,
+            created_at: row.created_at,
+            updated_at: row.updated_at,
+        }
+    }
+}
+
+/// Loads full bookmarks (owner name and tags) for rows already selected: one extra query.
+pub(crate) fn hydrate(conn: &mut DbConnection, rows: Vec<(BookmarkRow, String)>) -> Result<Vec<Bookmark>, StoreError> {
+    let ids: Vec<i64> = rows.iter().map(|(row, _)| row.id).collect();
+    let mut tags = load_tags(conn, &ids)?;
+    Ok(rows
+        .into_iter()
+        .map(|(row, owner)| {
+            let row_tags = tags.remove(&row.id).unwrap_or_default();
+            Bookmark::from_row(row, owner, row_tags)
+        })
+        .collect())
+}
+
+fn load_one(
+    conn: &mut DbConnection,
+    filter: impl FnOnce(
+        bookmarks::BoxedQuery<'static, DbBackend>,
+    ) -> bookmarks::BoxedQuery<'static, DbBackend>,
+) -> Result<Option<Bookmark>, StoreError> {
+    let ids: Vec<i64> = filter(bookmarks::table.into_boxed()).select(bookmarks::id).limit(1).load(conn)?;
+    let Some(id) = ids.first() else { return Ok(None) };
+    let rows: Vec<(BookmarkRow, String)> = bookmarks::table
+        .inner_join(users::table)
+        .filter(bookmarks::id.eq(id))
+        .select((BookmarkRow::as_select(), users::name))
+        .load(conn)?;
+    Ok(hydrate(conn, rows)?.pop())
+}
+
+/// Any bookmark by public id; the caller decides with [`Bookmark::visible_to`] who may see it.
+pub fn get_bookmark(conn: &mut DbConnection, public_id: &str) -> Result<Option<Bookmark>, StoreError> {
+    let public_id = public_id.to_owned();
+    load_one(conn, |q| q.filter(bookmarks::public_id.eq(public_id)))
+}
+
+/// The user's bookmark of this (normalised) URL, if they saved it before.
+pub fn find_bookmark_by_url(conn: &mut DbConnection, user_id: i64, url: &BookmarkUrl) -> Result<Option<Bookmark>, StoreError> {
+    let url = url.as_str().to_owned();
+    load_one(conn, |q| q.filter(bookmarks::user_id.eq(user_id)).filter(bookmarks::url.eq(url)))
+}
+
+#[derive(Debug, Clone)]
+pub struct SavedBookmark {
+    pub bookmark: Bookmark,
+    /// False when the URL was saved before and this save updated that bookmark.
+    pub created: bool,
+}
+
+/// Saves `draft` for the user: creates the bookmark, or, when they saved this URL before,
+/// applies the changes to that bookmark (same public id).
+pub fn save_bookmark(conn: &mut DbConnection, user_id: i64, draft: &BookmarkDraft) -> Result<SavedBookmark, StoreError> {
+    if let Some(existing) = find_bookmark_by_url(conn, user_id, &draft.url)? {
+        let bookmark = apply_changes(conn, existing, None, &draft.changes)?;
+        return Ok(SavedBookmark { bookmark, created: false });
+    }
+    let changes = &draft.changes;
+    let public_id = uuid::Uuid::now_v7().simple().to_string();
+    let timestamp = now();
+    diesel::insert_into(bookmarks::table)
+        .values((
+            bookmarks::public_id.eq(&public_id),
+            bookmarks::user_id.eq(user_id),
+            bookmarks::url.eq(draft.url.as_str()),
+            bookmarks::title.eq(changes.title.as_ref().map_or("", Title::as_str)),
+            bookmarks::description.eq(changes.description.as_ref().map_or("", Description::as_str)),
+            bookmarks::notes.eq(changes.notes.as_ref().map_or("", Notes::as_str)),
+            bookmarks::visibility.eq(changes.visibility.unwrap_or_default().as_str()),
+            bookmarks::unread.eq(changes.unread.unwrap_or(false)),
+            bookmarks::created_at.eq(timestamp),
+            bookmarks::updated_at.eq(timestamp),
+        ))
+        .execute(conn)?;
+    let id: i64 = bookmarks::table
+        .filter(bookmarks::public_id.eq(&public_id))
+        .select(bookmarks::id)
+        .first(conn)?;
+    if let Some(tags) = &changes.tags {
+        set_bookmark_tags(conn, id, tags)?;
+    }
+    let bookmark = get_bookmark(conn, &public_id)?.ok_or(StoreError::NotFound("bookmark"))?;
+    record_event(conn, user_id, &DomainEvent::BookmarkCreated { bookmark: bookmark.snapshot() })?;
+    Ok(SavedBookmark { bookmark, created: true })
+}
+
+/// Changes the user's bookmark `public_id`. Someone else's bookmark is "not found", never
+/// "forbidden", so ids of private bookmarks cannot be probed.
+pub fn update_bookmark(
+    conn: &mut DbConnection,
+    user_id: i64,
+    public_id: &str,
+    new_url: Option<&BookmarkUrl>,
+    changes: &BookmarkChanges,
+) -> Result<Bookmark, StoreError> {
+    let existing = owned_bookmark(conn, user_id, public_id)?;
+    if let Some(url) = new_url.filter(|url| **url != existing.url) {
+        if let Some(other) = find_bookmark_by_url(conn, user_id, url)? {
+            return Err(StoreError::Conflict(format!(
+                "you already saved {url} (bookmark {}); edit that bookmark instead",
+                other.public_id
+            )));
+        }
+    }
+    apply_changes(conn, existing, new_url, changes)
+}
+
+pub fn delete_bookmark(conn: &mut DbConnection, user_id: i64, public_id: &str) -> Result<Bookmark, StoreError> {
+    let existing = owned_bookmark(conn, user_id, public_id)?;
+    diesel::delete(bookmarks::table.filter(bookmarks::id.eq(existing.id))).execute(conn)?;
+    record_event(conn, user_id, &DomainEvent::BookmarkDeleted { bookmark: existing.snapshot() })?;
+    Ok(existing)
+}
+
+fn owned_bookmark(conn: &mut DbConnection, user_id: i64, public_id: &str) -> Result<Bookmark, StoreError> {
+    get_bookmark(conn, public_id)?
+        .filter(|b| b.owner_id == user_id)
+        .ok_or(StoreError::NotFound("bookmark"))
+}
+
+fn apply_changes(
+    conn: &mut DbConnection,
+    existing: Bookmark,
+    new_url: Option<&BookmarkUrl>,
+    changes: &BookmarkChanges,
+) -> Result<Bookmark, StoreError> {
+    let url = new_url.unwrap_or(&existing.url);
+    let title = changes.title.as_ref().unwrap_or(&existing.title);
+    let description = changes.description.as_ref().unwrap_or(&existing.description);
+    let notes = changes.notes.as_ref().unwrap_or(&existing.notes);
+    diesel::update(bookmarks::table.filter(bookmarks::id.eq(existing.id)))
+        .set((
+            bookmarks::url.eq(url.as_str()),
+            bookmarks::title.eq(title.as_str()),
+            bookmarks::description.eq(description.as_str()),
+            bookmarks::notes.eq(notes.as_str()),
+            bookmarks::visibility.eq(changes.visibility.unwrap_or(existing.visibility).as_str()),
+            bookmarks::unread.eq(changes.unread.unwrap_or(existing.unread)),
+            bookmarks::updated_at.eq(now()),
+        ))
+        .execute(conn)?;
+    if let Some(tags) = &changes.tags {
+        set_bookmark_tags(conn, existing.id, tags)?;
+    }
+    let updated = get_bookmark(conn, &existing.public_id)?.ok_or(StoreError::NotFound("bookmark"))?;
+    record_event(
+        conn,
+        existing.owner_id,
+        &DomainEvent::BookmarkUpdated { before: existing.snapshot(), after: updated.snapshot() },
+    )?;
+    Ok(updated)
+}

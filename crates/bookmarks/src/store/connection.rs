@@ -1,0 +1,107 @@
+//! One connection type over both backends (diesel's `MultiConnection`), and the r2d2 manager that
+//! opens the right one for a URL and prepares SQLite connections (WAL, busy timeout, foreign keys).
+
+use diesel::connection::SimpleConnection;
+use diesel::r2d2::ManageConnection;
+use diesel::{Connection, PgConnection, SqliteConnection};
+
+#[derive(diesel::MultiConnection)]
+pub enum DbConnection {
+    Sqlite(SqliteConnection),
+    Postgres(PgConnection),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    /// `postgres://` or `postgresql://` is PostgreSQL; `sqlite://PATH`, `sqlite:PATH` or a bare
+    /// path is SQLite. Returns the backend and the string its driver expects.
+    pub fn from_url(url: &str) -> (Self, String) {
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            return (Self::Postgres, url.to_owned());
+        }
+        let path = url
+            .strip_prefix("sqlite://")
+            .or_else(|| url.strip_prefix("sqlite:"))
+            .unwrap_or(url);
+        (Self::Sqlite, path.to_owned())
+    }
+}
+
+/// How long a SQLite connection waits for another process's write lock before giving up.
+const SQLITE_BUSY_TIMEOUT_MS: u32 = 15_000;
+
+pub struct ConnectionManager {
+    pub backend: Backend,
+    pub target: String,
+}
+
+impl ConnectionManager {
+    pub fn open(&self) -> Result<DbConnection, diesel::ConnectionError> {
+        match self.backend {
+            Backend::Postgres => PgConnection::establish(&self.target).map(DbConnection::Postgres),
+            Backend::Sqlite => {
+                let mut conn = SqliteConnection::establish(&self.target)?;
+                conn.batch_execute(&format!(
+                    "PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS};
+                     PRAGMA journal_mode = WAL;
+                     PRAGMA synchronous = NORMAL;
+                     PRAGMA foreign_keys = ON;"
+                ))
+                .map_err(diesel::ConnectionError::CouldntSetupConfiguration)?;
+                Ok(DbConnection::Sqlite(conn))
+            }
+        }
+    }
+}
+
+impl ManageConnection for ConnectionManager {
+    type Connection = DbConnection;
+    type Error = diesel::r2d2::Error;
+
+    fn connect(&self) -> Result<DbConnection, Self::Error> {
+        self.open().map_err(diesel::r2d2::Error::ConnectionError)
+    }
+
+    fn is_valid(&self, conn: &mut DbConnection) -> Result<(), Self::Error> {
+        conn.batch_execute("SELECT 1").map_err(diesel::r2d2::Error::QueryError)
+    }
+
+    fn has_broken(&self, _conn: &mut DbConnection) -> bool {
+        false
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backend_is_picked_from_the_url() {
+        assert_eq!(Backend::from_url("postgres://u@h/db"), (Backend::Postgres, "postgres://u@h/db".into()));
+        assert_eq!(Backend::from_url("postgresql://h/db").0, Backend::Postgres);
+        assert_eq!(Backend::from_url("sqlite://data/c.db"), (Backend::Sqlite, "data/c.db".into()));
+        assert_eq!(Backend::from_url("sqlite:///var/c.db"), (Backend::Sqlite, "/var/c.db".into()));
+        assert_eq!(Backend::from_url("sqlite:c.db"), (Backend::Sqlite, "c.db".into()));
+        assert_eq!(Backend::from_url("./c.db"), (Backend::Sqlite, "./c.db".into()));
+    }
+}
+
+/// The backend type of [`DbConnection`], for boxed queries that run on either database.
+pub type DbBackend = <DbConnection as Connection>::Backend;
+
+/// Runs the same diesel expression on the concrete connection, for the few statements the
+/// multi-backend cannot express (multi-row inserts). `on_each_backend!(conn, |c| query.execute(c))`.
+macro_rules! on_each_backend {
+    ($conn:expr, |$c:ident| $body:expr) => {
+        match $conn {
+            $crate::store::DbConnection::Sqlite($c) => $body,
+            $crate::store::DbConnection::Postgres($c) => $body,
+        }
+    };
+}
+pub(crate) use on_each_backend;

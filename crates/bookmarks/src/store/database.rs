@@ -1,0 +1,151 @@
+//! `Database`: the pool, the embedded migrations, and the two ways in: `read` and `write`.
+//! SQLite allows one writer at a time, so writes from this process queue on a mutex before they
+//! take a connection (other processes wait on SQLite's busy timeout); users never see
+//! "database is locked". PostgreSQL writes run concurrently and retry when they lose a race.
+
+use super::connection::{Backend, ConnectionManager, DbConnection};
+use super::error::StoreError;
+use diesel::connection::SimpleConnection;
+use diesel::r2d2::{Pool, PooledConnection};
+use diesel::Connection;
+use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations/sqlite");
+const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations/postgres");
+
+/// How often a write that lost a race is run again before the error is reported.
+const WRITE_ATTEMPTS: u32 = 4;
+
+#[derive(Clone)]
+pub struct Database {
+    pool: Pool<ConnectionManager>,
+    backend: Backend,
+    writer: Option<Arc<Mutex<()>>>,
+}
+
+impl Database {
+    /// Opens (and for SQLite creates) the database and applies pending migrations.
+    pub fn connect(url: &str) -> Result<Self, StoreError> {
+        let db = Self::open(url)?;
+        db.migrate()?;
+        Ok(db)
+    }
+
+    /// Opens the database without touching its schema.
+    pub fn open(url: &str) -> Result<Self, StoreError> {
+        let (backend, target) = Backend::from_url(url);
+        if backend == Backend::Sqlite {
+            create_parent_directory(&target)?;
+        }
+        let manager = ConnectionManager { backend, target };
+        // Fail fast with the driver's own message (wrong password, missing directory …)
+        // rather than r2d2's generic timeout.
+        manager
+            .open()
+            .map_err(|e| StoreError::Connect(format!("{} ({e})", redact(url))))?;
+        let max_size = match backend {
+            Backend::Sqlite => 8,
+            Backend::Postgres => 16,
+        };
+        let pool = Pool::builder()
+            .max_size(max_size)
+            .min_idle(Some(1))
+            .connection_timeout(Duration::from_secs(30))
+            .build(manager)
+            .map_err(|e| StoreError::Connect(format!("{} ({e})", redact(url))))?;
+        let writer = (backend == Backend::Sqlite).then(|| Arc::new(Mutex::new(())));
+        Ok(Self { pool, backend, writer })
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// Applies the embedded migrations for this backend; returns the names applied.
+    pub fn migrate(&self) -> Result<Vec<String>, StoreError> {
+        let mut conn = self.connection()?;
+        let applied = match &mut *conn {
+            DbConnection::Sqlite(c) => c.run_pending_migrations(SQLITE_MIGRATIONS).map(names),
+            DbConnection::Postgres(c) => c.run_pending_migrations(POSTGRES_MIGRATIONS).map(names),
+        };
+        applied.map_err(|e| StoreError::Migration(e.to_string()))
+    }
+
+    fn connection(&self) -> Result<PooledConnection<ConnectionManager>, StoreError> {
+        self.pool.get().map_err(|e| StoreError::Pool(e.to_string()))
+    }
+
+    /// Runs `f` with a connection, for queries that change nothing.
+    pub fn read<T>(&self, f: impl FnOnce(&mut DbConnection) -> Result<T, StoreError>) -> Result<T, StoreError> {
+        let mut conn = self.connection()?;
+        f(&mut conn)
+    }
+
+    /// Runs `f` in one transaction: everything it writes is stored, or nothing is. A transaction
+    /// that lost a race is run again a few times, so `f` must only touch the database.
+    pub fn write<T>(&self, mut f: impl FnMut(&mut DbConnection) -> Result<T, StoreError>) -> Result<T, StoreError> {
+        let mut attempt = 1;
+        loop {
+            let result = {
+                let _turn = match &self.writer {
+                    Some(lock) => Some(lock.lock().unwrap_or_else(|poisoned| poisoned.into_inner())),
+                    None => None,
+                };
+                let mut conn = self.connection()?;
+                conn.transaction(|c| f(c))
+            };
+            match result {
+                Err(e) if attempt < WRITE_ATTEMPTS && e.is_retryable() => {
+                    tracing::debug!(attempt, error = %e, "write lost a race; running it again");
+                    std::thread::sleep(Duration::from_millis(5 * u64::from(attempt)));
+                    attempt += 1;
+                }
+                other => return other,
+            }
+        }
+    }
+
+    /// True when the database answers a trivial query.
+    pub fn ping(&self) -> Result<(), StoreError> {
+        self.read(|c| c.batch_execute("SELECT 1").map_err(StoreError::from))
+    }
+}
+
+fn names(applied: Vec<diesel::migration::MigrationVersion<'_>>) -> Vec<String> {
+    applied.iter().map(ToString::to_string).collect()
+}
+
+fn create_parent_directory(path: &str) -> Result<(), StoreError> {
+    if path.starts_with("file:") || path == ":memory:" {
+        return Ok(());
+    }
+    match std::path::Path::new(path).parent() {
+        Some(parent) if !parent.as_os_str().is_empty() && !parent.exists() => std::fs::create_dir_all(parent)
+            .map_err(|e| StoreError::Connect(format!("cannot create the directory {} for the SQLite database: {e}", parent.display()))),
+        _ => Ok(()),
+    }
+}
+
+/// The URL without its password, for messages and logs.
+fn redact(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut parsed) if parsed.password().is_some() => {
+            let _ = parsed.set_password(Some("***"));
+            parsed.to_string()
+        }
+        _ => url.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_are_redacted_from_messages() {
+        assert_eq!(redact("postgres://u:secret@h/db"), "postgres://u:***@h/db");
+        assert_eq!(redact("data/c.db"), "data/c.db");
+    }
+}

@@ -1,0 +1,50 @@
+//! The domain event log. Written in the same transaction as the change it describes; read in id
+//! order by whoever turns events into side effects (federation delivery).
+
+use super::connection::DbConnection;
+use super::error::StoreError;
+use super::now;
+use super::schema::domain_events;
+use crate::model::DomainEvent;
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+pub(crate) fn record_event(conn: &mut DbConnection, user_id: i64, event: &DomainEvent) -> Result<(), StoreError> {
+    let payload = serde_json::to_string(event)
+        .map_err(|e| StoreError::Conflict(format!("could not encode the domain event: {e}")))?;
+    diesel::insert_into(domain_events::table)
+        .values((
+            domain_events::kind.eq(event.kind()),
+            domain_events::user_id.eq(user_id),
+            domain_events::bookmark_public_id.eq(event.bookmark_public_id()),
+            domain_events::payload.eq(payload),
+            domain_events::created_at.eq(now()),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+#[derive(Debug, Clone)]
+pub struct StoredEvent {
+    pub id: i64,
+    pub user_id: i64,
+    pub event: DomainEvent,
+    pub created_at: NaiveDateTime,
+}
+
+/// Events with an id greater than `after_id`, oldest first.
+pub fn list_events(conn: &mut DbConnection, after_id: i64, limit: i64) -> Result<Vec<StoredEvent>, StoreError> {
+    let rows: Vec<(i64, i64, String, NaiveDateTime)> = domain_events::table
+        .filter(domain_events::id.gt(after_id))
+        .order(domain_events::id.asc())
+        .limit(limit)
+        .select((domain_events::id, domain_events::user_id, domain_events::payload, domain_events::created_at))
+        .load(conn)?;
+    rows.into_iter()
+        .map(|(id, user_id, payload, created_at)| {
+            let event = serde_json::from_str(&payload)
+                .map_err(|e| StoreError::Conflict(format!("domain event {id} cannot be read: {e}")))?;
+            Ok(StoredEvent { id, user_id, event, created_at })
+        })
+        .collect()
+}

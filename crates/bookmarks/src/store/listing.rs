@@ -1,0 +1,183 @@
+//! Listing bookmarks: one user's or the whole instance's, filtered by tags and search words,
+//! newest first, keyset-paginated. A page costs three queries however long it is (rows, owner
+//! names, tags), and visibility is decided here, once, for every page and API that lists.
+
+use super::bookmarks::{hydrate, Bookmark, BookmarkRow};
+use super::connection::{DbBackend, DbConnection};
+use super::error::StoreError;
+use super::schema::{bookmark_tags, bookmarks, tags, users};
+use super::{filter_links, filter_tags, lower};
+use crate::model::{Cursor, TagName, Visibility};
+use diesel::prelude::*;
+use std::collections::HashMap;
+
+/// The most bookmarks one page may hold.
+pub const MAX_PAGE_SIZE: i64 = 200;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    /// One user's bookmarks: all of them for the owner, public and unlisted for anyone else.
+    User { owner: i64 },
+    /// The instance's public bookmarks (unlisted ones stay off instance-wide lists).
+    Instance,
+}
+
+#[derive(Debug, Clone)]
+pub struct BookmarkFilter {
+    pub scope: Scope,
+    /// Who is looking; `None` for a visitor who is not logged in.
+    pub viewer: Option<i64>,
+    /// Bookmarks must carry every one of these tags.
+    pub tags: Vec<TagName>,
+    /// Words that must each appear in the title, notes, URL or a tag.
+    pub search: Option<String>,
+    pub unread_only: bool,
+    /// Only bookmarks older than this (the previous page's last one).
+    pub before: Option<Cursor>,
+    pub limit: i64,
+}
+
+impl BookmarkFilter {
+    pub fn new(scope: Scope, viewer: Option<i64>) -> Self {
+        Self { scope, viewer, tags: Vec::new(), search: None, unread_only: false, before: None, limit: 50 }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct BookmarkPage {
+    pub items: Vec<Bookmark>,
+    /// The cursor for the next (older) page, if there is one.
+    pub next: Option<Cursor>,
+}
+
+/// Applies scope, visibility, tags, search and the unread flag (not the cursor) to a boxed
+/// query whose source includes the `bookmarks` table. A macro rather than a function because
+/// it serves queries over different joins (listing, tag counts); the conditions are the same.
+macro_rules! apply_filter {
+    ($query:expr, $filter:expr) => {{
+        let filter: &BookmarkFilter = $filter;
+        let mut query = $query;
+        query = match filter.scope {
+            Scope::User { owner } => {
+                let query = query.filter(bookmarks::user_id.eq(owner));
+                if filter.viewer == Some(owner) {
+                    query
+                } else {
+                    query.filter(bookmarks::visibility.eq_any([Visibility::Public.as_str(), Visibility::Unlisted.as_str()]))
+                }
+            }
+            Scope::Instance => query.filter(bookmarks::visibility.eq(Visibility::Public.as_str())),
+        };
+        for tag in &filter.tags {
+            query = query.filter(
+                bookmarks::id.eq_any(
+                    filter_links
+                        .inner_join(filter_tags.on(filter_tags.field(tags::id).eq(filter_links.field(bookmark_tags::tag_id))))
+                        .filter(filter_tags.field(tags::name).eq(tag.as_str().to_owned()))
+                        .select(filter_links.field(bookmark_tags::bookmark_id)),
+                ),
+            );
+        }
+        for word in search_words(filter.search.as_deref()) {
+            let pattern = format!("%{}%", escape_like(&word));
+            query = query.filter(
+                lower(bookmarks::title)
+                    .like(pattern.clone())
+                    .escape('\\')
+                    .or(lower(bookmarks::notes).like(pattern.clone()).escape('\\'))
+                    .or(lower(bookmarks::url).like(pattern.clone()).escape('\\'))
+                    .or(bookmarks::id.eq_any(
+                        filter_links
+                            .inner_join(filter_tags.on(filter_tags.field(tags::id).eq(filter_links.field(bookmark_tags::tag_id))))
+                            .filter(filter_tags.field(tags::name).like(pattern).escape('\\'))
+                            .select(filter_links.field(bookmark_tags::bookmark_id)),
+                    )),
+            );
+        }
+        if filter.unread_only {
+            query = query.filter(bookmarks::unread.eq(true));
+        }
+        query
+    }};
+}
+
+pub(crate) use apply_filter;
+
+pub fn list_bookmarks(conn: &mut DbConnection, filter: &BookmarkFilter) -> Result<BookmarkPage, StoreError> {
+    let limit = filter.limit.clamp(1, MAX_PAGE_SIZE);
+    let mut query = apply_filter!(bookmarks::table.into_boxed::<DbBackend>(), filter);
+    if let Some(cursor) = filter.before {
+        query = query.filter(
+            bookmarks::created_at
+                .lt(cursor.created_at)
+                .or(bookmarks::created_at.eq(cursor.created_at).and(bookmarks::id.lt(cursor.id))),
+        );
+    }
+    let mut rows: Vec<BookmarkRow> = query
+        .order((bookmarks::created_at.desc(), bookmarks::id.desc()))
+        .limit(limit + 1)
+        .select(BookmarkRow::as_select())
+        .load(conn)?;
+    let has_more = rows.len() > usize::try_from(limit).unwrap_or(usize::MAX);
+    rows.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
+    let owner_ids: Vec<i64> = rows.iter().map(BookmarkRow::owner_id).collect();
+    let owners: HashMap<i64, String> = if owner_ids.is_empty() {
+        HashMap::new()
+    } else {
+        users::table
+            .filter(users::id.eq_any(owner_ids))
+            .select((users::id, users::name))
+            .load::<(i64, String)>(conn)?
+            .into_iter()
+            .collect()
+    };
+    let with_owner = rows
+        .into_iter()
+        .map(|row| {
+            let owner = owners.get(&row.owner_id()).cloned().unwrap_or_default();
+            (row, owner)
+        })
+        .collect();
+    let items = hydrate(conn, with_owner)?;
+    let next = if has_more { items.last().map(Bookmark::cursor) } else { None };
+    Ok(BookmarkPage { items, next })
+}
+
+/// Lower-cased words of a search, at most eight (each is one more condition).
+pub(crate) fn search_words(search: Option<&str>) -> Vec<String> {
+    search
+        .unwrap_or_default()
+        .split_whitespace()
+        .take(8)
+        .map(str::to_lowercase)
+        .collect()
+}
+
+/// Makes `%`, `_` and `\` match themselves in a LIKE pattern (escape character `\`).
+pub(crate) fn escape_like(word: &str) -> String {
+    let mut escaped = String::with_capacity(word.len());
+    for c in word.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            escaped.push('\\');
+        }
+        escaped.push(c);
+    }
+    escaped
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn like_wildcards_are_escaped() {
+        assert_eq!(escape_like("50%_off\\"), "50\\%\\_off\\\\");
+    }
+
+    #[test]
+    fn search_is_split_into_lower_case_words() {
+        assert_eq!(search_words(Some("  Rust  ASYNC ")), vec!["rust", "async"]);
+        assert!(search_words(None).is_empty());
+        assert_eq!(search_words(Some(&"w ".repeat(20))).len(), 8);
+    }
+}

@@ -1,0 +1,43 @@
+//! Storage: diesel over SQLite (the embedded default) or PostgreSQL, one schema for both.
+//! Row structs live beside the queries that use them; every write goes through
+//! [`Database::write`], one transaction, so a change and its domain event land together.
+
+mod bookmarks;
+mod connection;
+mod database;
+mod error;
+mod events;
+mod listing;
+pub mod schema;
+mod settings;
+mod tag_stats;
+mod tags;
+mod users;
+
+pub use bookmarks::{delete_bookmark, find_bookmark_by_url, get_bookmark, save_bookmark, update_bookmark, Bookmark, SavedBookmark};
+pub use connection::{Backend, DbConnection};
+pub use database::Database;
+pub use error::StoreError;
+pub use events::{list_events, StoredEvent};
+pub use listing::{list_bookmarks, BookmarkFilter, BookmarkPage, Scope};
+pub use settings::{get_or_create_setting, get_setting};
+pub use tag_stats::{related_tags, tag_counts, TagCount};
+pub use users::{
+    accept_invite, count_users, create_api_token, create_invite, create_session, create_user, delete_session,
+    find_user_by_name, get_user, list_api_tokens, list_invites, list_users, revoke_api_token, user_for_api_token,
+    user_for_session, ApiToken, Invite, NewAccount, User,
+};
+
+// Filters on tags look tags up in their own copy of the tag tables, so that they also work
+// inside queries that join the tag tables themselves (tag counts).
+diesel::alias!(schema::bookmark_tags as filter_links: FilterLinks, schema::tags as filter_tags: FilterTags);
+
+diesel::define_sql_function!(fn lower(x: diesel::sql_types::Text) -> diesel::sql_types::Text);
+
+/// The current time in UTC, to the microsecond (what both backends store exactly).
+pub(crate) fn now() -> chrono::NaiveDateTime {
+    let now = chrono::Utc::now();
+    chrono::DateTime::from_timestamp_micros(now.timestamp_micros())
+        .unwrap_or(now)
+        .naive_utc()
+}

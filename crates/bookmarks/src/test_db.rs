@@ -1,0 +1,82 @@
+//! A fresh, empty database per test: a temporary SQLite file by default, or, when
+//! `COMMONPLACE_TEST_DATABASE_URL` names a PostgreSQL server, a new database on it that is
+//! dropped again when the test ends. Used by the storage and API tests of every crate.
+
+use crate::store::{Backend, Database};
+use diesel::connection::SimpleConnection;
+use diesel::{Connection, PgConnection};
+
+/// The environment variable that switches the storage tests to PostgreSQL.
+pub const TEST_DATABASE_URL_VAR: &str = "COMMONPLACE_TEST_DATABASE_URL";
+
+pub struct TestDatabase {
+    pub url: String,
+    cleanup: Cleanup,
+}
+
+enum Cleanup {
+    SqliteFile(std::path::PathBuf),
+    PostgresDatabase { admin_url: String, name: String },
+}
+
+impl TestDatabase {
+    /// Creates the database (empty, no migrations applied yet).
+    ///
+    /// # Panics
+    /// When the PostgreSQL server named by the environment cannot be reached: a test that
+    /// should run on PostgreSQL must not silently run on nothing.
+    #[allow(clippy::expect_used)]
+    pub fn new() -> Self {
+        let unique = uuid::Uuid::new_v4().simple().to_string();
+        match std::env::var(TEST_DATABASE_URL_VAR) {
+            Ok(base) if Backend::from_url(&base).0 == Backend::Postgres => {
+                let name = format!("commonplace_test_{unique}");
+                let mut admin = PgConnection::establish(&base)
+                    .unwrap_or_else(|e| panic!("{TEST_DATABASE_URL_VAR}={base} does not answer: {e}"));
+                admin
+                    .batch_execute(&format!("CREATE DATABASE {name}"))
+                    .expect("create the test database");
+                let mut url = url::Url::parse(&base).expect("a PostgreSQL URL");
+                url.set_path(&name);
+                Self { url: url.to_string(), cleanup: Cleanup::PostgresDatabase { admin_url: base, name } }
+            }
+            _ => {
+                let path = std::env::temp_dir().join(format!("commonplace-test-{unique}.db"));
+                Self { url: path.display().to_string(), cleanup: Cleanup::SqliteFile(path) }
+            }
+        }
+    }
+
+    /// Creates the database and connects to it with migrations applied.
+    #[allow(clippy::expect_used)]
+    pub fn connect() -> (Self, Database) {
+        let test_db = Self::new();
+        let db = Database::connect(&test_db.url).expect("open the test database");
+        (test_db, db)
+    }
+}
+
+impl Default for TestDatabase {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        match &self.cleanup {
+            Cleanup::SqliteFile(path) => {
+                for suffix in ["", "-wal", "-shm"] {
+                    let mut file = path.clone().into_os_string();
+                    file.push(suffix);
+                    let _ = std::fs::remove_file(file);
+                }
+            }
+            Cleanup::PostgresDatabase { admin_url, name } => {
+                if let Ok(mut admin) = PgConnection::establish(admin_url) {
+                    let _ = admin.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,9 @@
+DROP TABLE domain_events;
+DROP TABLE bookmark_tags;
+DROP TABLE tags;
+DROP TABLE bookmarks;
+DROP TABLE invites;
+DROP TABLE api_tokens;
+DROP TABLE sessions;
+DROP TABLE users;
+DROP TABLE instance_settings;
