@@ -31,18 +31,28 @@ impl TestDatabase {
         match std::env::var(TEST_DATABASE_URL_VAR) {
             Ok(base) if Backend::from_url(&base).0 == Backend::Postgres => {
                 let name = format!("commonplace_test_{unique}");
-                let mut admin = PgConnection::establish(&base)
-                    .unwrap_or_else(|e| panic!("{TEST_DATABASE_URL_VAR}={base} does not answer: {e}"));
+                let mut admin = PgConnection::establish(&base).unwrap_or_else(|e| {
+                    panic!("{TEST_DATABASE_URL_VAR}={base} does not answer: {e}")
+                });
                 admin
                     .batch_execute(&format!("CREATE DATABASE {name}"))
                     .expect("create the test database");
                 let mut url = url::Url::parse(&base).expect("a PostgreSQL URL");
                 url.set_path(&name);
-                Self { url: url.to_string(), cleanup: Cleanup::PostgresDatabase { admin_url: base, name } }
+                Self {
+                    url: url.to_string(),
+                    cleanup: Cleanup::PostgresDatabase {
+                        admin_url: base,
+                        name,
+                    },
+                }
             }
             _ => {
                 let path = std::env::temp_dir().join(format!("commonplace-test-{unique}.db"));
-                Self { url: path.display().to_string(), cleanup: Cleanup::SqliteFile(path) }
+                Self {
+                    url: path.display().to_string(),
+                    cleanup: Cleanup::SqliteFile(path),
+                }
             }
         }
     }
@@ -74,7 +84,8 @@ impl Drop for TestDatabase {
             }
             Cleanup::PostgresDatabase { admin_url, name } => {
                 if let Ok(mut admin) = PgConnection::establish(admin_url) {
-                    let _ = admin.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
+                    let _ = admin
+                        .batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
                 }
             }
         }

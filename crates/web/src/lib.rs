@@ -1,1 +1,19 @@
-//! placeholder
+//! Commonplace's web side: server-rendered pages, the bookmarklet, the JSON API, sessions and
+//! CSRF. Handlers parse input into domain types, call the bookmark store, and turn its errors
+//! into pages or JSON; they never build federation activities (the store records events).
+
+mod api;
+mod assets;
+mod auth;
+mod blocking;
+mod errors;
+mod page_fill;
+mod page_meta;
+mod pages;
+pub mod settings;
+mod startup;
+mod state;
+mod views;
+
+pub use settings::{RegistrationMode, Settings};
+pub use startup::Application;

@@ -2,8 +2,8 @@
 //! `None` means "not given": on a new bookmark the default applies, on an existing one the
 //! stored value stays.
 
-use super::{Description, Notes, TagList, Title, Visibility};
 use super::BookmarkUrl;
+use super::{Description, Notes, TagList, Title, Visibility};
 
 #[derive(Debug, Clone)]
 pub struct BookmarkDraft {

@@ -13,7 +13,11 @@ pub struct Cursor {
 
 impl Cursor {
     pub fn encode(&self) -> String {
-        format!("{}-{}", self.created_at.and_utc().timestamp_micros(), self.id)
+        format!(
+            "{}-{}",
+            self.created_at.and_utc().timestamp_micros(),
+            self.id
+        )
     }
 
     pub fn parse(input: &str) -> Result<Self, FieldError> {
@@ -26,7 +30,9 @@ impl Cursor {
         let (micros, id) = input.trim().rsplit_once('-').ok_or_else(invalid)?;
         let micros: i64 = micros.parse().map_err(|_| invalid())?;
         let id: i64 = id.parse().map_err(|_| invalid())?;
-        let created_at = DateTime::from_timestamp_micros(micros).ok_or_else(invalid)?.naive_utc();
+        let created_at = DateTime::from_timestamp_micros(micros)
+            .ok_or_else(invalid)?
+            .naive_utc();
         Ok(Self { created_at, id })
     }
 }
@@ -39,7 +45,10 @@ mod tests {
     fn round_trips_including_dates_before_1970() {
         for micros in [1_700_000_000_123_456_i64, 0, -86_400_000_000] {
             let created_at = DateTime::from_timestamp_micros(micros).map(|d| d.naive_utc());
-            let cursor = Cursor { created_at: created_at.unwrap_or_default(), id: 42 };
+            let cursor = Cursor {
+                created_at: created_at.unwrap_or_default(),
+                id: 42,
+            };
             assert_eq!(Cursor::parse(&cursor.encode()), Ok(cursor));
         }
     }
@@ -47,7 +56,10 @@ mod tests {
     #[test]
     fn garbage_is_a_clear_error() {
         for bad in ["", "abc", "12", "x-1", "1-y"] {
-            assert!(Cursor::parse(bad).is_err_and(|e| e.field == "cursor"), "{bad}");
+            assert!(
+                Cursor::parse(bad).is_err_and(|e| e.field == "cursor"),
+                "{bad}"
+            );
         }
     }
 }

@@ -20,9 +20,16 @@ pub struct BookmarkSnapshot {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum DomainEvent {
-    BookmarkCreated { bookmark: BookmarkSnapshot },
-    BookmarkUpdated { before: BookmarkSnapshot, after: BookmarkSnapshot },
-    BookmarkDeleted { bookmark: BookmarkSnapshot },
+    BookmarkCreated {
+        bookmark: BookmarkSnapshot,
+    },
+    BookmarkUpdated {
+        before: BookmarkSnapshot,
+        after: BookmarkSnapshot,
+    },
+    BookmarkDeleted {
+        bookmark: BookmarkSnapshot,
+    },
 }
 
 impl DomainEvent {
@@ -37,7 +44,9 @@ impl DomainEvent {
 
     pub fn bookmark_public_id(&self) -> &str {
         match self {
-            Self::BookmarkCreated { bookmark } | Self::BookmarkDeleted { bookmark } => &bookmark.public_id,
+            Self::BookmarkCreated { bookmark } | Self::BookmarkDeleted { bookmark } => {
+                &bookmark.public_id
+            }
             Self::BookmarkUpdated { after, .. } => &after.public_id,
         }
     }
@@ -61,7 +70,10 @@ mod tests {
         let event = DomainEvent::BookmarkDeleted { bookmark: snapshot };
         let json = serde_json::to_string(&event).unwrap_or_default();
         assert!(json.contains("\"kind\":\"bookmark_deleted\""));
-        assert_eq!(serde_json::from_str::<DomainEvent>(&json).ok(), Some(event.clone()));
+        assert_eq!(
+            serde_json::from_str::<DomainEvent>(&json).ok(),
+            Some(event.clone())
+        );
         assert_eq!(event.kind(), "bookmark_deleted");
         assert_eq!(event.bookmark_public_id(), "b1");
     }

@@ -16,18 +16,31 @@ pub struct ActorKeys {
 
 impl std::fmt::Debug for ActorKeys {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ActorKeys").field("public_pem", &self.public_pem).finish_non_exhaustive()
+        f.debug_struct("ActorKeys")
+            .field("public_pem", &self.public_pem)
+            .finish_non_exhaustive()
     }
 }
 
 impl ActorKeys {
     pub fn generate() -> Result<Self, FieldError> {
-        let failed = |e: &dyn std::fmt::Display| FieldError::new("keys", format!("could not generate an RSA key pair: {e}"));
-        let private = RsaPrivateKey::new(&mut rand::rngs::OsRng, KEY_BITS).map_err(|e| failed(&e))?;
+        let failed = |e: &dyn std::fmt::Display| {
+            FieldError::new("keys", format!("could not generate an RSA key pair: {e}"))
+        };
+        let private =
+            RsaPrivateKey::new(&mut rand::rngs::OsRng, KEY_BITS).map_err(|e| failed(&e))?;
         let public = RsaPublicKey::from(&private);
-        let private_pem = private.to_pkcs8_pem(LineEnding::LF).map_err(|e| failed(&e))?.to_string();
-        let public_pem = public.to_public_key_pem(LineEnding::LF).map_err(|e| failed(&e))?;
-        Ok(Self { public_pem, private_pem })
+        let private_pem = private
+            .to_pkcs8_pem(LineEnding::LF)
+            .map_err(|e| failed(&e))?
+            .to_string();
+        let public_pem = public
+            .to_public_key_pem(LineEnding::LF)
+            .map_err(|e| failed(&e))?;
+        Ok(Self {
+            public_pem,
+            private_pem,
+        })
     }
 }
 

@@ -20,8 +20,10 @@ pub use keys::ActorKeys;
 pub use password::{Password, PasswordHash};
 pub use secret::{Secret, SecretHash};
 pub use tag::{TagList, TagName};
-pub use text::{Description, Notes, Title};
+pub use tag::{MAX_TAGS_PER_BOOKMARK, MAX_TAG_LENGTH};
+pub use text::{Description, Notes, Title, MAX_NOTES_LENGTH, MAX_TITLE_LENGTH};
 pub use url::BookmarkUrl;
+pub use url::MAX_URL_LENGTH;
 pub use username::UserName;
 pub use visibility::Visibility;
 

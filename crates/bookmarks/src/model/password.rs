@@ -62,7 +62,9 @@ impl PasswordHash {
             return false;
         }
         match argon2::PasswordHash::new(&self.0) {
-            Ok(parsed) => Argon2::default().verify_password(candidate.as_bytes(), &parsed).is_ok(),
+            Ok(parsed) => Argon2::default()
+                .verify_password(candidate.as_bytes(), &parsed)
+                .is_ok(),
             Err(_) => false,
         }
     }
@@ -95,7 +97,9 @@ mod tests {
     fn hash_verifies_only_the_right_password() {
         let password = Password::parse("correct horse battery").ok();
         let hash = password.as_ref().map(PasswordHash::new);
-        let Some(Ok(hash)) = hash else { panic!("hashing failed") };
+        let Some(Ok(hash)) = hash else {
+            panic!("hashing failed")
+        };
         assert!(hash.as_str().starts_with("$argon2id$"));
         assert!(hash.verify("correct horse battery"));
         assert!(!hash.verify("correct horse battery!"));

@@ -62,7 +62,9 @@ mod tests {
         let b = Secret::generate();
         assert_ne!(a.as_str(), b.as_str());
         assert_eq!(a.as_str().len(), 3 + 43);
-        assert!(a.as_str()[3..].chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_'));
+        assert!(a.as_str()[3..]
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_'));
     }
 
     #[test]

@@ -15,22 +15,37 @@ impl TagName {
     pub fn parse(input: &str) -> Result<Self, FieldError> {
         let tag = input.trim().to_lowercase();
         if tag.is_empty() {
-            return Err(FieldError::new("tags", "a tag is empty; remove it or type a word"));
+            return Err(FieldError::new(
+                "tags",
+                "a tag is empty; remove it or type a word",
+            ));
         }
         if tag.chars().any(char::is_whitespace) {
             return Err(FieldError::new(
                 "tags",
-                format!("tag `{tag}` contains a space; use `{}`", tag.split_whitespace().collect::<Vec<_>>().join("-")),
+                format!(
+                    "tag `{tag}` contains a space; use `{}`",
+                    tag.split_whitespace().collect::<Vec<_>>().join("-")
+                ),
             ));
         }
         if tag.contains(',') {
             return Err(FieldError::new(
                 "tags",
-                format!("tag `{tag}` contains a comma; commas separate tags, so split it or use `{}`", tag.replace(',', "-")),
+                format!(
+                    "tag `{tag}` contains a comma; commas separate tags, so split it or use `{}`",
+                    tag.replace(',', "-")
+                ),
             ));
         }
         if tag.chars().any(char::is_control) {
-            return Err(FieldError::new("tags", format!("tag `{}` contains a control character; remove it", tag.escape_debug())));
+            return Err(FieldError::new(
+                "tags",
+                format!(
+                    "tag `{}` contains a control character; remove it",
+                    tag.escape_debug()
+                ),
+            ));
         }
         let length = tag.chars().count();
         if length > MAX_TAG_LENGTH {
@@ -87,7 +102,10 @@ impl TagList {
         if tags.len() > MAX_TAGS_PER_BOOKMARK {
             return Err(FieldError::new(
                 "tags",
-                format!("{} tags given; a bookmark can have at most {MAX_TAGS_PER_BOOKMARK}", tags.len()),
+                format!(
+                    "{} tags given; a bookmark can have at most {MAX_TAGS_PER_BOOKMARK}",
+                    tags.len()
+                ),
             ));
         }
         Ok(Self(tags))
@@ -136,7 +154,10 @@ mod tests {
     #[test]
     fn rejects_spaces_with_a_suggestion() {
         let err = TagName::parse("a b").err().map(|e| e.message);
-        assert_eq!(err.as_deref(), Some("tag `a b` contains a space; use `a-b`"));
+        assert_eq!(
+            err.as_deref(),
+            Some("tag `a b` contains a space; use `a-b`")
+        );
     }
 
     #[test]
@@ -168,7 +189,9 @@ mod tests {
 
     #[test]
     fn too_many_tags_is_an_error() {
-        let many: Vec<String> = (0..=MAX_TAGS_PER_BOOKMARK).map(|i| format!("t{i}")).collect();
+        let many: Vec<String> = (0..=MAX_TAGS_PER_BOOKMARK)
+            .map(|i| format!("t{i}"))
+            .collect();
         assert!(TagList::parse_each(&many).is_err());
     }
 }

@@ -58,7 +58,9 @@ pub struct Notes(String);
 impl Notes {
     /// Keeps line breaks (notes are paragraphs), normalises CRLF, trims the ends.
     pub fn parse(input: &str) -> Result<Self, FieldError> {
-        let value = strip_controls(&input.replace("\r\n", "\n")).trim().to_owned();
+        let value = strip_controls(&input.replace("\r\n", "\n"))
+            .trim()
+            .to_owned();
         check_length("notes", &value, MAX_NOTES_LENGTH)?;
         Ok(Self(value))
     }
@@ -80,7 +82,10 @@ impl Description {
     /// than rejected.
     pub fn from_page(input: &str) -> Self {
         let single_line = input.split_whitespace().collect::<Vec<_>>().join(" ");
-        let value: String = strip_controls(&single_line).chars().take(MAX_DESCRIPTION_LENGTH).collect();
+        let value: String = strip_controls(&single_line)
+            .chars()
+            .take(MAX_DESCRIPTION_LENGTH)
+            .collect();
         Self(value)
     }
 
@@ -99,7 +104,10 @@ mod tests {
 
     #[test]
     fn title_is_one_trimmed_line() {
-        assert_eq!(Title::parse("  A\n  title\t here ").map(|t| t.0), Ok("A title here".into()));
+        assert_eq!(
+            Title::parse("  A\n  title\t here ").map(|t| t.0),
+            Ok("A title here".into())
+        );
         assert_eq!(Title::parse("").map(|t| t.is_empty()), Ok(true));
     }
 
@@ -107,12 +115,17 @@ mod tests {
     fn title_limit_is_500_characters() {
         assert!(Title::parse(&"ü".repeat(500)).is_ok());
         let err = Title::parse(&"a".repeat(501)).err();
-        assert!(err.is_some_and(|e| e.field == "title" && e.message.contains("501") && e.message.contains("500")));
+        assert!(err.is_some_and(|e| e.field == "title"
+            && e.message.contains("501")
+            && e.message.contains("500")));
     }
 
     #[test]
     fn notes_keep_paragraphs_and_limit_is_10000() {
-        assert_eq!(Notes::parse(" why:\r\n\r\nbecause \u{0}").map(|n| n.0), Ok("why:\n\nbecause".into()));
+        assert_eq!(
+            Notes::parse(" why:\r\n\r\nbecause \u{0}").map(|n| n.0),
+            Ok("why:\n\nbecause".into())
+        );
         assert!(Notes::parse(&"a".repeat(10_000)).is_ok());
         assert!(Notes::parse(&"a".repeat(10_001)).is_err_and(|e| e.field == "notes"));
     }

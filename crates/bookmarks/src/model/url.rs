@@ -110,24 +110,38 @@ mod tests {
     use super::*;
 
     fn norm(s: &str) -> String {
-        BookmarkUrl::parse(s).map(BookmarkUrl::into_string).unwrap_or_else(|e| panic!("{s}: {e}"))
+        BookmarkUrl::parse(s)
+            .map(BookmarkUrl::into_string)
+            .unwrap_or_else(|e| panic!("{s}: {e}"))
     }
 
     #[test]
     fn lower_cases_scheme_and_host_but_not_path() {
-        assert_eq!(norm("HTTPS://Example.COM/Some/Path?Q=A"), "https://example.com/Some/Path?Q=A");
+        assert_eq!(
+            norm("HTTPS://Example.COM/Some/Path?Q=A"),
+            "https://example.com/Some/Path?Q=A"
+        );
     }
 
     #[test]
     fn removes_default_port_and_fragment() {
-        assert_eq!(norm("http://example.com:80/a#section"), "http://example.com/a");
+        assert_eq!(
+            norm("http://example.com:80/a#section"),
+            "http://example.com/a"
+        );
         assert_eq!(norm("https://example.com:443/"), "https://example.com/");
-        assert_eq!(norm("https://example.com:8443/x"), "https://example.com:8443/x");
+        assert_eq!(
+            norm("https://example.com:8443/x"),
+            "https://example.com:8443/x"
+        );
     }
 
     #[test]
     fn converts_idn_to_punycode() {
-        assert_eq!(norm("https://bücher.example/"), "https://xn--bcher-kva.example/");
+        assert_eq!(
+            norm("https://bücher.example/"),
+            "https://xn--bcher-kva.example/"
+        );
     }
 
     #[test]
@@ -145,8 +159,15 @@ mod tests {
 
     #[test]
     fn rejects_other_schemes_naming_the_field() {
-        for bad in ["ftp://example.com/", "javascript:alert(1)", "mailto:a@b.c", "file:///etc/passwd"] {
-            let err = BookmarkUrl::parse(bad).err().unwrap_or_else(|| panic!("{bad} accepted"));
+        for bad in [
+            "ftp://example.com/",
+            "javascript:alert(1)",
+            "mailto:a@b.c",
+            "file:///etc/passwd",
+        ] {
+            let err = BookmarkUrl::parse(bad)
+                .err()
+                .unwrap_or_else(|| panic!("{bad} accepted"));
             assert_eq!(err.field, "url");
         }
     }

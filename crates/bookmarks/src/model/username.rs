@@ -7,7 +7,10 @@ use std::fmt;
 
 pub const MAX_USERNAME_LENGTH: usize = 32;
 /// Names that would shadow pages or well-known actors.
-const RESERVED: &[&str] = &["admin", "api", "inbox", "instance", "login", "logout", "settings", "setup", "signup", "static", "tools"];
+const RESERVED: &[&str] = &[
+    "admin", "api", "inbox", "instance", "login", "logout", "settings", "setup", "signup",
+    "static", "tools",
+];
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct UserName(String);
@@ -16,22 +19,34 @@ impl UserName {
     pub fn parse(input: &str) -> Result<Self, FieldError> {
         let name = input.trim().to_ascii_lowercase();
         if name.is_empty() {
-            return Err(FieldError::new("name", "the user name is empty; choose one such as `alice`"));
+            return Err(FieldError::new(
+                "name",
+                "the user name is empty; choose one such as `alice`",
+            ));
         }
         if name.len() > MAX_USERNAME_LENGTH {
             return Err(FieldError::new(
                 "name",
-                format!("user name `{name}` is {} characters long; the limit is {MAX_USERNAME_LENGTH}", name.len()),
+                format!(
+                    "user name `{name}` is {} characters long; the limit is {MAX_USERNAME_LENGTH}",
+                    name.len()
+                ),
             ));
         }
-        if let Some(bad) = name.chars().find(|c| !(c.is_ascii_alphanumeric() || *c == '_' || *c == '-')) {
+        if let Some(bad) = name
+            .chars()
+            .find(|c| !(c.is_ascii_alphanumeric() || *c == '_' || *c == '-'))
+        {
             return Err(FieldError::new(
                 "name",
                 format!("user name `{name}` contains `{bad}`; use only letters a–z, digits, `_` and `-`"),
             ));
         }
         if RESERVED.contains(&name.as_str()) {
-            return Err(FieldError::new("name", format!("user name `{name}` is reserved; choose another")));
+            return Err(FieldError::new(
+                "name",
+                format!("user name `{name}` is reserved; choose another"),
+            ));
         }
         Ok(Self(name))
     }

@@ -14,7 +14,11 @@ pub enum Visibility {
 }
 
 impl Visibility {
-    pub const ALL: [Visibility; 3] = [Visibility::Public, Visibility::Unlisted, Visibility::Private];
+    pub const ALL: [Visibility; 3] = [
+        Visibility::Public,
+        Visibility::Unlisted,
+        Visibility::Private,
+    ];
 
     pub fn parse(input: &str) -> Result<Self, FieldError> {
         match input.trim().to_ascii_lowercase().as_str() {

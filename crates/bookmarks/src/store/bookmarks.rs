@@ -9,8 +9,8 @@ use super::now;
 use super::schema::{bookmarks, users};
 use super::tags::{load_tags, set_bookmark_tags};
 use crate::model::{
-    BookmarkChanges, BookmarkDraft, BookmarkSnapshot, BookmarkUrl, Cursor, Description, DomainEvent, Notes,
-    TagList, Title, Visibility,
+    BookmarkChanges, BookmarkDraft, BookmarkSnapshot, BookmarkUrl, Cursor, Description,
+    DomainEvent, Notes, TagList, Title, Visibility,
 };
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
@@ -64,7 +64,10 @@ impl Bookmark {
     }
 
     pub fn cursor(&self) -> Cursor {
-        Cursor { created_at: self.created_at, id: self.id }
+        Cursor {
+            created_at: self.created_at,
+            id: self.id,
+        }
     }
 
     pub fn snapshot(&self) -> BookmarkSnapshot {
@@ -99,7 +102,10 @@ impl Bookmark {
 }
 
 /// Loads full bookmarks (owner name and tags) for rows already selected: one extra query.
-pub(crate) fn hydrate(conn: &mut DbConnection, rows: Vec<(BookmarkRow, String)>) -> Result<Vec<Bookmark>, StoreError> {
+pub(crate) fn hydrate(
+    conn: &mut DbConnection,
+    rows: Vec<(BookmarkRow, String)>,
+) -> Result<Vec<Bookmark>, StoreError> {
     let ids: Vec<i64> = rows.iter().map(|(row, _)| row.id).collect();
     let mut tags = load_tags(conn, &ids)?;
     Ok(rows
@@ -117,8 +123,13 @@ fn load_one(
         bookmarks::BoxedQuery<'static, DbBackend>,
     ) -> bookmarks::BoxedQuery<'static, DbBackend>,
 ) -> Result<Option<Bookmark>, StoreError> {
-    let ids: Vec<i64> = filter(bookmarks::table.into_boxed()).select(bookmarks::id).limit(1).load(conn)?;
-    let Some(id) = ids.first() else { return Ok(None) };
+    let ids: Vec<i64> = filter(bookmarks::table.into_boxed())
+        .select(bookmarks::id)
+        .limit(1)
+        .load(conn)?;
+    let Some(id) = ids.first() else {
+        return Ok(None);
+    };
     let rows: Vec<(BookmarkRow, String)> = bookmarks::table
         .inner_join(users::table)
         .filter(bookmarks::id.eq(id))
@@ -128,15 +139,25 @@ fn load_one(
 }
 
 /// Any bookmark by public id; the caller decides with [`Bookmark::visible_to`] who may see it.
-pub fn get_bookmark(conn: &mut DbConnection, public_id: &str) -> Result<Option<Bookmark>, StoreError> {
+pub fn get_bookmark(
+    conn: &mut DbConnection,
+    public_id: &str,
+) -> Result<Option<Bookmark>, StoreError> {
     let public_id = public_id.to_owned();
     load_one(conn, |q| q.filter(bookmarks::public_id.eq(public_id)))
 }
 
 /// The user's bookmark of this (normalised) URL, if they saved it before.
-pub fn find_bookmark_by_url(conn: &mut DbConnection, user_id: i64, url: &BookmarkUrl) -> Result<Option<Bookmark>, StoreError> {
+pub fn find_bookmark_by_url(
+    conn: &mut DbConnection,
+    user_id: i64,
+    url: &BookmarkUrl,
+) -> Result<Option<Bookmark>, StoreError> {
     let url = url.as_str().to_owned();
-    load_one(conn, |q| q.filter(bookmarks::user_id.eq(user_id)).filter(bookmarks::url.eq(url)))
+    load_one(conn, |q| {
+        q.filter(bookmarks::user_id.eq(user_id))
+            .filter(bookmarks::url.eq(url))
+    })
 }
 
 #[derive(Debug, Clone)]
@@ -148,10 +169,17 @@ pub struct SavedBookmark {
 
 /// Saves `draft` for the user: creates the bookmark, or, when they saved this URL before,
 /// applies the changes to that bookmark (same public id).
-pub fn save_bookmark(conn: &mut DbConnection, user_id: i64, draft: &BookmarkDraft) -> Result<SavedBookmark, StoreError> {
+pub fn save_bookmark(
+    conn: &mut DbConnection,
+    user_id: i64,
+    draft: &BookmarkDraft,
+) -> Result<SavedBookmark, StoreError> {
     if let Some(existing) = find_bookmark_by_url(conn, user_id, &draft.url)? {
         let bookmark = apply_changes(conn, existing, None, &draft.changes)?;
-        return Ok(SavedBookmark { bookmark, created: false });
+        return Ok(SavedBookmark {
+            bookmark,
+            created: false,
+        });
     }
     let changes = &draft.changes;
     let public_id = uuid::Uuid::now_v7().simple().to_string();
@@ -178,8 +206,17 @@ pub fn save_bookmark(conn: &mut DbConnection, user_id: i64, draft: &BookmarkDraf
         set_bookmark_tags(conn, id, tags)?;
     }
     let bookmark = get_bookmark(conn, &public_id)?.ok_or(StoreError::NotFound("bookmark"))?;
-    record_event(conn, user_id, &DomainEvent::BookmarkCreated { bookmark: bookmark.snapshot() })?;
-    Ok(SavedBookmark { bookmark, created: true })
+    record_event(
+        conn,
+        user_id,
+        &DomainEvent::BookmarkCreated {
+            bookmark: bookmark.snapshot(),
+        },
+    )?;
+    Ok(SavedBookmark {
+        bookmark,
+        created: true,
+    })
 }
 
 /// Changes the user's bookmark `public_id`. Someone else's bookmark is "not found", never
@@ -203,14 +240,28 @@ pub fn update_bookmark(
     apply_changes(conn, existing, new_url, changes)
 }
 
-pub fn delete_bookmark(conn: &mut DbConnection, user_id: i64, public_id: &str) -> Result<Bookmark, StoreError> {
+pub fn delete_bookmark(
+    conn: &mut DbConnection,
+    user_id: i64,
+    public_id: &str,
+) -> Result<Bookmark, StoreError> {
     let existing = owned_bookmark(conn, user_id, public_id)?;
     diesel::delete(bookmarks::table.filter(bookmarks::id.eq(existing.id))).execute(conn)?;
-    record_event(conn, user_id, &DomainEvent::BookmarkDeleted { bookmark: existing.snapshot() })?;
+    record_event(
+        conn,
+        user_id,
+        &DomainEvent::BookmarkDeleted {
+            bookmark: existing.snapshot(),
+        },
+    )?;
     Ok(existing)
 }
 
-fn owned_bookmark(conn: &mut DbConnection, user_id: i64, public_id: &str) -> Result<Bookmark, StoreError> {
+fn owned_bookmark(
+    conn: &mut DbConnection,
+    user_id: i64,
+    public_id: &str,
+) -> Result<Bookmark, StoreError> {
     get_bookmark(conn, public_id)?
         .filter(|b| b.owner_id == user_id)
         .ok_or(StoreError::NotFound("bookmark"))
@@ -224,7 +275,10 @@ fn apply_changes(
 ) -> Result<Bookmark, StoreError> {
     let url = new_url.unwrap_or(&existing.url);
     let title = changes.title.as_ref().unwrap_or(&existing.title);
-    let description = changes.description.as_ref().unwrap_or(&existing.description);
+    let description = changes
+        .description
+        .as_ref()
+        .unwrap_or(&existing.description);
     let notes = changes.notes.as_ref().unwrap_or(&existing.notes);
     diesel::update(bookmarks::table.filter(bookmarks::id.eq(existing.id)))
         .set((
@@ -240,11 +294,15 @@ fn apply_changes(
     if let Some(tags) = &changes.tags {
         set_bookmark_tags(conn, existing.id, tags)?;
     }
-    let updated = get_bookmark(conn, &existing.public_id)?.ok_or(StoreError::NotFound("bookmark"))?;
+    let updated =
+        get_bookmark(conn, &existing.public_id)?.ok_or(StoreError::NotFound("bookmark"))?;
     record_event(
         conn,
         existing.owner_id,
-        &DomainEvent::BookmarkUpdated { before: existing.snapshot(), after: updated.snapshot() },
+        &DomainEvent::BookmarkUpdated {
+            before: existing.snapshot(),
+            after: updated.snapshot(),
+        },
     )?;
     Ok(updated)
 }

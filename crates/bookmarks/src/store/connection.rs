@@ -68,7 +68,8 @@ impl ManageConnection for ConnectionManager {
     }
 
     fn is_valid(&self, conn: &mut DbConnection) -> Result<(), Self::Error> {
-        conn.batch_execute("SELECT 1").map_err(diesel::r2d2::Error::QueryError)
+        conn.batch_execute("SELECT 1")
+            .map_err(diesel::r2d2::Error::QueryError)
     }
 
     fn has_broken(&self, _conn: &mut DbConnection) -> bool {
@@ -82,12 +83,27 @@ mod tests {
 
     #[test]
     fn backend_is_picked_from_the_url() {
-        assert_eq!(Backend::from_url("postgres://u@h/db"), (Backend::Postgres, "postgres://u@h/db".into()));
+        assert_eq!(
+            Backend::from_url("postgres://u@h/db"),
+            (Backend::Postgres, "postgres://u@h/db".into())
+        );
         assert_eq!(Backend::from_url("postgresql://h/db").0, Backend::Postgres);
-        assert_eq!(Backend::from_url("sqlite://data/c.db"), (Backend::Sqlite, "data/c.db".into()));
-        assert_eq!(Backend::from_url("sqlite:///var/c.db"), (Backend::Sqlite, "/var/c.db".into()));
-        assert_eq!(Backend::from_url("sqlite:c.db"), (Backend::Sqlite, "c.db".into()));
-        assert_eq!(Backend::from_url("./c.db"), (Backend::Sqlite, "./c.db".into()));
+        assert_eq!(
+            Backend::from_url("sqlite://data/c.db"),
+            (Backend::Sqlite, "data/c.db".into())
+        );
+        assert_eq!(
+            Backend::from_url("sqlite:///var/c.db"),
+            (Backend::Sqlite, "/var/c.db".into())
+        );
+        assert_eq!(
+            Backend::from_url("sqlite:c.db"),
+            (Backend::Sqlite, "c.db".into())
+        );
+        assert_eq!(
+            Backend::from_url("./c.db"),
+            (Backend::Sqlite, "./c.db".into())
+        );
     }
 }
 

@@ -56,7 +56,11 @@ impl Database {
             .build(manager)
             .map_err(|e| StoreError::Connect(format!("{} ({e})", redact(url))))?;
         let writer = (backend == Backend::Sqlite).then(|| Arc::new(Mutex::new(())));
-        Ok(Self { pool, backend, writer })
+        Ok(Self {
+            pool,
+            backend,
+            writer,
+        })
     }
 
     pub fn backend(&self) -> Backend {
@@ -78,19 +82,27 @@ impl Database {
     }
 
     /// Runs `f` with a connection, for queries that change nothing.
-    pub fn read<T>(&self, f: impl FnOnce(&mut DbConnection) -> Result<T, StoreError>) -> Result<T, StoreError> {
+    pub fn read<T>(
+        &self,
+        f: impl FnOnce(&mut DbConnection) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
         let mut conn = self.connection()?;
         f(&mut conn)
     }
 
     /// Runs `f` in one transaction: everything it writes is stored, or nothing is. A transaction
     /// that lost a race is run again a few times, so `f` must only touch the database.
-    pub fn write<T>(&self, mut f: impl FnMut(&mut DbConnection) -> Result<T, StoreError>) -> Result<T, StoreError> {
+    pub fn write<T>(
+        &self,
+        mut f: impl FnMut(&mut DbConnection) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
         let mut attempt = 1;
         loop {
             let result = {
                 let _turn = match &self.writer {
-                    Some(lock) => Some(lock.lock().unwrap_or_else(|poisoned| poisoned.into_inner())),
+                    Some(lock) => {
+                        Some(lock.lock().unwrap_or_else(|poisoned| poisoned.into_inner()))
+                    }
                     None => None,
                 };
                 let mut conn = self.connection()?;
@@ -122,8 +134,14 @@ fn create_parent_directory(path: &str) -> Result<(), StoreError> {
         return Ok(());
     }
     match std::path::Path::new(path).parent() {
-        Some(parent) if !parent.as_os_str().is_empty() && !parent.exists() => std::fs::create_dir_all(parent)
-            .map_err(|e| StoreError::Connect(format!("cannot create the directory {} for the SQLite database: {e}", parent.display()))),
+        Some(parent) if !parent.as_os_str().is_empty() && !parent.exists() => {
+            std::fs::create_dir_all(parent).map_err(|e| {
+                StoreError::Connect(format!(
+                    "cannot create the directory {} for the SQLite database: {e}",
+                    parent.display()
+                ))
+            })
+        }
         _ => Ok(()),
     }
 }

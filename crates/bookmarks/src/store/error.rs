@@ -28,8 +28,10 @@ impl StoreError {
         use diesel::result::{DatabaseErrorKind, Error};
         match self {
             Self::Database(Error::DatabaseError(kind, info)) => {
-                matches!(kind, DatabaseErrorKind::UniqueViolation | DatabaseErrorKind::SerializationFailure)
-                    || info.message().contains("database is locked")
+                matches!(
+                    kind,
+                    DatabaseErrorKind::UniqueViolation | DatabaseErrorKind::SerializationFailure
+                ) || info.message().contains("database is locked")
                     || info.message().contains("database is busy")
             }
             _ => false,

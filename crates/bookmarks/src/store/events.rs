@@ -9,7 +9,11 @@ use crate::model::DomainEvent;
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-pub(crate) fn record_event(conn: &mut DbConnection, user_id: i64, event: &DomainEvent) -> Result<(), StoreError> {
+pub(crate) fn record_event(
+    conn: &mut DbConnection,
+    user_id: i64,
+    event: &DomainEvent,
+) -> Result<(), StoreError> {
     let payload = serde_json::to_string(event)
         .map_err(|e| StoreError::Conflict(format!("could not encode the domain event: {e}")))?;
     diesel::insert_into(domain_events::table)
@@ -33,18 +37,33 @@ pub struct StoredEvent {
 }
 
 /// Events with an id greater than `after_id`, oldest first.
-pub fn list_events(conn: &mut DbConnection, after_id: i64, limit: i64) -> Result<Vec<StoredEvent>, StoreError> {
+pub fn list_events(
+    conn: &mut DbConnection,
+    after_id: i64,
+    limit: i64,
+) -> Result<Vec<StoredEvent>, StoreError> {
     let rows: Vec<(i64, i64, String, NaiveDateTime)> = domain_events::table
         .filter(domain_events::id.gt(after_id))
         .order(domain_events::id.asc())
         .limit(limit)
-        .select((domain_events::id, domain_events::user_id, domain_events::payload, domain_events::created_at))
+        .select((
+            domain_events::id,
+            domain_events::user_id,
+            domain_events::payload,
+            domain_events::created_at,
+        ))
         .load(conn)?;
     rows.into_iter()
         .map(|(id, user_id, payload, created_at)| {
-            let event = serde_json::from_str(&payload)
-                .map_err(|e| StoreError::Conflict(format!("domain event {id} cannot be read: {e}")))?;
-            Ok(StoredEvent { id, user_id, event, created_at })
+            let event = serde_json::from_str(&payload).map_err(|e| {
+                StoreError::Conflict(format!("domain event {id} cannot be read: {e}"))
+            })?;
+            Ok(StoredEvent {
+                id,
+                user_id,
+                event,
+                created_at,
+            })
         })
         .collect()
 }

@@ -39,7 +39,15 @@ pub struct BookmarkFilter {
 
 impl BookmarkFilter {
     pub fn new(scope: Scope, viewer: Option<i64>) -> Self {
-        Self { scope, viewer, tags: Vec::new(), search: None, unread_only: false, before: None, limit: 50 }
+        Self {
+            scope,
+            viewer,
+            tags: Vec::new(),
+            search: None,
+            unread_only: false,
+            before: None,
+            limit: 50,
+        }
     }
 }
 
@@ -63,7 +71,10 @@ macro_rules! apply_filter {
                 if filter.viewer == Some(owner) {
                     query
                 } else {
-                    query.filter(bookmarks::visibility.eq_any([Visibility::Public.as_str(), Visibility::Unlisted.as_str()]))
+                    query.filter(
+                        bookmarks::visibility
+                            .eq_any([Visibility::Public.as_str(), Visibility::Unlisted.as_str()]),
+                    )
                 }
             }
             Scope::Instance => query.filter(bookmarks::visibility.eq(Visibility::Public.as_str())),
@@ -72,7 +83,11 @@ macro_rules! apply_filter {
             query = query.filter(
                 bookmarks::id.eq_any(
                     filter_links
-                        .inner_join(filter_tags.on(filter_tags.field(tags::id).eq(filter_links.field(bookmark_tags::tag_id))))
+                        .inner_join(
+                            filter_tags.on(filter_tags
+                                .field(tags::id)
+                                .eq(filter_links.field(bookmark_tags::tag_id))),
+                        )
                         .filter(filter_tags.field(tags::name).eq(tag.as_str().to_owned()))
                         .select(filter_links.field(bookmark_tags::bookmark_id)),
                 ),
@@ -88,7 +103,11 @@ macro_rules! apply_filter {
                     .or(lower(bookmarks::url).like(pattern.clone()).escape('\\'))
                     .or(bookmarks::id.eq_any(
                         filter_links
-                            .inner_join(filter_tags.on(filter_tags.field(tags::id).eq(filter_links.field(bookmark_tags::tag_id))))
+                            .inner_join(
+                                filter_tags.on(filter_tags
+                                    .field(tags::id)
+                                    .eq(filter_links.field(bookmark_tags::tag_id))),
+                            )
                             .filter(filter_tags.field(tags::name).like(pattern).escape('\\'))
                             .select(filter_links.field(bookmark_tags::bookmark_id)),
                     )),
@@ -103,14 +122,19 @@ macro_rules! apply_filter {
 
 pub(crate) use apply_filter;
 
-pub fn list_bookmarks(conn: &mut DbConnection, filter: &BookmarkFilter) -> Result<BookmarkPage, StoreError> {
+pub fn list_bookmarks(
+    conn: &mut DbConnection,
+    filter: &BookmarkFilter,
+) -> Result<BookmarkPage, StoreError> {
     let limit = filter.limit.clamp(1, MAX_PAGE_SIZE);
     let mut query = apply_filter!(bookmarks::table.into_boxed::<DbBackend>(), filter);
     if let Some(cursor) = filter.before {
         query = query.filter(
             bookmarks::created_at
                 .lt(cursor.created_at)
-                .or(bookmarks::created_at.eq(cursor.created_at).and(bookmarks::id.lt(cursor.id))),
+                .or(bookmarks::created_at
+                    .eq(cursor.created_at)
+                    .and(bookmarks::id.lt(cursor.id))),
         );
     }
     let mut rows: Vec<BookmarkRow> = query
@@ -139,7 +163,11 @@ pub fn list_bookmarks(conn: &mut DbConnection, filter: &BookmarkFilter) -> Resul
         })
         .collect();
     let items = hydrate(conn, with_owner)?;
-    let next = if has_more { items.last().map(Bookmark::cursor) } else { None };
+    let next = if has_more {
+        items.last().map(Bookmark::cursor)
+    } else {
+        None
+    };
     Ok(BookmarkPage { items, next })
 }
 

@@ -26,7 +26,10 @@ pub fn get_or_create_setting(
     }
     let value = make();
     diesel::insert_into(instance_settings::table)
-        .values((instance_settings::name.eq(name), instance_settings::value.eq(&value)))
+        .values((
+            instance_settings::name.eq(name),
+            instance_settings::value.eq(&value),
+        ))
         .execute(conn)?;
     Ok(value)
 }

@@ -1,13 +1,13 @@
 //! Tag counts over a set of bookmarks: a user's tag cloud, and the tags that co-occur with the
 //! ones being looked at ("related tags"). Both respect the same visibility rules as listing.
 
+use super::connection::DbBackend;
 use super::connection::DbConnection;
 use super::error::StoreError;
-use super::connection::DbBackend;
 use super::listing::{apply_filter, escape_like, search_words, BookmarkFilter, Scope};
+use super::schema::{bookmark_tags, bookmarks, tags};
 use super::{filter_links, filter_tags, lower};
 use crate::model::Visibility;
-use super::schema::{bookmark_tags, bookmarks, tags};
 use diesel::dsl::count_star;
 use diesel::prelude::*;
 
@@ -19,17 +19,30 @@ pub struct TagCount {
 
 /// Tags on the bookmarks `filter` matches, most used first (cursor and limit of the filter are
 /// ignored; `limit` caps the number of tags).
-pub fn tag_counts(conn: &mut DbConnection, filter: &BookmarkFilter, limit: i64) -> Result<Vec<TagCount>, StoreError> {
+pub fn tag_counts(
+    conn: &mut DbConnection,
+    filter: &BookmarkFilter,
+    limit: i64,
+) -> Result<Vec<TagCount>, StoreError> {
     count_tags(conn, filter, limit, false)
 }
 
 /// Tags that appear together with all of `filter.tags`, most frequent first, not counting
 /// those tags themselves.
-pub fn related_tags(conn: &mut DbConnection, filter: &BookmarkFilter, limit: i64) -> Result<Vec<TagCount>, StoreError> {
+pub fn related_tags(
+    conn: &mut DbConnection,
+    filter: &BookmarkFilter,
+    limit: i64,
+) -> Result<Vec<TagCount>, StoreError> {
     count_tags(conn, filter, limit, true)
 }
 
-fn count_tags(conn: &mut DbConnection, filter: &BookmarkFilter, limit: i64, exclude_selected: bool) -> Result<Vec<TagCount>, StoreError> {
+fn count_tags(
+    conn: &mut DbConnection,
+    filter: &BookmarkFilter,
+    limit: i64,
+    exclude_selected: bool,
+) -> Result<Vec<TagCount>, StoreError> {
     let mut query = apply_filter!(
         bookmark_tags::table
             .inner_join(tags::table)

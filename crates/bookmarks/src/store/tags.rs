@@ -9,8 +9,13 @@ use diesel::prelude::*;
 use std::collections::HashMap;
 
 /// Replaces the bookmark's tags with `list`, creating tag rows as needed.
-pub(crate) fn set_bookmark_tags(conn: &mut DbConnection, bookmark_id: i64, list: &TagList) -> Result<(), StoreError> {
-    diesel::delete(bookmark_tags::table.filter(bookmark_tags::bookmark_id.eq(bookmark_id))).execute(conn)?;
+pub(crate) fn set_bookmark_tags(
+    conn: &mut DbConnection,
+    bookmark_id: i64,
+    list: &TagList,
+) -> Result<(), StoreError> {
+    diesel::delete(bookmark_tags::table.filter(bookmark_tags::bookmark_id.eq(bookmark_id)))
+        .execute(conn)?;
     if list.is_empty() {
         return Ok(());
     }
@@ -22,7 +27,9 @@ pub(crate) fn set_bookmark_tags(conn: &mut DbConnection, bookmark_id: i64, list:
         .map(|n| tags::name.eq(n.as_str()))
         .collect();
     if !missing.is_empty() {
-        on_each_backend!(conn, |c| diesel::insert_into(tags::table).values(&missing).execute(c))?;
+        on_each_backend!(conn, |c| diesel::insert_into(tags::table)
+            .values(&missing)
+            .execute(c))?;
         ids = tag_ids(conn, &names)?;
     }
     let links: Vec<_> = names
@@ -38,7 +45,9 @@ pub(crate) fn set_bookmark_tags(conn: &mut DbConnection, bookmark_id: i64, list:
             })
         })
         .collect();
-    on_each_backend!(conn, |c| diesel::insert_into(bookmark_tags::table).values(&links).execute(c))?;
+    on_each_backend!(conn, |c| diesel::insert_into(bookmark_tags::table)
+        .values(&links)
+        .execute(c))?;
     Ok(())
 }
 
@@ -51,7 +60,10 @@ fn tag_ids(conn: &mut DbConnection, names: &[String]) -> Result<HashMap<String, 
 }
 
 /// The tags of each bookmark in `bookmark_ids`, in the order they were given. One query.
-pub(crate) fn load_tags(conn: &mut DbConnection, bookmark_ids: &[i64]) -> Result<HashMap<i64, Vec<String>>, StoreError> {
+pub(crate) fn load_tags(
+    conn: &mut DbConnection,
+    bookmark_ids: &[i64],
+) -> Result<HashMap<i64, Vec<String>>, StoreError> {
     let mut by_bookmark: HashMap<i64, Vec<String>> = HashMap::new();
     if bookmark_ids.is_empty() {
         return Ok(by_bookmark);

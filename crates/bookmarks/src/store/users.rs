@@ -75,7 +75,10 @@ pub fn create_user(conn: &mut DbConnection, account: &NewAccount) -> Result<User
     find_user_by_name(conn, &account.name)?.ok_or(StoreError::NotFound("user"))
 }
 
-pub fn find_user_by_name(conn: &mut DbConnection, name: &UserName) -> Result<Option<User>, StoreError> {
+pub fn find_user_by_name(
+    conn: &mut DbConnection,
+    name: &UserName,
+) -> Result<Option<User>, StoreError> {
     Ok(users::table
         .filter(users::name.eq(name.as_str()))
         .select(UserRow::as_select())
@@ -111,7 +114,11 @@ pub fn count_users(conn: &mut DbConnection) -> Result<i64, StoreError> {
 // ---- sessions ---------------------------------------------------------------------------
 
 /// Starts a session lasting `lifetime`; returns the secret for the cookie.
-pub fn create_session(conn: &mut DbConnection, user_id: i64, lifetime: Duration) -> Result<Secret, StoreError> {
+pub fn create_session(
+    conn: &mut DbConnection,
+    user_id: i64,
+    lifetime: Duration,
+) -> Result<Secret, StoreError> {
     let secret = Secret::generate();
     let created_at = now();
     diesel::insert_into(sessions::table)
@@ -125,7 +132,10 @@ pub fn create_session(conn: &mut DbConnection, user_id: i64, lifetime: Duration)
     Ok(secret)
 }
 
-pub fn user_for_session(conn: &mut DbConnection, presented: &str) -> Result<Option<User>, StoreError> {
+pub fn user_for_session(
+    conn: &mut DbConnection,
+    presented: &str,
+) -> Result<Option<User>, StoreError> {
     Ok(sessions::table
         .inner_join(users::table)
         .filter(sessions::token_hash.eq(SecretHash::of(presented).as_str()))
@@ -137,8 +147,10 @@ pub fn user_for_session(conn: &mut DbConnection, presented: &str) -> Result<Opti
 }
 
 pub fn delete_session(conn: &mut DbConnection, presented: &str) -> Result<(), StoreError> {
-    diesel::delete(sessions::table.filter(sessions::token_hash.eq(SecretHash::of(presented).as_str())))
-        .execute(conn)?;
+    diesel::delete(
+        sessions::table.filter(sessions::token_hash.eq(SecretHash::of(presented).as_str())),
+    )
+    .execute(conn)?;
     Ok(())
 }
 
@@ -153,10 +165,18 @@ pub struct ApiToken {
     pub last_used_at: Option<NaiveDateTime>,
 }
 
-pub fn create_api_token(conn: &mut DbConnection, user_id: i64, label: &str) -> Result<Secret, StoreError> {
+pub fn create_api_token(
+    conn: &mut DbConnection,
+    user_id: i64,
+    label: &str,
+) -> Result<Secret, StoreError> {
     let label = label.trim();
     if label.is_empty() || label.chars().count() > 100 {
-        return Err(crate::FieldError::new("label", "give the token a name of 1–100 characters, e.g. `laptop script`").into());
+        return Err(crate::FieldError::new(
+            "label",
+            "give the token a name of 1–100 characters, e.g. `laptop script`",
+        )
+        .into());
     }
     let secret = Secret::generate();
     diesel::insert_into(api_tokens::table)
@@ -171,7 +191,10 @@ pub fn create_api_token(conn: &mut DbConnection, user_id: i64, label: &str) -> R
 }
 
 /// The token's owner, or `None` for an unknown or revoked token. One indexed lookup.
-pub fn user_for_api_token(conn: &mut DbConnection, presented: &str) -> Result<Option<User>, StoreError> {
+pub fn user_for_api_token(
+    conn: &mut DbConnection,
+    presented: &str,
+) -> Result<Option<User>, StoreError> {
     Ok(api_tokens::table
         .inner_join(users::table)
         .filter(api_tokens::token_hash.eq(SecretHash::of(presented).as_str()))
@@ -189,9 +212,15 @@ pub fn list_api_tokens(conn: &mut DbConnection, user_id: i64) -> Result<Vec<ApiT
         .load(conn)?)
 }
 
-pub fn revoke_api_token(conn: &mut DbConnection, user_id: i64, token_id: i64) -> Result<(), StoreError> {
+pub fn revoke_api_token(
+    conn: &mut DbConnection,
+    user_id: i64,
+    token_id: i64,
+) -> Result<(), StoreError> {
     let deleted = diesel::delete(
-        api_tokens::table.filter(api_tokens::id.eq(token_id)).filter(api_tokens::user_id.eq(user_id)),
+        api_tokens::table
+            .filter(api_tokens::id.eq(token_id))
+            .filter(api_tokens::user_id.eq(user_id)),
     )
     .execute(conn)?;
     if deleted == 0 {
@@ -212,7 +241,11 @@ pub struct Invite {
 }
 
 /// An invite code valid for `lifetime`, usable once.
-pub fn create_invite(conn: &mut DbConnection, created_by: i64, lifetime: Duration) -> Result<Secret, StoreError> {
+pub fn create_invite(
+    conn: &mut DbConnection,
+    created_by: i64,
+    lifetime: Duration,
+) -> Result<Secret, StoreError> {
     let secret = Secret::generate();
     let created_at = now();
     diesel::insert_into(invites::table)
@@ -235,7 +268,11 @@ pub fn list_invites(conn: &mut DbConnection, created_by: i64) -> Result<Vec<Invi
 }
 
 /// Creates the account and uses up the invite, in one transaction (run inside `write`).
-pub fn accept_invite(conn: &mut DbConnection, code: &str, account: &NewAccount) -> Result<User, StoreError> {
+pub fn accept_invite(
+    conn: &mut DbConnection,
+    code: &str,
+    account: &NewAccount,
+) -> Result<User, StoreError> {
     let invite_id: Option<i64> = invites::table
         .filter(invites::code_hash.eq(SecretHash::of(code).as_str()))
         .filter(invites::used_at.is_null())
@@ -251,11 +288,17 @@ pub fn accept_invite(conn: &mut DbConnection, code: &str, account: &NewAccount) 
         .into());
     };
     let user = create_user(conn, account)?;
-    let claimed = diesel::update(invites::table.filter(invites::id.eq(invite_id)).filter(invites::used_at.is_null()))
-        .set((invites::used_by.eq(user.id), invites::used_at.eq(now())))
-        .execute(conn)?;
+    let claimed = diesel::update(
+        invites::table
+            .filter(invites::id.eq(invite_id))
+            .filter(invites::used_at.is_null()),
+    )
+    .set((invites::used_by.eq(user.id), invites::used_at.eq(now())))
+    .execute(conn)?;
     if claimed == 0 {
-        return Err(StoreError::Conflict("this invite link was used a moment ago; ask for a new one".into()));
+        return Err(StoreError::Conflict(
+            "this invite link was used a moment ago; ask for a new one".into(),
+        ));
     }
     Ok(user)
 }

@@ -1,0 +1,217 @@
+//! `/api/bookmarks`: create (or update by URL), list with tag, search and cursor filters, and
+//! read, change or delete one bookmark by id. Callers only ever change their own bookmarks.
+
+use super::json::{BookmarkFields, BookmarkJson};
+use crate::auth::bearer::ApiUser;
+use crate::blocking::run_db;
+use crate::errors::ApiError;
+use crate::page_fill::fill_from_page;
+use crate::state::AppState;
+use actix_web::{web, HttpRequest, HttpResponse};
+use bookmarks::model::{BookmarkDraft, BookmarkUrl, Cursor, TagName};
+use bookmarks::store::{self, BookmarkFilter, Scope};
+use serde::Serialize;
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/bookmarks", web::post().to(create))
+        .route("/bookmarks", web::get().to(list))
+        .route("/bookmarks/{id}", web::get().to(get_one))
+        .route("/bookmarks/{id}", web::patch().to(update))
+        .route("/bookmarks/{id}", web::delete().to(delete));
+}
+
+/// `201 Created` for a new bookmark, `200 OK` when the URL was saved before (same id).
+async fn create(
+    state: web::Data<AppState>,
+    ApiUser(user): ApiUser,
+    body: web::Json<BookmarkFields>,
+) -> Result<HttpResponse, ApiError> {
+    let fields = body.into_inner();
+    let url = fields.url.as_deref().ok_or_else(|| {
+        ApiError::BadRequest("url: missing; send the address to save as `url`".into())
+    })?;
+    let mut draft = BookmarkDraft {
+        url: BookmarkUrl::parse(url)?,
+        changes: fields.changes()?,
+    };
+    let (user_id, lookup) = (user.id, draft.url.clone());
+    let existing = run_db(&state.db, move |db| {
+        db.read(|c| store::find_bookmark_by_url(c, user_id, &lookup))
+    })
+    .await?;
+    fill_from_page(
+        &state,
+        &mut draft,
+        existing.as_ref().is_none_or(|b| b.title.is_empty()),
+    )
+    .await;
+    let saved = run_db(&state.db, move |db| {
+        db.write(|c| store::save_bookmark(c, user_id, &draft))
+    })
+    .await?;
+    let json = BookmarkJson::from(&saved.bookmark);
+    Ok(if saved.created {
+        HttpResponse::Created()
+            .insert_header((
+                actix_web::http::header::LOCATION,
+                format!("/api/bookmarks/{}", json.id),
+            ))
+            .json(json)
+    } else {
+        HttpResponse::Ok().json(json)
+    })
+}
+
+#[derive(Serialize)]
+struct ListJson {
+    bookmarks: Vec<BookmarkJson>,
+    /// Pass as `cursor` to get the next (older) page; `null` on the last page.
+    next_cursor: Option<String>,
+}
+
+const DEFAULT_LIMIT: i64 = 50;
+
+/// Reads `tag` (repeatable), `q`, `limit`, `cursor` and `unread` from the query string.
+fn parse_list_query(query: &str, owner: i64) -> Result<BookmarkFilter, ApiError> {
+    let mut filter = BookmarkFilter::new(Scope::User { owner }, Some(owner));
+    filter.limit = DEFAULT_LIMIT;
+    for (key, value) in url::form_urlencoded::parse(query.as_bytes()) {
+        match key.as_ref() {
+            "tag" => filter.tags.push(TagName::parse(&value)?),
+            "q" => filter.search = Some(value.into_owned()).filter(|q| !q.trim().is_empty()),
+            "cursor" if !value.is_empty() => filter.before = Some(Cursor::parse(&value)?),
+            "cursor" => {}
+            "limit" => {
+                filter.limit = value
+                    .parse::<i64>()
+                    .ok()
+                    .filter(|n| (1..=store::MAX_PAGE_SIZE).contains(n))
+                    .ok_or_else(|| {
+                        ApiError::BadRequest(format!(
+                            "limit: `{value}` is not a number from 1 to {}",
+                            store::MAX_PAGE_SIZE
+                        ))
+                    })?;
+            }
+            "unread" => {
+                filter.unread_only = match value.as_ref() {
+                    "true" | "1" | "yes" => true,
+                    "false" | "0" | "no" | "" => false,
+                    other => {
+                        return Err(ApiError::BadRequest(format!(
+                            "unread: `{other}` is not true or false"
+                        )))
+                    }
+                }
+            }
+            other => {
+                return Err(ApiError::BadRequest(format!(
+                    "unknown query parameter `{other}`; use tag, q, limit, cursor or unread"
+                )))
+            }
+        }
+    }
+    if filter.tags.len() > 8 {
+        return Err(ApiError::BadRequest(
+            "at most 8 `tag` filters can be combined".into(),
+        ));
+    }
+    Ok(filter)
+}
+
+async fn list(
+    state: web::Data<AppState>,
+    ApiUser(user): ApiUser,
+    req: HttpRequest,
+) -> Result<HttpResponse, ApiError> {
+    let filter = parse_list_query(req.query_string(), user.id)?;
+    let page = run_db(&state.db, move |db| {
+        db.read(|c| store::list_bookmarks(c, &filter))
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(ListJson {
+        bookmarks: page.items.iter().map(BookmarkJson::from).collect(),
+        next_cursor: page.next.map(|c| c.encode()),
+    }))
+}
+
+fn not_found() -> ApiError {
+    ApiError::NotFound(
+        "bookmark not found; check the id (ids come from `GET /api/bookmarks`)".into(),
+    )
+}
+
+async fn get_one(
+    state: web::Data<AppState>,
+    ApiUser(user): ApiUser,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let id = id.into_inner();
+    let bookmark = run_db(&state.db, move |db| {
+        db.read(|c| store::get_bookmark(c, &id))
+    })
+    .await?
+    .filter(|b| b.visible_to(Some(user.id)))
+    .ok_or_else(not_found)?;
+    Ok(HttpResponse::Ok().json(BookmarkJson::from(&bookmark)))
+}
+
+async fn update(
+    state: web::Data<AppState>,
+    ApiUser(user): ApiUser,
+    id: web::Path<String>,
+    body: web::Json<BookmarkFields>,
+) -> Result<HttpResponse, ApiError> {
+    let fields = body.into_inner();
+    let new_url = fields.url.as_deref().map(BookmarkUrl::parse).transpose()?;
+    let changes = fields.changes()?;
+    let (user_id, id) = (user.id, id.into_inner());
+    let bookmark = run_db(&state.db, move |db| {
+        db.write(|c| store::update_bookmark(c, user_id, &id, new_url.as_ref(), &changes))
+    })
+    .await
+    .map_err(|e| match e {
+        bookmarks::StoreError::NotFound(_) => not_found(),
+        other => other.into(),
+    })?;
+    Ok(HttpResponse::Ok().json(BookmarkJson::from(&bookmark)))
+}
+
+async fn delete(
+    state: web::Data<AppState>,
+    ApiUser(user): ApiUser,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let (user_id, id) = (user.id, id.into_inner());
+    run_db(&state.db, move |db| {
+        db.write(|c| store::delete_bookmark(c, user_id, &id))
+    })
+    .await
+    .map_err(|e| match e {
+        bookmarks::StoreError::NotFound(_) => not_found(),
+        other => other.into(),
+    })?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn list_query_reads_repeated_tags_and_checks_values() {
+        let filter = parse_list_query("tag=Rust&tag=web&q=async&limit=10&unread=true", 7).ok();
+        let filter = filter.as_ref();
+        assert_eq!(filter.map(|f| f.tags.len()), Some(2));
+        assert_eq!(
+            filter.and_then(|f| f.search.clone()).as_deref(),
+            Some("async")
+        );
+        assert_eq!(filter.map(|f| (f.limit, f.unread_only)), Some((10, true)));
+        assert!(parse_list_query("limit=0", 7).is_err());
+        assert!(parse_list_query("limit=abc", 7).is_err());
+        assert!(parse_list_query("cursor=nope", 7).is_err());
+        assert!(parse_list_query("tag=a%20b", 7).is_err());
+        assert!(parse_list_query("colour=red", 7).is_err());
+    }
+}

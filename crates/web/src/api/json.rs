@@ -1,0 +1,73 @@
+//! The JSON shapes of the API: bookmarks out, bookmark fields in.
+
+use bookmarks::model::{BookmarkChanges, Notes, TagList, Title, Visibility};
+use bookmarks::store::Bookmark;
+use bookmarks::FieldError;
+use chrono::{NaiveDateTime, SecondsFormat};
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Serialize)]
+pub struct BookmarkJson {
+    pub id: String,
+    pub url: String,
+    pub title: String,
+    /// The page's own description, when it was fetched.
+    pub description: String,
+    pub notes: String,
+    pub tags: Vec<String>,
+    pub visibility: &'static str,
+    pub unread: bool,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+pub fn rfc3339(at: NaiveDateTime) -> String {
+    at.and_utc().to_rfc3339_opts(SecondsFormat::AutoSi, true)
+}
+
+impl From<&Bookmark> for BookmarkJson {
+    fn from(b: &Bookmark) -> Self {
+        Self {
+            id: b.public_id.clone(),
+            url: b.url.to_string(),
+            title: b.title.as_str().to_owned(),
+            description: b.description.as_str().to_owned(),
+            notes: b.notes.as_str().to_owned(),
+            tags: b.tags.names(),
+            visibility: b.visibility.as_str(),
+            unread: b.unread,
+            created_at: rfc3339(b.created_at),
+            updated_at: rfc3339(b.updated_at),
+        }
+    }
+}
+
+/// Fields of `POST /api/bookmarks` and `PATCH /api/bookmarks/{id}`. Absent fields keep their
+/// stored value (or take the default on a new bookmark).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BookmarkFields {
+    pub url: Option<String>,
+    pub title: Option<String>,
+    pub notes: Option<String>,
+    pub tags: Option<Vec<String>>,
+    pub visibility: Option<String>,
+    pub unread: Option<bool>,
+}
+
+impl BookmarkFields {
+    pub fn changes(&self) -> Result<BookmarkChanges, FieldError> {
+        Ok(BookmarkChanges {
+            title: self.title.as_deref().map(Title::parse).transpose()?,
+            description: None,
+            notes: self.notes.as_deref().map(Notes::parse).transpose()?,
+            tags: self.tags.as_deref().map(TagList::parse_each).transpose()?,
+            visibility: self
+                .visibility
+                .as_deref()
+                .map(Visibility::parse)
+                .transpose()?,
+            unread: self.unread,
+        })
+    }
+}

@@ -1,0 +1,137 @@
+//! CSRF protection for every form: a signed double-submit token. Each browser gets a random
+//! `cp_csrf` cookie (HttpOnly, SameSite=Lax); a form's token is HMAC-SHA256 of that cookie and
+//! the session cookie under the instance's key. Another site can neither read the cookies nor
+//! compute the token, and a token stops working when the session changes.
+
+use super::session::SESSION_COOKIE;
+use crate::errors::PageError;
+use crate::state::AppState;
+use actix_web::body::MessageBody;
+use actix_web::cookie::{Cookie, SameSite};
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::{web, HttpMessage, HttpRequest};
+use hmac::{Hmac, Mac};
+use sha2::Sha256;
+
+pub const CSRF_COOKIE: &str = "cp_csrf";
+
+/// The browser's CSRF seed for this request: from its cookie, or freshly made (and then set as
+/// a cookie on the response by [`ensure_seed_cookie`]).
+#[derive(Clone)]
+struct Seed(String);
+
+fn new_seed() -> String {
+    bookmarks::model::Secret::generate().into_string()
+}
+
+/// Middleware step: make sure the browser has a seed cookie before any form is rendered.
+pub async fn ensure_seed_cookie<B: MessageBody>(
+    req: ServiceRequest,
+    next: actix_web::middleware::Next<B>,
+) -> Result<ServiceResponse<B>, actix_web::Error> {
+    let existing = req
+        .cookie(CSRF_COOKIE)
+        .map(|c| c.value().to_owned())
+        .filter(|v| !v.is_empty());
+    let (seed, is_new) = match existing {
+        Some(seed) => (seed, false),
+        None => (new_seed(), true),
+    };
+    let secure = req
+        .app_data::<web::Data<AppState>>()
+        .is_some_and(|s| s.settings.secure_cookies());
+    req.extensions_mut().insert(Seed(seed.clone()));
+    let mut response = next.call(req).await?;
+    if is_new {
+        let cookie = Cookie::build(CSRF_COOKIE, seed)
+            .path("/")
+            .http_only(true)
+            .same_site(SameSite::Lax)
+            .secure(secure)
+            .permanent()
+            .finish();
+        response.response_mut().add_cookie(&cookie)?;
+    }
+    Ok(response)
+}
+
+/// The token forms rendered for this request must carry.
+pub fn token_for(req: &HttpRequest) -> String {
+    let seed = req
+        .extensions()
+        .get::<Seed>()
+        .map(|s| s.0.clone())
+        .unwrap_or_default();
+    let session = req
+        .cookie(SESSION_COOKIE)
+        .map(|c| c.value().to_owned())
+        .unwrap_or_default();
+    match req.app_data::<web::Data<AppState>>() {
+        Some(state) => sign(&state.csrf_key, &seed, &session),
+        None => String::new(),
+    }
+}
+
+fn sign(key: &[u8], seed: &str, session: &str) -> String {
+    let Ok(mut mac) = Hmac::<Sha256>::new_from_slice(key) else {
+        return String::new();
+    };
+    mac.update(seed.as_bytes());
+    mac.update(b"|");
+    mac.update(session.as_bytes());
+    mac.finalize()
+        .into_bytes()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// Accepts the submitted token only if it matches this browser's cookies (constant time).
+pub fn verify(req: &HttpRequest, submitted: &str) -> Result<(), PageError> {
+    let refuse = || {
+        PageError::Forbidden(
+            "this form has expired or did not come from this site; go back, reload the page and submit it again".into(),
+        )
+    };
+    let seed = req
+        .cookie(CSRF_COOKIE)
+        .map(|c| c.value().to_owned())
+        .ok_or_else(refuse)?;
+    let session = req
+        .cookie(SESSION_COOKIE)
+        .map(|c| c.value().to_owned())
+        .unwrap_or_default();
+    let state = req.app_data::<web::Data<AppState>>().ok_or_else(refuse)?;
+    let expected = sign(&state.csrf_key, &seed, &session);
+    if !expected.is_empty() && constant_time_eq(expected.as_bytes(), submitted.trim().as_bytes()) {
+        Ok(())
+    } else {
+        Err(refuse())
+    }
+}
+
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn token_depends_on_key_seed_and_session() {
+        let base = sign(b"key", "seed", "");
+        assert_eq!(base.len(), 64);
+        assert_eq!(base, sign(b"key", "seed", ""));
+        assert_ne!(base, sign(b"other", "seed", ""));
+        assert_ne!(base, sign(b"key", "seed2", ""));
+        assert_ne!(base, sign(b"key", "seed", "session"));
+    }
+
+    #[test]
+    fn comparison_requires_equal_length_and_bytes() {
+        assert!(constant_time_eq(b"abc", b"abc"));
+        assert!(!constant_time_eq(b"abc", b"abd"));
+        assert!(!constant_time_eq(b"abc", b"ab"));
+    }
+}

@@ -1,0 +1,27 @@
+//! Filling in what the user left empty before a save: when there is no title (and the bookmark
+//! has none yet), fetch the page's title and description. Never fails the save.
+
+use crate::page_meta::fetch_page_meta;
+use crate::state::AppState;
+use bookmarks::model::BookmarkDraft;
+
+/// `existing_title_empty` is whether the bookmark already stored for this URL (if any) lacks a
+/// title; a title that is merely not given keeps the stored one.
+pub async fn fill_from_page(
+    state: &AppState,
+    draft: &mut BookmarkDraft,
+    existing_title_empty: bool,
+) {
+    let given_empty = draft.changes.title.as_ref().is_none_or(|t| t.is_empty());
+    let explicitly_cleared = draft.changes.title.as_ref().is_some_and(|t| t.is_empty());
+    if !(given_empty && (existing_title_empty || explicitly_cleared)) {
+        return;
+    }
+    let meta = fetch_page_meta(&state.http, &draft.url).await;
+    if let Some(title) = meta.title {
+        draft.changes.title = Some(title);
+    }
+    if draft.changes.description.is_none() {
+        draft.changes.description = meta.description;
+    }
+}

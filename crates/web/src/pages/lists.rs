@@ -1,0 +1,317 @@
+//! Lists of bookmarks: the instance's recent public ones (`/`), a user's (`/u/{name}`), a user's
+//! tags (`/u/{name}/t/{tag1}+{tag2}`), the instance's tags (`/t/{tag}`) and search. Newest first,
+//! keyset-paginated with `?before=CURSOR`; the visibility rules live in the store's filter.
+
+use super::html;
+use crate::auth::session::PageContext;
+use crate::blocking::run_db;
+use crate::errors::PageError;
+use crate::state::AppState;
+use crate::views::{
+    self, encode_query, instance_tag_href, tag_cloud, user_tag_href, BookmarkView, Chrome,
+    TagCountView,
+};
+use actix_web::{web, HttpRequest, HttpResponse};
+use askama::Template;
+use bookmarks::model::{Cursor, TagName, UserName};
+use bookmarks::store::{self, BookmarkFilter, Scope};
+use percent_encoding::percent_decode_str;
+use serde::Deserialize;
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/", web::get().to(home))
+        .route("/search", web::get().to(search))
+        .route("/u/{name}", web::get().to(user_page))
+        .route("/u/{name}/t/{tags}", web::get().to(user_tag_page))
+        .route("/t/{tags}", web::get().to(instance_tag_page));
+}
+
+#[derive(Template)]
+#[template(path = "list.html")]
+struct ListPage {
+    chrome: Chrome,
+    heading: String,
+    subheading: String,
+    empty_message: String,
+    bookmarks: Vec<BookmarkView>,
+    next_href: Option<String>,
+    tags_heading: &'static str,
+    tags: Vec<TagCountView>,
+}
+
+#[derive(Deserialize)]
+pub struct ListQuery {
+    before: Option<String>,
+    q: Option<String>,
+    scope: Option<String>,
+}
+
+impl ListQuery {
+    fn cursor(&self) -> Result<Option<Cursor>, PageError> {
+        match self.before.as_deref().filter(|s| !s.is_empty()) {
+            Some(raw) => Ok(Some(Cursor::parse(raw)?)),
+            None => Ok(None),
+        }
+    }
+
+    fn search(&self) -> Option<String> {
+        self.q
+            .as_deref()
+            .map(str::trim)
+            .filter(|q| !q.is_empty())
+            .map(str::to_owned)
+    }
+}
+
+/// What a list page shows besides the bookmarks.
+struct Listing {
+    heading: String,
+    subheading: String,
+    empty_message: String,
+    tags_heading: &'static str,
+    /// Link for a tag in the side list.
+    tag_href: Box<dyn Fn(&str) -> String>,
+    /// Related tags (co-occurring with `filter.tags`) instead of the plain tag cloud.
+    related: bool,
+}
+
+const PAGE_SIZE: i64 = 50;
+const CLOUD_SIZE: i64 = 150;
+
+async fn render_list(
+    state: &AppState,
+    page: &PageContext,
+    req: &HttpRequest,
+    mut filter: BookmarkFilter,
+    listing: Listing,
+) -> Result<HttpResponse, PageError> {
+    filter.limit = PAGE_SIZE;
+    let query_filter = filter.clone();
+    let related = listing.related;
+    let (result, counts) = run_db(&state.db, move |db| {
+        db.read(|c| {
+            let result = store::list_bookmarks(c, &query_filter)?;
+            let counts = if related {
+                store::related_tags(c, &query_filter, 30)?
+            } else {
+                store::tag_counts(c, &query_filter, CLOUD_SIZE)?
+            };
+            Ok((result, counts))
+        })
+    })
+    .await?;
+    let next_href = result.next.map(|cursor| {
+        let mut href = format!("{}?before={}", req.path(), cursor.encode());
+        if let Some(q) = &filter.search {
+            href.push_str(&format!("&q={}", encode_query(q)));
+        }
+        href
+    });
+    let body = ListPage {
+        chrome: Chrome::new(state, page).with_search(filter.search.as_deref().unwrap_or("")),
+        heading: listing.heading,
+        subheading: listing.subheading,
+        empty_message: listing.empty_message,
+        bookmarks: views::views(&result.items, page.viewer_id()),
+        next_href,
+        tags_heading: listing.tags_heading,
+        tags: tag_cloud(&counts, listing.tag_href),
+    }
+    .render()?;
+    Ok(html(body))
+}
+
+async fn home(
+    state: web::Data<AppState>,
+    page: PageContext,
+    req: HttpRequest,
+    query: web::Query<ListQuery>,
+) -> Result<HttpResponse, PageError> {
+    let mut filter = BookmarkFilter::new(Scope::Instance, page.viewer_id());
+    filter.before = query.cursor()?;
+    filter.search = query.search();
+    let listing = Listing {
+        heading: "Recent bookmarks".into(),
+        subheading: format!(
+            "What people on {} saved lately.",
+            state.settings.instance_name
+        ),
+        empty_message: "Nothing public has been saved here yet.".into(),
+        tags_heading: "Popular tags",
+        tag_href: Box::new(instance_tag_href),
+        related: false,
+    };
+    render_list(&state, &page, &req, filter, listing).await
+}
+
+async fn search(
+    state: web::Data<AppState>,
+    page: PageContext,
+    req: HttpRequest,
+    query: web::Query<ListQuery>,
+) -> Result<HttpResponse, PageError> {
+    let search = query.search().unwrap_or_default();
+    let mine = page.user.is_some() && query.scope.as_deref() != Some("everyone");
+    let scope = match (&page.user, mine) {
+        (Some(user), true) => Scope::User { owner: user.id },
+        _ => Scope::Instance,
+    };
+    let mut filter = BookmarkFilter::new(scope, page.viewer_id());
+    filter.before = query.cursor()?;
+    filter.search = Some(search.clone());
+    let subheading = match (page.user.is_some(), mine) {
+        (true, true) => {
+            "In your bookmarks. Search everyone's public bookmarks with scope=everyone.".to_owned()
+        }
+        (true, false) => "In everyone's public bookmarks.".to_owned(),
+        (false, _) => "In public bookmarks.".to_owned(),
+    };
+    let listing = Listing {
+        heading: format!("Search: {search}"),
+        subheading,
+        empty_message: "No bookmark matches every word. Try fewer or shorter words.".into(),
+        tags_heading: "Tags in the results",
+        tag_href: Box::new(instance_tag_href),
+        related: false,
+    };
+    render_list(&state, &page, &req, filter, listing).await
+}
+
+async fn find_owner(state: &AppState, name: &str) -> Result<bookmarks::store::User, PageError> {
+    let name = UserName::parse(name).map_err(|_| PageError::NotFound)?;
+    run_db(&state.db, move |db| {
+        db.read(|c| store::find_user_by_name(c, &name))
+    })
+    .await?
+    .ok_or(PageError::NotFound)
+}
+
+async fn user_page(
+    state: web::Data<AppState>,
+    page: PageContext,
+    req: HttpRequest,
+    name: web::Path<String>,
+    query: web::Query<ListQuery>,
+) -> Result<HttpResponse, PageError> {
+    let owner = find_owner(&state, &name).await?;
+    let mut filter = BookmarkFilter::new(Scope::User { owner: owner.id }, page.viewer_id());
+    filter.before = query.cursor()?;
+    filter.search = query.search();
+    let owner_name = owner.name.to_string();
+    let is_owner = page.viewer_id() == Some(owner.id);
+    let listing = Listing {
+        heading: format!("{owner_name}'s bookmarks"),
+        subheading: if is_owner {
+            "Only you see your private bookmarks here.".into()
+        } else {
+            String::new()
+        },
+        empty_message: if is_owner {
+            "You have not saved anything yet. Use “Save a link” or the bookmarklet.".into()
+        } else {
+            "Nothing to see yet.".into()
+        },
+        tags_heading: "Tags",
+        tag_href: Box::new(move |tag| user_tag_href(&owner_name, &[tag])),
+        related: false,
+    };
+    render_list(&state, &page, &req, filter, listing).await
+}
+
+/// `rust+c%2B%2B` → `["rust", "c++"]`: `+` separates, a `+` inside a tag arrives encoded.
+fn parse_tag_path(raw: &str) -> Result<Vec<TagName>, PageError> {
+    let tags = raw
+        .split('+')
+        .map(|part| {
+            let decoded = percent_decode_str(part).decode_utf8_lossy();
+            TagName::parse(&decoded).map_err(PageError::from)
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    if tags.len() > 8 {
+        return Err(PageError::BadRequest(
+            "at most 8 tags can be combined in one address".into(),
+        ));
+    }
+    Ok(tags)
+}
+
+fn raw_tags(req: &HttpRequest) -> &str {
+    req.match_info().get("tags").unwrap_or("")
+}
+
+async fn user_tag_page(
+    state: web::Data<AppState>,
+    page: PageContext,
+    req: HttpRequest,
+    query: web::Query<ListQuery>,
+) -> Result<HttpResponse, PageError> {
+    let owner = find_owner(&state, req.match_info().get("name").unwrap_or("")).await?;
+    let tags = parse_tag_path(raw_tags(&req))?;
+    let mut filter = BookmarkFilter::new(Scope::User { owner: owner.id }, page.viewer_id());
+    filter.before = query.cursor()?;
+    filter.search = query.search();
+    filter.tags = tags.clone();
+    let owner_name = owner.name.to_string();
+    let names: Vec<String> = tags.iter().map(ToString::to_string).collect();
+    let listing = Listing {
+        heading: format!("{owner_name} · {}", names.join(" + ")),
+        subheading: String::new(),
+        empty_message: "No bookmark has all of these tags.".into(),
+        tags_heading: "Related tags",
+        tag_href: Box::new(move |tag| {
+            let mut combined: Vec<&str> = names.iter().map(String::as_str).collect();
+            combined.push(tag);
+            user_tag_href(&owner_name, &combined)
+        }),
+        related: true,
+    };
+    render_list(&state, &page, &req, filter, listing).await
+}
+
+async fn instance_tag_page(
+    state: web::Data<AppState>,
+    page: PageContext,
+    req: HttpRequest,
+    query: web::Query<ListQuery>,
+) -> Result<HttpResponse, PageError> {
+    let tags = parse_tag_path(raw_tags(&req))?;
+    let mut filter = BookmarkFilter::new(Scope::Instance, page.viewer_id());
+    filter.before = query.cursor()?;
+    filter.search = query.search();
+    filter.tags = tags.clone();
+    let names: Vec<String> = tags.iter().map(ToString::to_string).collect();
+    let listing = Listing {
+        heading: format!("Tagged {}", names.join(" + ")),
+        subheading: format!("Public bookmarks on {}.", state.settings.instance_name),
+        empty_message: "No public bookmark has all of these tags.".into(),
+        tags_heading: "Related tags",
+        tag_href: Box::new(move |tag| {
+            let mut combined: Vec<String> = names.iter().map(|t| encode_query(t)).collect();
+            combined.push(encode_query(tag));
+            format!("/t/{}", combined.join("+"))
+        }),
+        related: true,
+    };
+    render_list(&state, &page, &req, filter, listing).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tag_paths_split_on_plus_and_decode() {
+        let tags = parse_tag_path("rust+c%2B%2B+%C3%A9cole")
+            .map(|t| t.iter().map(ToString::to_string).collect::<Vec<_>>());
+        assert_eq!(
+            tags.ok(),
+            Some(vec![
+                "rust".to_owned(),
+                "c++".to_owned(),
+                "école".to_owned()
+            ])
+        );
+        assert!(parse_tag_path("a+b+c+d+e+f+g+h+i").is_err());
+        assert!(parse_tag_path("").is_err());
+    }
+}

@@ -1,0 +1,33 @@
+//! The HTML pages. Each module owns a group of routes and their templates.
+
+mod accounts;
+mod bookmark;
+mod lists;
+mod save;
+mod settings;
+mod tools;
+
+use actix_web::web;
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    lists::routes(cfg);
+    bookmark::routes(cfg);
+    save::routes(cfg);
+    accounts::routes(cfg);
+    settings::routes(cfg);
+    tools::routes(cfg);
+}
+
+/// An HTML response.
+pub(crate) fn html(body: String) -> actix_web::HttpResponse {
+    actix_web::HttpResponse::Ok()
+        .content_type("text/html; charset=utf-8")
+        .body(body)
+}
+
+/// A 303 redirect, the answer to a successful form submission.
+pub(crate) fn see_other(location: &str) -> actix_web::HttpResponse {
+    actix_web::HttpResponse::SeeOther()
+        .insert_header((actix_web::http::header::LOCATION, location.to_owned()))
+        .finish()
+}

@@ -1,0 +1,170 @@
+//! Settings: API tokens (made, listed, revoked; a new token is shown once) and, for
+//! administrators, invite links.
+
+use super::{html, see_other};
+use crate::auth::session::LoggedIn;
+use crate::blocking::run_db;
+use crate::errors::PageError;
+use crate::state::AppState;
+use crate::views::{human_date, Chrome};
+use actix_web::{web, HttpResponse};
+use askama::Template;
+use bookmarks::store;
+use serde::Deserialize;
+
+/// How long an invite link stays valid.
+pub const INVITE_DAYS: i64 = 14;
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/settings", web::get().to(show))
+        .route("/settings/tokens", web::post().to(create_token))
+        .route("/settings/tokens/{id}/revoke", web::post().to(revoke_token))
+        .route("/settings/invites", web::post().to(create_invite));
+}
+
+struct TokenView {
+    id: i64,
+    label: String,
+    created: String,
+    last_used: String,
+}
+
+struct InviteView {
+    created: String,
+    state: String,
+}
+
+#[derive(Template)]
+#[template(path = "settings.html")]
+struct SettingsPage {
+    chrome: Chrome,
+    error: String,
+    tokens: Vec<TokenView>,
+    new_token: Option<String>,
+    is_admin: bool,
+    registration: String,
+    invite_days: i64,
+    invites: Vec<InviteView>,
+    new_invite: Option<String>,
+}
+
+async fn render(
+    state: &AppState,
+    me: &LoggedIn,
+    new_token: Option<String>,
+    new_invite: Option<String>,
+) -> Result<HttpResponse, PageError> {
+    let (user_id, is_admin) = (me.user.id, me.user.is_admin);
+    let (tokens, invites) = run_db(&state.db, move |db| {
+        db.read(|c| {
+            let tokens = store::list_api_tokens(c, user_id)?;
+            let invites = if is_admin {
+                store::list_invites(c, user_id)?
+            } else {
+                Vec::new()
+            };
+            Ok((tokens, invites))
+        })
+    })
+    .await?;
+    let now = chrono::Utc::now().naive_utc();
+    let body = SettingsPage {
+        chrome: Chrome::new(state, &me.page),
+        error: String::new(),
+        tokens: tokens
+            .into_iter()
+            .map(|t| TokenView {
+                id: t.id,
+                label: t.label,
+                created: human_date(t.created_at),
+                last_used: t.last_used_at.map(human_date).unwrap_or_default(),
+            })
+            .collect(),
+        new_token,
+        is_admin,
+        registration: format!("{:?}", state.settings.registration).to_lowercase(),
+        invite_days: INVITE_DAYS,
+        invites: invites
+            .into_iter()
+            .map(|i| InviteView {
+                created: human_date(i.created_at),
+                state: match i.used_at {
+                    Some(at) => format!("used {}", human_date(at)),
+                    None if i.expires_at <= now => "expired".into(),
+                    None => format!("open until {}", human_date(i.expires_at)),
+                },
+            })
+            .collect(),
+        new_invite,
+    }
+    .render()?;
+    Ok(html(body))
+}
+
+async fn show(state: web::Data<AppState>, me: LoggedIn) -> Result<HttpResponse, PageError> {
+    render(&state, &me, None, None).await
+}
+
+#[derive(Deserialize)]
+struct TokenForm {
+    csrf: String,
+    label: String,
+}
+
+async fn create_token(
+    state: web::Data<AppState>,
+    me: LoggedIn,
+    form: web::Form<TokenForm>,
+) -> Result<HttpResponse, PageError> {
+    me.page.verify_csrf(&form.csrf)?;
+    let (user_id, label) = (me.user.id, form.into_inner().label);
+    let secret = run_db(&state.db, move |db| {
+        db.write(|c| store::create_api_token(c, user_id, &label))
+    })
+    .await?;
+    render(&state, &me, Some(secret.into_string()), None).await
+}
+
+#[derive(Deserialize)]
+struct CsrfForm {
+    csrf: String,
+}
+
+async fn revoke_token(
+    state: web::Data<AppState>,
+    me: LoggedIn,
+    id: web::Path<i64>,
+    form: web::Form<CsrfForm>,
+) -> Result<HttpResponse, PageError> {
+    me.page.verify_csrf(&form.csrf)?;
+    let (user_id, token_id) = (me.user.id, id.into_inner());
+    run_db(&state.db, move |db| {
+        db.write(|c| store::revoke_api_token(c, user_id, token_id))
+    })
+    .await?;
+    Ok(see_other("/settings"))
+}
+
+async fn create_invite(
+    state: web::Data<AppState>,
+    me: LoggedIn,
+    form: web::Form<CsrfForm>,
+) -> Result<HttpResponse, PageError> {
+    me.page.verify_csrf(&form.csrf)?;
+    if !me.user.is_admin {
+        return Err(PageError::Forbidden(
+            "only administrators can invite people".into(),
+        ));
+    }
+    let user_id = me.user.id;
+    let secret = run_db(&state.db, move |db| {
+        db.write(|c| store::create_invite(c, user_id, chrono::Duration::days(INVITE_DAYS)))
+    })
+    .await?;
+    let link = format!(
+        "{}/signup?invite={}",
+        state.settings.base_url(),
+        secret.as_str()
+    );
+    render(&state, &me, None, Some(link)).await
+}

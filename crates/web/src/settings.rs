@@ -1,0 +1,80 @@
+//! The server's configuration as a value. Loading (default file, `--config` file, environment)
+//! lives in the binary; this is the shape, with unknown keys refused so a typo fails at start.
+
+use federation::FederationMode;
+use serde::Deserialize;
+use url::Url;
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Settings {
+    /// Scheme, host and port people and other servers use to reach this instance.
+    pub public_url: Url,
+    /// Address and port to listen on.
+    pub bind: String,
+    /// A SQLite path (or `sqlite://PATH`), or a `postgres://` URL.
+    pub database_url: String,
+    /// Who may create an account.
+    pub registration: RegistrationMode,
+    /// Shown in page titles and the header.
+    pub instance_name: String,
+    /// How long a login lasts.
+    pub session_days: u32,
+    /// Login attempts allowed per client address and per user name in one minute.
+    pub login_attempts_per_minute: u32,
+    pub federation: FederationSettings,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FederationSettings {
+    pub mode: FederationMode,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RegistrationMode {
+    /// Anyone can sign up.
+    Open,
+    /// Only with an invite link made by an administrator.
+    Invite,
+    /// Only administrators add accounts (`commonplace user add`).
+    Closed,
+}
+
+impl Settings {
+    /// Checks what serde cannot: a usable public URL and session length.
+    pub fn validate(&self) -> Result<(), String> {
+        if !matches!(self.public_url.scheme(), "http" | "https")
+            || self.public_url.host_str().is_none()
+        {
+            return Err(format!(
+                "public_url `{}` must be an http or https address with a host, e.g. https://bookmarks.example.org",
+                self.public_url
+            ));
+        }
+        if self.public_url.path() != "/" || self.public_url.query().is_some() {
+            return Err(format!(
+                "public_url `{}` must not have a path or query; Commonplace is served at the root of its host",
+                self.public_url
+            ));
+        }
+        if self.session_days == 0 {
+            return Err("session_days must be at least 1".into());
+        }
+        if self.login_attempts_per_minute == 0 {
+            return Err("login_attempts_per_minute must be at least 1".into());
+        }
+        Ok(())
+    }
+
+    /// The public URL without a trailing slash, for building links: `http://localhost:8080`.
+    pub fn base_url(&self) -> String {
+        self.public_url.as_str().trim_end_matches('/').to_owned()
+    }
+
+    /// Cookies get the `Secure` flag when the instance is served over https.
+    pub fn secure_cookies(&self) -> bool {
+        self.public_url.scheme() == "https"
+    }
+}

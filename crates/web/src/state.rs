@@ -1,0 +1,20 @@
+//! What every handler can reach: the database, the settings, the outgoing HTTP client, the CSRF
+//! key, the login rate limiter and the one-time setup code.
+
+use crate::auth::rate_limit::LoginLimiter;
+use crate::Settings;
+use bookmarks::model::SecretHash;
+use bookmarks::Database;
+use federation::SafeClient;
+use std::sync::Mutex;
+
+pub struct AppState {
+    pub db: Database,
+    pub settings: Settings,
+    pub http: SafeClient,
+    /// Signs CSRF tokens; made once per instance and kept in the database.
+    pub csrf_key: Vec<u8>,
+    pub login_limiter: LoginLimiter,
+    /// Hash of the first-run setup code, while no account exists.
+    pub setup_code: Mutex<Option<SecretHash>>,
+}

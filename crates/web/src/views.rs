@@ -1,0 +1,183 @@
+//! Display-ready values for templates: the page chrome (instance name, who is logged in, the
+//! logout form's token) and bookmarks with their dates and links already formatted. Templates
+//! only place these; askama escapes every one of them.
+
+use crate::auth::session::PageContext;
+use crate::state::AppState;
+use bookmarks::model::Visibility;
+use bookmarks::store::{Bookmark, TagCount};
+use chrono::NaiveDateTime;
+use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
+
+/// Characters kept as they are in a path segment or query value (RFC 3986 unreserved).
+const COMPONENT: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
+
+/// Percent-encodes a query value or a path segment.
+pub fn encode_query(value: &str) -> String {
+    utf8_percent_encode(value, COMPONENT).to_string()
+}
+
+/// The header and footer of every page.
+pub struct Chrome {
+    pub instance_name: String,
+    pub user_name: Option<String>,
+    pub csrf: String,
+    pub search: String,
+}
+
+impl Chrome {
+    pub fn new(state: &AppState, page: &PageContext) -> Self {
+        Self {
+            instance_name: state.settings.instance_name.clone(),
+            user_name: page.user.as_ref().map(|u| u.name.to_string()),
+            csrf: page.csrf.clone(),
+            search: String::new(),
+        }
+    }
+
+    pub fn with_search(mut self, search: &str) -> Self {
+        self.search = search.to_owned();
+        self
+    }
+}
+
+pub struct TagLink {
+    pub name: String,
+    pub href: String,
+}
+
+pub struct BookmarkView {
+    pub id: String,
+    pub url: String,
+    pub host: String,
+    /// The title, or the URL when the bookmark has none.
+    pub heading: String,
+    pub description: String,
+    pub notes: Vec<String>,
+    pub tags: Vec<TagLink>,
+    pub owner: String,
+    pub visibility: &'static str,
+    pub is_public: bool,
+    pub unread: bool,
+    pub saved_on: String,
+    pub saved_at_iso: String,
+    pub is_mine: bool,
+}
+
+impl BookmarkView {
+    pub fn new(bookmark: &Bookmark, viewer: Option<i64>) -> Self {
+        let owner = bookmark.owner_name.clone();
+        let heading = if bookmark.title.is_empty() {
+            bookmark.url.to_string()
+        } else {
+            bookmark.title.as_str().to_owned()
+        };
+        Self {
+            id: bookmark.public_id.clone(),
+            url: bookmark.url.to_string(),
+            host: bookmark.url.host(),
+            heading,
+            description: bookmark.description.as_str().to_owned(),
+            notes: paragraphs(bookmark.notes.as_str()),
+            tags: bookmark
+                .tags
+                .iter()
+                .map(|t| TagLink {
+                    name: t.to_string(),
+                    href: user_tag_href(&owner, &[t.as_str()]),
+                })
+                .collect(),
+            visibility: bookmark.visibility.as_str(),
+            is_public: bookmark.visibility == Visibility::Public,
+            unread: bookmark.unread,
+            saved_on: human_date(bookmark.created_at),
+            saved_at_iso: bookmark.created_at.and_utc().to_rfc3339(),
+            is_mine: viewer == Some(bookmark.owner_id),
+            owner,
+        }
+    }
+}
+
+pub fn views(bookmarks: &[Bookmark], viewer: Option<i64>) -> Vec<BookmarkView> {
+    bookmarks
+        .iter()
+        .map(|b| BookmarkView::new(b, viewer))
+        .collect()
+}
+
+pub struct TagCountView {
+    pub name: String,
+    pub count: i64,
+    pub href: String,
+    /// 1–5, for the cloud's font size.
+    pub weight: u8,
+}
+
+/// Tag counts with links built by `href` and weights relative to the most used tag.
+pub fn tag_cloud(counts: &[TagCount], href: impl Fn(&str) -> String) -> Vec<TagCountView> {
+    let max = counts.iter().map(|c| c.count).max().unwrap_or(1).max(1);
+    let mut cloud: Vec<TagCountView> = counts
+        .iter()
+        .map(|c| TagCountView {
+            name: c.name.clone(),
+            count: c.count,
+            href: href(&c.name),
+            weight: u8::try_from(1 + (c.count * 4) / max).unwrap_or(5),
+        })
+        .collect();
+    cloud.sort_by(|a, b| a.name.cmp(&b.name));
+    cloud
+}
+
+/// `/u/{name}/t/{tag1}+{tag2}`; a `+` inside a tag is percent-encoded so it is not a separator.
+pub fn user_tag_href(user: &str, tags: &[&str]) -> String {
+    let joined: Vec<String> = tags.iter().map(|t| encode_query(t)).collect();
+    format!("/u/{}/t/{}", encode_query(user), joined.join("+"))
+}
+
+pub fn instance_tag_href(tag: &str) -> String {
+    format!("/t/{}", encode_query(tag))
+}
+
+/// "3 May 2026".
+pub fn human_date(at: NaiveDateTime) -> String {
+    at.format("%-d %B %Y").to_string()
+}
+
+fn paragraphs(notes: &str) -> Vec<String> {
+    notes
+        .split("\n\n")
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tag_links_encode_plus_and_unicode() {
+        assert_eq!(
+            user_tag_href("alice", &["c++", "rust"]),
+            "/u/alice/t/c%2B%2B+rust"
+        );
+        assert_eq!(instance_tag_href("école"), "/t/%C3%A9cole");
+    }
+
+    #[test]
+    fn notes_become_paragraphs() {
+        assert_eq!(paragraphs("one\n\n two \n\n\n"), vec!["one", "two"]);
+    }
+
+    #[test]
+    fn dates_read_like_people_write_them() {
+        let at = chrono::NaiveDate::from_ymd_opt(2026, 5, 3).and_then(|d| d.and_hms_opt(10, 0, 0));
+        assert_eq!(at.map(human_date).as_deref(), Some("3 May 2026"));
+    }
+}

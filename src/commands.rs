@@ -1,0 +1,126 @@
+//! The subcommands. Each opens the database itself; `serve` hands over to `web::Application`.
+
+use anyhow::{bail, Context};
+use bookmarks::model::{ActorKeys, Password, PasswordHash, UserName};
+use bookmarks::store::{self, NewAccount};
+use bookmarks::Database;
+use std::io::BufRead;
+use web::Settings;
+
+fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_target(false)
+        .init();
+}
+
+fn open_database(settings: &Settings) -> anyhow::Result<Database> {
+    Database::connect(&settings.database_url)
+        .with_context(|| format!("database_url `{}`", settings.database_url))
+}
+
+pub fn serve(settings: Settings) -> anyhow::Result<()> {
+    init_logging();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(async move {
+        let public = settings.base_url();
+        let application = web::Application::build(settings).await?;
+        println!("Commonplace is serving {public} (listening on port {})", application.port());
+        if let Some(url) = application.setup_url() {
+            println!("No account exists yet. Open this one-time link to create the first (admin) account:");
+            println!("  {url}");
+        }
+        application.run_until_stopped().await?;
+        Ok(())
+    })
+}
+
+pub fn migrate(settings: &Settings) -> anyhow::Result<()> {
+    let db = Database::open(&settings.database_url)
+        .with_context(|| format!("database_url `{}`", settings.database_url))?;
+    let applied = db.migrate()?;
+    if applied.is_empty() {
+        println!("The database is up to date.");
+    } else {
+        for name in applied {
+            println!("applied {name}");
+        }
+    }
+    Ok(())
+}
+
+fn read_password(from_stdin: bool) -> anyhow::Result<String> {
+    if from_stdin {
+        let mut line = String::new();
+        std::io::stdin().lock().read_line(&mut line)?;
+        return Ok(line.trim_end_matches(['\r', '\n']).to_owned());
+    }
+    let first = rpassword::prompt_password("Password: ")?;
+    let second = rpassword::prompt_password("Password again: ")?;
+    if first != second {
+        bail!("the two passwords differ; run the command again");
+    }
+    Ok(first)
+}
+
+pub fn add_user(
+    settings: &Settings,
+    name: &str,
+    admin: bool,
+    password_stdin: bool,
+) -> anyhow::Result<()> {
+    let name = UserName::parse(name)?;
+    let password = Password::parse(&read_password(password_stdin)?)?;
+    let account = NewAccount {
+        name,
+        password_hash: PasswordHash::new(&password)?,
+        is_admin: admin,
+        keys: ActorKeys::generate()?,
+    };
+    let db = open_database(settings)?;
+    let user = db.write(|c| store::create_user(c, &account))?;
+    println!(
+        "created {}{}",
+        user.name,
+        if user.is_admin { " (admin)" } else { "" }
+    );
+    Ok(())
+}
+
+pub fn list_users(settings: &Settings) -> anyhow::Result<()> {
+    let db = open_database(settings)?;
+    let users = db.read(store::list_users)?;
+    if users.is_empty() {
+        println!("No accounts yet. Start the server for the setup link, or run `commonplace user add NAME --admin`.");
+    }
+    for user in users {
+        let role = if user.is_admin { "admin" } else { "user" };
+        println!(
+            "{:<32} {:<6} created {}",
+            user.name.as_str(),
+            role,
+            user.created_at.format("%Y-%m-%d")
+        );
+    }
+    Ok(())
+}
+
+pub fn create_token(settings: &Settings, name: &str, label: &str) -> anyhow::Result<()> {
+    let name = UserName::parse(name)?;
+    let db = open_database(settings)?;
+    let secret = db.write(|c| {
+        let user = store::find_user_by_name(c, &name)?.ok_or_else(|| {
+            bookmarks::FieldError::new(
+                "name",
+                format!("there is no user `{name}`; see `commonplace user list`"),
+            )
+        })?;
+        store::create_api_token(c, user.id, label)
+    })?;
+    println!("{}", secret.as_str());
+    Ok(())
+}
