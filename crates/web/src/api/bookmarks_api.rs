@@ -1,7 +1,7 @@
 //! `/api/bookmarks`: create (or update by URL), list with tag, search and cursor filters, and
 //! read, change or delete one bookmark by id. Callers only ever change their own bookmarks.
 
-use super::json::{BookmarkFields, BookmarkJson};
+use super::json::{parse_body, BookmarkFields, BookmarkJson};
 use crate::auth::bearer::ApiUser;
 use crate::blocking::run_db;
 use crate::errors::ApiError;
@@ -24,9 +24,9 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 async fn create(
     state: web::Data<AppState>,
     ApiUser(user): ApiUser,
-    body: web::Json<BookmarkFields>,
+    body: web::Json<serde_json::Value>,
 ) -> Result<HttpResponse, ApiError> {
-    let fields = body.into_inner();
+    let fields: BookmarkFields = parse_body(body.into_inner())?;
     let url = fields.url.as_deref().ok_or_else(|| {
         ApiError::BadRequest("url: missing; send the address to save as `url`".into())
     })?;
@@ -160,9 +160,9 @@ async fn update(
     state: web::Data<AppState>,
     ApiUser(user): ApiUser,
     id: web::Path<String>,
-    body: web::Json<BookmarkFields>,
+    body: web::Json<serde_json::Value>,
 ) -> Result<HttpResponse, ApiError> {
-    let fields = body.into_inner();
+    let fields: BookmarkFields = parse_body(body.into_inner())?;
     let new_url = fields.url.as_deref().map(BookmarkUrl::parse).transpose()?;
     let changes = fields.changes()?;
     let (user_id, id) = (user.id, id.into_inner());

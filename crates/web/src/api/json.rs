@@ -4,7 +4,23 @@ use bookmarks::model::{BookmarkChanges, Notes, TagList, Title, Visibility};
 use bookmarks::store::Bookmark;
 use bookmarks::FieldError;
 use chrono::{NaiveDateTime, SecondsFormat};
+use crate::errors::ApiError;
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
+
+/// Reads a JSON body into `T`, naming the field in the error: `tags: invalid type: string
+/// "rust", expected a sequence`. (Malformed JSON is refused earlier by the JSON extractor.)
+pub fn parse_body<T: DeserializeOwned>(body: serde_json::Value) -> Result<T, ApiError> {
+    serde_path_to_error::deserialize(body).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner();
+        if path == "." || path.is_empty() {
+            ApiError::BadRequest(format!("the request body does not fit: {inner}"))
+        } else {
+            ApiError::BadRequest(format!("{path}: {inner}"))
+        }
+    })
+}
 
 #[derive(Debug, Serialize)]
 pub struct BookmarkJson {

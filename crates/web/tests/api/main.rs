@@ -1,0 +1,7 @@
+//! API and page tests: each spawns the real application on port 0 with a fresh database
+//! (SQLite, or PostgreSQL when COMMONPLACE_TEST_DATABASE_URL is set).
+
+mod accounts;
+mod bookmarks_api;
+mod helpers;
+mod pages;
