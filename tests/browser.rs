@@ -7,6 +7,9 @@
 //! Needs Debian's `chromium` and `chromium-driver` (installed by `.ci/run`). Without them the
 //! test says so and passes, unless COMMONPLACE_REQUIRE_BROWSER=1 (CI sets it) makes it fail.
 
+// A failing expectation in a test should panic with its message.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use bookmarks::model::{ActorKeys, Password, PasswordHash, UserName};
 use bookmarks::store::{self, NewAccount};
 use bookmarks::test_db::TestDatabase;
@@ -34,7 +37,10 @@ impl Drop for Driver {
 }
 
 fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("a free port")
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
 }
 
 async fn start_chromedriver() -> (Driver, String) {
@@ -67,12 +73,18 @@ async fn open_browser(webdriver: &str, profile: &std::path::Path) -> Client {
             ]
         }),
     );
-    ClientBuilder::native().capabilities(capabilities).connect(webdriver).await.expect("a WebDriver session")
+    ClientBuilder::native()
+        .capabilities(capabilities)
+        .connect(webdriver)
+        .await
+        .expect("a WebDriver session")
 }
 
 /// Serves the article page on localhost; returns its URL.
 async fn serve_article() -> String {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
     let port = listener.local_addr().expect("addr").port();
     tokio::spawn(async move {
         while let Ok((mut socket, _)) = listener.accept().await {
@@ -101,9 +113,13 @@ async fn spawn_commonplace(database: &TestDatabase) -> (String, bookmarks::Datab
         instance_name: "Office A".into(),
         session_days: 1,
         login_attempts_per_minute: 20,
-        federation: FederationSettings { mode: federation::FederationMode::LocalTest },
+        federation: FederationSettings {
+            mode: federation::FederationMode::LocalTest,
+        },
     };
-    let application = Application::build_with_listener(settings, listener).await.expect("application");
+    let application = Application::build_with_listener(settings, listener)
+        .await
+        .expect("application");
     let db = application.database().clone();
     tokio::spawn(application.run_until_stopped());
     (format!("http://localhost:{port}"), db)
@@ -116,13 +132,24 @@ async fn wait_for_windows(client: &Client, count: usize) -> Vec<fantoccini::wd::
         if windows.len() == count {
             return windows;
         }
-        assert!(Instant::now() < deadline, "expected {count} windows, have {}", windows.len());
+        assert!(
+            Instant::now() < deadline,
+            "expected {count} windows, have {}",
+            windows.len()
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
 
 async fn value(client: &Client, css: &str) -> String {
-    client.find(Locator::Css(css)).await.expect(css).prop("value").await.expect("value").unwrap_or_default()
+    client
+        .find(Locator::Css(css))
+        .await
+        .expect(css)
+        .prop("value")
+        .await
+        .expect("value")
+        .unwrap_or_default()
 }
 
 const SELECT_QUOTE: &str = "const range = document.createRange(); \
@@ -132,15 +159,23 @@ const SELECT_QUOTE: &str = "const range = document.createRange(); \
 /// Opens the article, selects the quote and runs the bookmarklet as a click on it would.
 async fn run_bookmarklet(client: &Client, article: &str, bookmarklet: &str, before: &str) {
     client.goto(article).await.expect("article");
-    let code = bookmarklet.strip_prefix("javascript:").expect("a javascript: link");
-    client.execute(&format!("{SELECT_QUOTE} {before} {code}"), vec![]).await.expect("bookmarklet runs");
+    let code = bookmarklet
+        .strip_prefix("javascript:")
+        .expect("a javascript: link");
+    client
+        .execute(&format!("{SELECT_QUOTE} {before} {code}"), vec![])
+        .await
+        .expect("bookmarklet runs");
 }
 
 /// Switches to the window that is not `main`.
 async fn switch_to_popup(client: &Client, main: &fantoccini::wd::WindowHandle) {
     let windows = wait_for_windows(client, 2).await;
     let popup = windows.into_iter().find(|w| w != main).expect("the popup");
-    client.switch_to_window(popup).await.expect("switch to popup");
+    client
+        .switch_to_window(popup)
+        .await
+        .expect("switch to popup");
 }
 
 #[tokio::test]
@@ -155,51 +190,125 @@ async fn bookmarklet_saves_from_a_page_in_a_real_browser() {
     let (base, db) = spawn_commonplace(&database).await;
     let account = NewAccount {
         name: UserName::parse("alice").expect("name"),
-        password_hash: PasswordHash::new(&Password::parse(PASSWORD).expect("policy")).expect("hash"),
+        password_hash: PasswordHash::new(&Password::parse(PASSWORD).expect("policy"))
+            .expect("hash"),
         is_admin: false,
         keys: ActorKeys::generate().expect("keys"),
     };
-    db.write(|c| store::create_user(c, &account)).expect("alice");
+    db.write(|c| store::create_user(c, &account))
+        .expect("alice");
     let article = serve_article().await;
     let (_driver, webdriver) = start_chromedriver().await;
     let profile = tempfile::tempdir().expect("profile dir");
     let client = open_browser(&webdriver, profile.path()).await;
 
-    client.goto(&format!("{base}/tools")).await.expect("tools page");
-    let bookmarklet = client.find(Locator::Id("bookmarklet")).await.expect("link").attr("href").await.expect("href").expect("href set");
+    client
+        .goto(&format!("{base}/tools"))
+        .await
+        .expect("tools page");
+    let bookmarklet = client
+        .find(Locator::Id("bookmarklet"))
+        .await
+        .expect("link")
+        .attr("href")
+        .await
+        .expect("href")
+        .expect("href set");
     let main = client.window().await.expect("main window");
 
     // 1. Logged out: the popup asks to log in, then shows the prefilled form.
     run_bookmarklet(&client, &article, &bookmarklet, "").await;
     switch_to_popup(&client, &main).await;
-    client.find(Locator::Css("input[name=name]")).await.expect("login form").send_keys("alice").await.expect("type");
-    client.find(Locator::Css("input[name=password]")).await.expect("password").send_keys(PASSWORD).await.expect("type");
-    client.find(Locator::Css("form button[type=submit]")).await.expect("log in").click().await.expect("click");
+    client
+        .find(Locator::Css("input[name=name]"))
+        .await
+        .expect("login form")
+        .send_keys("alice")
+        .await
+        .expect("type");
+    client
+        .find(Locator::Css("input[name=password]"))
+        .await
+        .expect("password")
+        .send_keys(PASSWORD)
+        .await
+        .expect("type");
+    client
+        .find(Locator::Css("form button[type=submit]"))
+        .await
+        .expect("log in")
+        .click()
+        .await
+        .expect("click");
     let deadline = Instant::now() + Duration::from_secs(10);
-    while client.find(Locator::Css("form.bookmark-form")).await.is_err() {
-        assert!(Instant::now() < deadline, "no save form after logging in: {}", client.source().await.unwrap_or_default());
+    while client
+        .find(Locator::Css("form.bookmark-form"))
+        .await
+        .is_err()
+    {
+        assert!(
+            Instant::now() < deadline,
+            "no save form after logging in: {}",
+            client.source().await.unwrap_or_default()
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     assert_eq!(value(&client, "input[name=url]").await, article);
-    assert_eq!(value(&client, "input[name=title]").await, "Why Rust matters");
-    assert_eq!(value(&client, "textarea[name=notes]").await, "Memory safety without garbage collection.");
+    assert_eq!(
+        value(&client, "input[name=title]").await,
+        "Why Rust matters"
+    );
+    assert_eq!(
+        value(&client, "textarea[name=notes]").await,
+        "Memory safety without garbage collection."
+    );
 
     // 2. Add tags and save: the popup closes itself.
-    client.find(Locator::Id("tags")).await.expect("tags").send_keys("rust, safety").await.expect("type");
-    client.find(Locator::Css("form.bookmark-form button[type=submit]")).await.expect("save").click().await.expect("click");
+    client
+        .find(Locator::Id("tags"))
+        .await
+        .expect("tags")
+        .send_keys("rust, safety")
+        .await
+        .expect("type");
+    client
+        .find(Locator::Css("form.bookmark-form button[type=submit]"))
+        .await
+        .expect("save")
+        .click()
+        .await
+        .expect("click");
     wait_for_windows(&client, 1).await;
-    client.switch_to_window(main.clone()).await.expect("back to main");
-    client.goto(&format!("{base}/u/alice")).await.expect("user page");
+    client
+        .switch_to_window(main.clone())
+        .await
+        .expect("back to main");
+    client
+        .goto(&format!("{base}/u/alice"))
+        .await
+        .expect("user page");
     let page = client.source().await.expect("source");
-    assert!(page.contains("Why Rust matters") && page.contains("Memory safety without garbage collection."), "{page}");
+    assert!(
+        page.contains("Why Rust matters")
+            && page.contains("Memory safety without garbage collection."),
+        "{page}"
+    );
     assert!(page.contains("/u/alice/t/rust") && page.contains("/u/alice/t/safety"));
 
     // 3. Second run on the same page: the popup opens the existing bookmark for editing.
     run_bookmarklet(&client, &article, &bookmarklet, "").await;
     switch_to_popup(&client, &main).await;
     let deadline = Instant::now() + Duration::from_secs(10);
-    while !client.source().await.unwrap_or_default().contains("You saved this on") {
-        assert!(Instant::now() < deadline, "the existing bookmark was not opened");
+    while !client
+        .source()
+        .await
+        .unwrap_or_default()
+        .contains("You saved this on")
+    {
+        assert!(
+            Instant::now() < deadline,
+            "the existing bookmark was not opened"
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     assert_eq!(value(&client, "#tags").await, "rust safety");
@@ -207,24 +316,54 @@ async fn bookmarklet_saves_from_a_page_in_a_real_browser() {
     let tags = client.find(Locator::Id("tags")).await.expect("tags");
     tags.clear().await.expect("clear");
     tags.send_keys("sa").await.expect("type");
-    let suggestion = client.find(Locator::Css("#tag-suggestions button")).await.expect("a suggestion");
+    let suggestion = client
+        .find(Locator::Css("#tag-suggestions button"))
+        .await
+        .expect("a suggestion");
     assert_eq!(suggestion.text().await.expect("text"), "safety");
     suggestion.click().await.expect("pick it");
     assert_eq!(value(&client, "#tags").await, "safety ");
     client.close_window().await.expect("close popup");
-    client.switch_to_window(main.clone()).await.expect("back to main");
+    client
+        .switch_to_window(main.clone())
+        .await
+        .expect("back to main");
 
     // 4. Popup blocked: the same tab saves and comes back to the page.
-    run_bookmarklet(&client, &article, &bookmarklet, "window.open = function () { return null; };").await;
+    run_bookmarklet(
+        &client,
+        &article,
+        &bookmarklet,
+        "window.open = function () { return null; };",
+    )
+    .await;
     let deadline = Instant::now() + Duration::from_secs(10);
-    while !client.current_url().await.expect("url").as_str().contains("/save?") {
+    while !client
+        .current_url()
+        .await
+        .expect("url")
+        .as_str()
+        .contains("/save?")
+    {
         assert!(Instant::now() < deadline, "no same-tab fallback");
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    let notes = client.find(Locator::Css("textarea[name=notes]")).await.expect("notes");
+    let notes = client
+        .find(Locator::Css("textarea[name=notes]"))
+        .await
+        .expect("notes");
     notes.clear().await.expect("clear");
-    notes.send_keys("Edited in the same tab.").await.expect("type");
-    client.find(Locator::Css("form.bookmark-form button[type=submit]")).await.expect("save").click().await.expect("click");
+    notes
+        .send_keys("Edited in the same tab.")
+        .await
+        .expect("type");
+    client
+        .find(Locator::Css("form.bookmark-form button[type=submit]"))
+        .await
+        .expect("save")
+        .click()
+        .await
+        .expect("click");
     let deadline = Instant::now() + Duration::from_secs(10);
     while client.current_url().await.expect("url").as_str() != article {
         assert!(Instant::now() < deadline, "did not return to the page");
@@ -232,8 +371,13 @@ async fn bookmarklet_saves_from_a_page_in_a_real_browser() {
     }
     let saved = db
         .read(|c| {
-            let user = store::find_user_by_name(c, &UserName::parse("alice").expect("name"))?.expect("alice");
-            store::find_bookmark_by_url(c, user.id, &bookmarks::model::BookmarkUrl::parse(&article).expect("url"))
+            let user = store::find_user_by_name(c, &UserName::parse("alice").expect("name"))?
+                .expect("alice");
+            store::find_bookmark_by_url(
+                c,
+                user.id,
+                &bookmarks::model::BookmarkUrl::parse(&article).expect("url"),
+            )
         })
         .expect("read")
         .expect("saved");

@@ -1,9 +1,12 @@
 //! Storage tests. They run on SQLite by default and on PostgreSQL when
 //! COMMONPLACE_TEST_DATABASE_URL is set; every test gets its own database.
 
+// A failing expectation in a test should panic with its message.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use bookmarks::model::{
-    ActorKeys, BookmarkChanges, BookmarkDraft, BookmarkUrl, Cursor, DomainEvent, Notes, Password, PasswordHash, TagList, TagName,
-    Title, UserName, Visibility,
+    ActorKeys, BookmarkChanges, BookmarkDraft, BookmarkUrl, Cursor, DomainEvent, Notes, Password,
+    PasswordHash, TagList, TagName, Title, UserName, Visibility,
 };
 use bookmarks::store::{self, BookmarkFilter, NewAccount, Scope, User};
 use bookmarks::test_db::TestDatabase;
@@ -12,18 +15,27 @@ use std::sync::OnceLock;
 
 fn keys() -> ActorKeys {
     static KEYS: OnceLock<ActorKeys> = OnceLock::new();
-    KEYS.get_or_init(|| ActorKeys::generate().expect("keys")).clone()
+    KEYS.get_or_init(|| ActorKeys::generate().expect("keys"))
+        .clone()
 }
 
 fn password_hash() -> PasswordHash {
     static HASH: OnceLock<PasswordHash> = OnceLock::new();
-    HASH.get_or_init(|| PasswordHash::new(&Password::parse("correct horse battery").expect("policy")).expect("hash"))
-        .clone()
+    HASH.get_or_init(|| {
+        PasswordHash::new(&Password::parse("correct horse battery").expect("policy")).expect("hash")
+    })
+    .clone()
 }
 
 fn add_user(db: &Database, name: &str) -> User {
-    let account = NewAccount { name: UserName::parse(name).expect("name"), password_hash: password_hash(), is_admin: false, keys: keys() };
-    db.write(|c| store::create_user(c, &account)).expect("create user")
+    let account = NewAccount {
+        name: UserName::parse(name).expect("name"),
+        password_hash: password_hash(),
+        is_admin: false,
+        keys: keys(),
+    };
+    db.write(|c| store::create_user(c, &account))
+        .expect("create user")
 }
 
 fn draft(url: &str, title: &str, tags: &[&str], visibility: Visibility) -> BookmarkDraft {
@@ -40,15 +52,25 @@ fn draft(url: &str, title: &str, tags: &[&str], visibility: Visibility) -> Bookm
 }
 
 fn save(db: &Database, user: &User, d: &BookmarkDraft) -> store::SavedBookmark {
-    db.write(|c| store::save_bookmark(c, user.id, d)).expect("save")
+    db.write(|c| store::save_bookmark(c, user.id, d))
+        .expect("save")
 }
 
 fn list(db: &Database, filter: &BookmarkFilter) -> Vec<String> {
-    db.read(|c| store::list_bookmarks(c, filter)).expect("list").items.into_iter().map(|b| b.title.as_str().to_owned()).collect()
+    db.read(|c| store::list_bookmarks(c, filter))
+        .expect("list")
+        .items
+        .into_iter()
+        .map(|b| b.title.as_str().to_owned())
+        .collect()
 }
 
 fn events(db: &Database) -> Vec<DomainEvent> {
-    db.read(|c| store::list_events(c, 0, 1000)).expect("events").into_iter().map(|e| e.event).collect()
+    db.read(|c| store::list_events(c, 0, 1000))
+        .expect("events")
+        .into_iter()
+        .map(|e| e.event)
+        .collect()
 }
 
 #[test]
@@ -62,8 +84,15 @@ fn migrations_apply_and_are_idempotent() {
 fn users_are_unique_and_carry_a_key_pair() {
     let (_guard, db) = TestDatabase::connect();
     let alice = add_user(&db, "alice");
-    assert!(alice.public_key_pem.starts_with("-----BEGIN PUBLIC KEY-----"));
-    let again = NewAccount { name: UserName::parse("Alice").expect("name"), password_hash: password_hash(), is_admin: true, keys: keys() };
+    assert!(alice
+        .public_key_pem
+        .starts_with("-----BEGIN PUBLIC KEY-----"));
+    let again = NewAccount {
+        name: UserName::parse("Alice").expect("name"),
+        password_hash: password_hash(),
+        is_admin: true,
+        keys: keys(),
+    };
     let err = db.write(|c| store::create_user(c, &again)).err();
     assert!(matches!(err, Some(StoreError::Conflict(m)) if m.contains("taken")));
     assert_eq!(db.read(store::count_users).expect("count"), 1);
@@ -73,12 +102,30 @@ fn users_are_unique_and_carry_a_key_pair() {
 fn saving_creates_then_updates_the_same_bookmark_by_normalised_url() {
     let (_guard, db) = TestDatabase::connect();
     let alice = add_user(&db, "alice");
-    let first = save(&db, &alice, &draft("https://Example.com/a#intro", "A", &["rust", "web"], Visibility::Public));
+    let first = save(
+        &db,
+        &alice,
+        &draft(
+            "https://Example.com/a#intro",
+            "A",
+            &["rust", "web"],
+            Visibility::Public,
+        ),
+    );
     assert!(first.created);
     assert_eq!(first.bookmark.url.as_str(), "https://example.com/a");
     assert_eq!(first.bookmark.tags.names(), vec!["rust", "web"]);
 
-    let second = save(&db, &alice, &draft("HTTPS://EXAMPLE.COM:443/a", "A, edited", &["async"], Visibility::Private));
+    let second = save(
+        &db,
+        &alice,
+        &draft(
+            "HTTPS://EXAMPLE.COM:443/a",
+            "A, edited",
+            &["async"],
+            Visibility::Private,
+        ),
+    );
     assert!(!second.created);
     assert_eq!(second.bookmark.public_id, first.bookmark.public_id);
     assert_eq!(second.bookmark.title.as_str(), "A, edited");
@@ -88,7 +135,11 @@ fn saving_creates_then_updates_the_same_bookmark_by_normalised_url() {
 
     // Another user's save of the same URL is their own bookmark.
     let bob = add_user(&db, "bob");
-    let bobs = save(&db, &bob, &draft("https://example.com/a", "B", &[], Visibility::Public));
+    let bobs = save(
+        &db,
+        &bob,
+        &draft("https://example.com/a", "B", &[], Visibility::Public),
+    );
     assert!(bobs.created);
     assert_ne!(bobs.bookmark.public_id, first.bookmark.public_id);
 }
@@ -97,10 +148,24 @@ fn saving_creates_then_updates_the_same_bookmark_by_normalised_url() {
 fn absent_fields_keep_their_stored_values() {
     let (_guard, db) = TestDatabase::connect();
     let alice = add_user(&db, "alice");
-    let saved = save(&db, &alice, &draft("https://example.com/", "Title", &["keep"], Visibility::Unlisted));
-    let only_unread = BookmarkChanges { unread: Some(true), ..BookmarkChanges::default() };
+    let saved = save(
+        &db,
+        &alice,
+        &draft(
+            "https://example.com/",
+            "Title",
+            &["keep"],
+            Visibility::Unlisted,
+        ),
+    );
+    let only_unread = BookmarkChanges {
+        unread: Some(true),
+        ..BookmarkChanges::default()
+    };
     let updated = db
-        .write(|c| store::update_bookmark(c, alice.id, &saved.bookmark.public_id, None, &only_unread))
+        .write(|c| {
+            store::update_bookmark(c, alice.id, &saved.bookmark.public_id, None, &only_unread)
+        })
         .expect("update");
     assert!(updated.unread);
     assert_eq!(updated.title.as_str(), "Title");
@@ -112,11 +177,23 @@ fn absent_fields_keep_their_stored_values() {
 fn every_change_records_its_domain_event() {
     let (_guard, db) = TestDatabase::connect();
     let alice = add_user(&db, "alice");
-    let saved = save(&db, &alice, &draft("https://example.com/", "T", &["a"], Visibility::Public));
-    save(&db, &alice, &draft("https://example.com/", "T2", &["b"], Visibility::Public));
-    db.write(|c| store::delete_bookmark(c, alice.id, &saved.bookmark.public_id)).expect("delete");
+    let saved = save(
+        &db,
+        &alice,
+        &draft("https://example.com/", "T", &["a"], Visibility::Public),
+    );
+    save(
+        &db,
+        &alice,
+        &draft("https://example.com/", "T2", &["b"], Visibility::Public),
+    );
+    db.write(|c| store::delete_bookmark(c, alice.id, &saved.bookmark.public_id))
+        .expect("delete");
     let kinds: Vec<&str> = events(&db).iter().map(DomainEvent::kind).collect();
-    assert_eq!(kinds, vec!["bookmark_created", "bookmark_updated", "bookmark_deleted"]);
+    assert_eq!(
+        kinds,
+        vec!["bookmark_created", "bookmark_updated", "bookmark_deleted"]
+    );
     match &events(&db)[1] {
         DomainEvent::BookmarkUpdated { before, after } => {
             assert_eq!(before.tags, vec!["a"]);
@@ -140,7 +217,10 @@ fn a_failed_transaction_stores_nothing() {
     let everything = BookmarkFilter::new(Scope::User { owner: alice.id }, Some(alice.id));
     assert!(list(&db, &everything).is_empty());
     assert!(events(&db).is_empty());
-    assert!(db.read(|c| store::tag_counts(c, &everything, 10)).expect("tags").is_empty());
+    assert!(db
+        .read(|c| store::tag_counts(c, &everything, 10))
+        .expect("tags")
+        .is_empty());
 }
 
 #[test]
@@ -148,12 +228,28 @@ fn only_the_owner_edits_or_deletes() {
     let (_guard, db) = TestDatabase::connect();
     let alice = add_user(&db, "alice");
     let mallory = add_user(&db, "mallory");
-    let saved = save(&db, &alice, &draft("https://example.com/", "T", &[], Visibility::Public));
+    let saved = save(
+        &db,
+        &alice,
+        &draft("https://example.com/", "T", &[], Visibility::Public),
+    );
     let id = saved.bookmark.public_id;
-    let changes = BookmarkChanges { title: Some(Title::parse("pwned").expect("title")), ..BookmarkChanges::default() };
-    assert!(matches!(db.write(|c| store::update_bookmark(c, mallory.id, &id, None, &changes)), Err(StoreError::NotFound(_))));
-    assert!(matches!(db.write(|c| store::delete_bookmark(c, mallory.id, &id)), Err(StoreError::NotFound(_))));
-    let still = db.read(|c| store::get_bookmark(c, &id)).expect("get").expect("exists");
+    let changes = BookmarkChanges {
+        title: Some(Title::parse("pwned").expect("title")),
+        ..BookmarkChanges::default()
+    };
+    assert!(matches!(
+        db.write(|c| store::update_bookmark(c, mallory.id, &id, None, &changes)),
+        Err(StoreError::NotFound(_))
+    ));
+    assert!(matches!(
+        db.write(|c| store::delete_bookmark(c, mallory.id, &id)),
+        Err(StoreError::NotFound(_))
+    ));
+    let still = db
+        .read(|c| store::get_bookmark(c, &id))
+        .expect("get")
+        .expect("exists");
     assert_eq!(still.title.as_str(), "T");
 }
 
@@ -161,10 +257,26 @@ fn only_the_owner_edits_or_deletes() {
 fn changing_the_url_to_one_already_saved_is_a_conflict() {
     let (_guard, db) = TestDatabase::connect();
     let alice = add_user(&db, "alice");
-    save(&db, &alice, &draft("https://example.com/one", "1", &[], Visibility::Public));
-    let two = save(&db, &alice, &draft("https://example.com/two", "2", &[], Visibility::Public));
+    save(
+        &db,
+        &alice,
+        &draft("https://example.com/one", "1", &[], Visibility::Public),
+    );
+    let two = save(
+        &db,
+        &alice,
+        &draft("https://example.com/two", "2", &[], Visibility::Public),
+    );
     let one_url = BookmarkUrl::parse("https://example.com/one").expect("url");
-    let result = db.write(|c| store::update_bookmark(c, alice.id, &two.bookmark.public_id, Some(&one_url), &BookmarkChanges::default()));
+    let result = db.write(|c| {
+        store::update_bookmark(
+            c,
+            alice.id,
+            &two.bookmark.public_id,
+            Some(&one_url),
+            &BookmarkChanges::default(),
+        )
+    });
     assert!(matches!(result, Err(StoreError::Conflict(m)) if m.contains("already saved")));
 }
 
@@ -173,18 +285,56 @@ fn private_bookmarks_never_show_to_anyone_else() {
     let (_guard, db) = TestDatabase::connect();
     let alice = add_user(&db, "alice");
     let bob = add_user(&db, "bob");
-    save(&db, &alice, &draft("https://example.com/pub", "public one", &["t"], Visibility::Public));
-    save(&db, &alice, &draft("https://example.com/unl", "unlisted one", &["t"], Visibility::Unlisted));
-    let private = save(&db, &alice, &draft("https://example.com/priv", "private one", &["t", "secret"], Visibility::Private));
+    save(
+        &db,
+        &alice,
+        &draft(
+            "https://example.com/pub",
+            "public one",
+            &["t"],
+            Visibility::Public,
+        ),
+    );
+    save(
+        &db,
+        &alice,
+        &draft(
+            "https://example.com/unl",
+            "unlisted one",
+            &["t"],
+            Visibility::Unlisted,
+        ),
+    );
+    let private = save(
+        &db,
+        &alice,
+        &draft(
+            "https://example.com/priv",
+            "private one",
+            &["t", "secret"],
+            Visibility::Private,
+        ),
+    );
 
     let alices_page = |viewer| BookmarkFilter::new(Scope::User { owner: alice.id }, viewer);
     assert_eq!(list(&db, &alices_page(Some(alice.id))).len(), 3);
-    assert_eq!(list(&db, &alices_page(Some(bob.id))), vec!["unlisted one", "public one"]);
-    assert_eq!(list(&db, &alices_page(None)), vec!["unlisted one", "public one"]);
+    assert_eq!(
+        list(&db, &alices_page(Some(bob.id))),
+        vec!["unlisted one", "public one"]
+    );
+    assert_eq!(
+        list(&db, &alices_page(None)),
+        vec!["unlisted one", "public one"]
+    );
     // Instance-wide lists show only public bookmarks, even to the owner.
-    assert_eq!(list(&db, &BookmarkFilter::new(Scope::Instance, Some(alice.id))), vec!["public one"]);
+    assert_eq!(
+        list(&db, &BookmarkFilter::new(Scope::Instance, Some(alice.id))),
+        vec!["public one"]
+    );
     // Tag clouds and search follow the same rule.
-    let bob_view_tags = db.read(|c| store::tag_counts(c, &alices_page(Some(bob.id)), 10)).expect("tags");
+    let bob_view_tags = db
+        .read(|c| store::tag_counts(c, &alices_page(Some(bob.id)), 10))
+        .expect("tags");
     assert!(bob_view_tags.iter().all(|t| t.name != "secret"));
     let mut search = alices_page(None);
     search.search = Some("private".into());
@@ -198,22 +348,69 @@ fn private_bookmarks_never_show_to_anyone_else() {
 fn tag_filters_intersect_and_related_tags_co_occur() {
     let (_guard, db) = TestDatabase::connect();
     let alice = add_user(&db, "alice");
-    save(&db, &alice, &draft("https://e.com/1", "one", &["rust", "web"], Visibility::Public));
-    save(&db, &alice, &draft("https://e.com/2", "two", &["rust", "async", "web"], Visibility::Public));
-    save(&db, &alice, &draft("https://e.com/3", "three", &["rust", "async"], Visibility::Public));
-    save(&db, &alice, &draft("https://e.com/4", "four", &["c++"], Visibility::Public));
+    save(
+        &db,
+        &alice,
+        &draft(
+            "https://e.com/1",
+            "one",
+            &["rust", "web"],
+            Visibility::Public,
+        ),
+    );
+    save(
+        &db,
+        &alice,
+        &draft(
+            "https://e.com/2",
+            "two",
+            &["rust", "async", "web"],
+            Visibility::Public,
+        ),
+    );
+    save(
+        &db,
+        &alice,
+        &draft(
+            "https://e.com/3",
+            "three",
+            &["rust", "async"],
+            Visibility::Public,
+        ),
+    );
+    save(
+        &db,
+        &alice,
+        &draft("https://e.com/4", "four", &["c++"], Visibility::Public),
+    );
 
     let mut filter = BookmarkFilter::new(Scope::User { owner: alice.id }, None);
-    filter.tags = vec![TagName::parse("rust").expect("tag"), TagName::parse("web").expect("tag")];
+    filter.tags = vec![
+        TagName::parse("rust").expect("tag"),
+        TagName::parse("web").expect("tag"),
+    ];
     assert_eq!(list(&db, &filter), vec!["two", "one"]);
 
     filter.tags = vec![TagName::parse("rust").expect("tag")];
-    let related = db.read(|c| store::related_tags(c, &filter, 10)).expect("related");
+    let related = db
+        .read(|c| store::related_tags(c, &filter, 10))
+        .expect("related");
     let related: Vec<(String, i64)> = related.into_iter().map(|t| (t.name, t.count)).collect();
     assert_eq!(related, vec![("async".into(), 2), ("web".into(), 2)]);
 
-    let cloud = db.read(|c| store::tag_counts(c, &BookmarkFilter::new(Scope::User { owner: alice.id }, None), 10)).expect("cloud");
-    assert_eq!(cloud.first().map(|t| (t.name.as_str(), t.count)), Some(("rust", 3)));
+    let cloud = db
+        .read(|c| {
+            store::tag_counts(
+                c,
+                &BookmarkFilter::new(Scope::User { owner: alice.id }, None),
+                10,
+            )
+        })
+        .expect("cloud");
+    assert_eq!(
+        cloud.first().map(|t| (t.name.as_str(), t.count)),
+        Some(("rust", 3))
+    );
     assert_eq!(cloud.len(), 4);
 }
 
@@ -221,8 +418,26 @@ fn tag_filters_intersect_and_related_tags_co_occur() {
 fn search_matches_every_word_in_title_notes_url_or_tags_case_insensitively() {
     let (_guard, db) = TestDatabase::connect();
     let alice = add_user(&db, "alice");
-    save(&db, &alice, &draft("https://docs.rs/tokio", "Tokio Runtime", &["async"], Visibility::Public));
-    save(&db, &alice, &draft("https://example.com/100%_real", "Percent", &["misc"], Visibility::Public));
+    save(
+        &db,
+        &alice,
+        &draft(
+            "https://docs.rs/tokio",
+            "Tokio Runtime",
+            &["async"],
+            Visibility::Public,
+        ),
+    );
+    save(
+        &db,
+        &alice,
+        &draft(
+            "https://example.com/100%_real",
+            "Percent",
+            &["misc"],
+            Visibility::Public,
+        ),
+    );
     let mut filter = BookmarkFilter::new(Scope::User { owner: alice.id }, Some(alice.id));
     let mut search = |q: &str| {
         filter.search = Some(q.into());
@@ -243,18 +458,31 @@ fn keyset_pages_cover_everything_once_newest_first() {
     let (_guard, db) = TestDatabase::connect();
     let alice = add_user(&db, "alice");
     for i in 0..23 {
-        save(&db, &alice, &draft(&format!("https://e.com/{i}"), &format!("b{i:02}"), &["t"], Visibility::Public));
+        save(
+            &db,
+            &alice,
+            &draft(
+                &format!("https://e.com/{i}"),
+                &format!("b{i:02}"),
+                &["t"],
+                Visibility::Public,
+            ),
+        );
     }
     let mut filter = BookmarkFilter::new(Scope::User { owner: alice.id }, None);
     filter.limit = 10;
     let mut seen = Vec::new();
     let mut pages = 0;
     loop {
-        let page = db.read(|c| store::list_bookmarks(c, &filter)).expect("page");
+        let page = db
+            .read(|c| store::list_bookmarks(c, &filter))
+            .expect("page");
         pages += 1;
         seen.extend(page.items.iter().map(|b| b.title.as_str().to_owned()));
         match page.next {
-            Some(cursor) => filter.before = Some(Cursor::parse(&cursor.encode()).expect("cursor round trip")),
+            Some(cursor) => {
+                filter.before = Some(Cursor::parse(&cursor.encode()).expect("cursor round trip"))
+            }
             None => break,
         }
     }
@@ -284,7 +512,10 @@ fn queries_for_page(db: &Database, limit: i64) -> (usize, usize) {
         filter.limit = limit;
         let page = store::list_bookmarks(c, &filter)?;
         c.set_instrumentation(None::<QueryCounter>);
-        Ok((page.items.len(), count.load(std::sync::atomic::Ordering::SeqCst)))
+        Ok((
+            page.items.len(),
+            count.load(std::sync::atomic::Ordering::SeqCst),
+        ))
     })
     .expect("page")
 }
@@ -296,37 +527,67 @@ fn a_page_costs_the_same_number_of_queries_however_long_it_is() {
     let bob = add_user(&db, "bob");
     for i in 0..60 {
         let owner = if i % 2 == 0 { &alice } else { &bob };
-        save(&db, owner, &draft(&format!("https://e.com/{i}"), "t", &["x", "y", "z"], Visibility::Public));
+        save(
+            &db,
+            owner,
+            &draft(
+                &format!("https://e.com/{i}"),
+                "t",
+                &["x", "y", "z"],
+                Visibility::Public,
+            ),
+        );
     }
     let (five, five_queries) = queries_for_page(&db, 5);
     let (fifty, fifty_queries) = queries_for_page(&db, 50);
     assert_eq!((five, fifty), (5, 50));
-    assert_eq!(five_queries, fifty_queries, "no N+1: query count must not grow with the page");
+    assert_eq!(
+        five_queries, fifty_queries,
+        "no N+1: query count must not grow with the page"
+    );
     assert!(fifty_queries <= 3, "{fifty_queries} queries for one page");
 }
 
 #[test]
 fn eight_concurrent_writers_all_succeed_with_their_tags() {
     let (_guard, db) = TestDatabase::connect();
-    let users: Vec<User> = (0..8).map(|i| add_user(&db, &format!("writer{i}"))).collect();
+    let users: Vec<User> = (0..8)
+        .map(|i| add_user(&db, &format!("writer{i}")))
+        .collect();
     std::thread::scope(|scope| {
         for user in &users {
             let db = db.clone();
             scope.spawn(move || {
                 for n in 0..25 {
-                    let d = draft(&format!("https://e.com/{n}"), "t", &["shared", &format!("own{n}")], Visibility::Public);
-                    db.write(|c| store::save_bookmark(c, user.id, &d)).expect("no write may fail");
+                    let d = draft(
+                        &format!("https://e.com/{n}"),
+                        "t",
+                        &["shared", &format!("own{n}")],
+                        Visibility::Public,
+                    );
+                    db.write(|c| store::save_bookmark(c, user.id, &d))
+                        .expect("no write may fail");
                 }
             });
         }
     });
-    let everything = BookmarkFilter { limit: 200, ..BookmarkFilter::new(Scope::Instance, None) };
+    let everything = BookmarkFilter {
+        limit: 200,
+        ..BookmarkFilter::new(Scope::Instance, None)
+    };
     let mut total = 0;
     let mut filter = everything.clone();
     loop {
-        let page = db.read(|c| store::list_bookmarks(c, &filter)).expect("list");
+        let page = db
+            .read(|c| store::list_bookmarks(c, &filter))
+            .expect("list");
         for b in &page.items {
-            assert_eq!(b.tags.len(), 2, "bookmark {} stored without its tags", b.public_id);
+            assert_eq!(
+                b.tags.len(),
+                2,
+                "bookmark {} stored without its tags",
+                b.public_id
+            );
         }
         total += page.items.len();
         match page.next {
@@ -342,36 +603,110 @@ fn eight_concurrent_writers_all_succeed_with_their_tags() {
 fn sessions_tokens_and_invites_are_stored_hashed_and_checked() {
     let (_guard, db) = TestDatabase::connect();
     let alice = add_user(&db, "alice");
-    let session = db.write(|c| store::create_session(c, alice.id, chrono::Duration::days(1))).expect("session");
-    assert_eq!(db.read(|c| store::user_for_session(c, session.as_str())).expect("lookup").map(|u| u.id), Some(alice.id));
-    db.write(|c| store::delete_session(c, session.as_str())).expect("logout");
-    assert!(db.read(|c| store::user_for_session(c, session.as_str())).expect("lookup").is_none());
+    let session = db
+        .write(|c| store::create_session(c, alice.id, chrono::Duration::days(1)))
+        .expect("session");
+    assert_eq!(
+        db.read(|c| store::user_for_session(c, session.as_str()))
+            .expect("lookup")
+            .map(|u| u.id),
+        Some(alice.id)
+    );
+    db.write(|c| store::delete_session(c, session.as_str()))
+        .expect("logout");
+    assert!(db
+        .read(|c| store::user_for_session(c, session.as_str()))
+        .expect("lookup")
+        .is_none());
 
-    let expired = db.write(|c| store::create_session(c, alice.id, chrono::Duration::seconds(-1))).expect("session");
-    assert!(db.read(|c| store::user_for_session(c, expired.as_str())).expect("lookup").is_none());
+    let expired = db
+        .write(|c| store::create_session(c, alice.id, chrono::Duration::seconds(-1)))
+        .expect("session");
+    assert!(db
+        .read(|c| store::user_for_session(c, expired.as_str()))
+        .expect("lookup")
+        .is_none());
 
-    let token = db.write(|c| store::create_api_token(c, alice.id, "script")).expect("token");
-    assert_eq!(db.read(|c| store::user_for_api_token(c, token.as_str())).expect("lookup").map(|u| u.id), Some(alice.id));
-    assert!(db.read(|c| store::user_for_api_token(c, "cp_wrong")).expect("lookup").is_none());
-    let listed = db.read(|c| store::list_api_tokens(c, alice.id)).expect("list");
+    let token = db
+        .write(|c| store::create_api_token(c, alice.id, "script"))
+        .expect("token");
+    assert_eq!(
+        db.read(|c| store::user_for_api_token(c, token.as_str()))
+            .expect("lookup")
+            .map(|u| u.id),
+        Some(alice.id)
+    );
+    assert!(db
+        .read(|c| store::user_for_api_token(c, "cp_wrong"))
+        .expect("lookup")
+        .is_none());
+    let listed = db
+        .read(|c| store::list_api_tokens(c, alice.id))
+        .expect("list");
     assert_eq!(listed.len(), 1);
-    db.write(|c| store::revoke_api_token(c, alice.id, listed[0].id)).expect("revoke");
-    assert!(db.read(|c| store::user_for_api_token(c, token.as_str())).expect("lookup").is_none());
-    assert!(db.write(|c| store::create_api_token(c, alice.id, "  ")).is_err());
+    db.write(|c| store::revoke_api_token(c, alice.id, listed[0].id))
+        .expect("revoke");
+    assert!(db
+        .read(|c| store::user_for_api_token(c, token.as_str()))
+        .expect("lookup")
+        .is_none());
+    assert!(db
+        .write(|c| store::create_api_token(c, alice.id, "  "))
+        .is_err());
 
-    let invite = db.write(|c| store::create_invite(c, alice.id, chrono::Duration::days(1))).expect("invite");
-    let account = |name: &str| NewAccount { name: UserName::parse(name).expect("name"), password_hash: password_hash(), is_admin: false, keys: keys() };
-    let bob = db.write(|c| store::accept_invite(c, invite.as_str(), &account("bob"))).expect("accept");
+    let invite = db
+        .write(|c| store::create_invite(c, alice.id, chrono::Duration::days(1)))
+        .expect("invite");
+    let account = |name: &str| NewAccount {
+        name: UserName::parse(name).expect("name"),
+        password_hash: password_hash(),
+        is_admin: false,
+        keys: keys(),
+    };
+    let bob = db
+        .write(|c| store::accept_invite(c, invite.as_str(), &account("bob")))
+        .expect("accept");
     assert_eq!(bob.name.as_str(), "bob");
     let reused = db.write(|c| store::accept_invite(c, invite.as_str(), &account("carol")));
     assert!(matches!(reused, Err(StoreError::Invalid(e)) if e.field == "invite"));
-    assert!(db.read(|c| store::find_user_by_name(c, &UserName::parse("carol").expect("name"))).expect("find").is_none());
+    assert!(db
+        .read(|c| store::find_user_by_name(c, &UserName::parse("carol").expect("name")))
+        .expect("find")
+        .is_none());
 }
 
 #[test]
 fn instance_settings_are_created_once() {
     let (_guard, db) = TestDatabase::connect();
-    let first = db.write(|c| store::get_or_create_setting(c, "k", || "one".into())).expect("create");
-    let second = db.write(|c| store::get_or_create_setting(c, "k", || "two".into())).expect("read");
+    let first = db
+        .write(|c| store::get_or_create_setting(c, "k", || "one".into()))
+        .expect("create");
+    let second = db
+        .write(|c| store::get_or_create_setting(c, "k", || "two".into()))
+        .expect("read");
     assert_eq!((first.as_str(), second.as_str()), ("one", "one"));
+}
+
+#[test]
+fn both_backends_have_the_same_migrations() {
+    let names = |backend: &str| -> Vec<String> {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../migrations")
+            .join(backend);
+        let mut names: Vec<String> = std::fs::read_dir(&dir)
+            .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+            .filter_map(Result::ok)
+            .filter(|e| e.path().is_dir())
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        names
+    };
+    let sqlite = names("sqlite");
+    assert!(!sqlite.is_empty());
+    assert_eq!(
+        sqlite,
+        names("postgres"),
+        "every migration needs a SQLite and a PostgreSQL version with the same name"
+    );
 }

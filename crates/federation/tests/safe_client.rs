@@ -1,6 +1,9 @@
 //! The SSRF-safe client against real local servers: what local-test mode fetches, what
 //! production mode refuses, and the size, time and content-type caps.
 
+// A failing expectation in a test should panic with its message.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use federation::{FederationMode, FetchError, FetchLimits, SafeClient};
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -12,7 +15,9 @@ async fn serve(response: Vec<u8>, delay: Duration) -> u16 {
     let port = listener.local_addr().expect("addr").port();
     tokio::spawn(async move {
         loop {
-            let Ok((mut socket, _)) = listener.accept().await else { return };
+            let Ok((mut socket, _)) = listener.accept().await else {
+                return;
+            };
             let response = response.clone();
             tokio::spawn(async move {
                 let mut buffer = [0u8; 4096];
@@ -27,7 +32,10 @@ async fn serve(response: Vec<u8>, delay: Duration) -> u16 {
 }
 
 fn http(status: &str, headers: &[(&str, &str)], body: &[u8]) -> Vec<u8> {
-    let mut response = format!("HTTP/1.1 {status}\r\nContent-Length: {}\r\nConnection: close\r\n", body.len());
+    let mut response = format!(
+        "HTTP/1.1 {status}\r\nContent-Length: {}\r\nConnection: close\r\n",
+        body.len()
+    );
     for (name, value) in headers {
         response.push_str(&format!("{name}: {value}\r\n"));
     }
@@ -47,9 +55,20 @@ fn url(s: &str) -> url::Url {
 
 #[tokio::test]
 async fn local_test_mode_fetches_html_from_localhost() {
-    let port = serve(http("200 OK", &[("Content-Type", "text/html; charset=utf-8")], b"<title>Hi</title>"), Duration::ZERO).await;
+    let port = serve(
+        http(
+            "200 OK",
+            &[("Content-Type", "text/html; charset=utf-8")],
+            b"<title>Hi</title>",
+        ),
+        Duration::ZERO,
+    )
+    .await;
     let page = client(FederationMode::LocalTest)
-        .get_html(&url(&format!("http://localhost:{port}/")), FetchLimits::PAGE)
+        .get_html(
+            &url(&format!("http://localhost:{port}/")),
+            FetchLimits::PAGE,
+        )
         .await
         .expect("fetched");
     assert_eq!(page.body, b"<title>Hi</title>");
@@ -58,12 +77,26 @@ async fn local_test_mode_fetches_html_from_localhost() {
 
 #[tokio::test]
 async fn production_mode_refuses_loopback_by_name_and_by_address() {
-    let port = serve(http("200 OK", &[("Content-Type", "text/html")], b"secret"), Duration::ZERO).await;
+    let port = serve(
+        http("200 OK", &[("Content-Type", "text/html")], b"secret"),
+        Duration::ZERO,
+    )
+    .await;
     let production = client(FederationMode::Production);
-    for target in [format!("http://localhost:{port}/"), format!("http://127.0.0.1:{port}/"), format!("http://[::ffff:127.0.0.1]:{port}/")] {
-        let err = production.get_html(&url(&target), FetchLimits::PAGE).await.err();
+    for target in [
+        format!("http://localhost:{port}/"),
+        format!("http://127.0.0.1:{port}/"),
+        format!("http://[::ffff:127.0.0.1]:{port}/"),
+    ] {
+        let err = production
+            .get_html(&url(&target), FetchLimits::PAGE)
+            .await
+            .err();
         let message = err.map(|e| e.to_string()).unwrap_or_default();
-        assert!(message.contains("private, local or reserved"), "{target}: {message}");
+        assert!(
+            message.contains("private, local or reserved"),
+            "{target}: {message}"
+        );
     }
 }
 
@@ -71,9 +104,16 @@ async fn production_mode_refuses_loopback_by_name_and_by_address() {
 async fn redirects_are_checked_again() {
     // A public-looking first hop cannot be staged locally, so check the redirect rule itself:
     // in local-test mode a redirect to a forbidden address class (unspecified) is refused.
-    let port = serve(http("302 Found", &[("Location", "http://0.0.0.0:1/")], b""), Duration::ZERO).await;
+    let port = serve(
+        http("302 Found", &[("Location", "http://0.0.0.0:1/")], b""),
+        Duration::ZERO,
+    )
+    .await;
     let err = client(FederationMode::LocalTest)
-        .get_html(&url(&format!("http://localhost:{port}/")), FetchLimits::PAGE)
+        .get_html(
+            &url(&format!("http://localhost:{port}/")),
+            FetchLimits::PAGE,
+        )
         .await
         .err()
         .map(|e| e.to_string())
@@ -83,34 +123,80 @@ async fn redirects_are_checked_again() {
 
 #[tokio::test]
 async fn only_html_is_read() {
-    let port = serve(http("200 OK", &[("Content-Type", "application/pdf")], b"%PDF"), Duration::ZERO).await;
-    let err = client(FederationMode::LocalTest).get_html(&url(&format!("http://localhost:{port}/")), FetchLimits::PAGE).await.err();
+    let port = serve(
+        http("200 OK", &[("Content-Type", "application/pdf")], b"%PDF"),
+        Duration::ZERO,
+    )
+    .await;
+    let err = client(FederationMode::LocalTest)
+        .get_html(
+            &url(&format!("http://localhost:{port}/")),
+            FetchLimits::PAGE,
+        )
+        .await
+        .err();
     assert!(matches!(err, Some(FetchError::NotHtml(t)) if t == "application/pdf"));
 }
 
 #[tokio::test]
 async fn bodies_are_cut_at_the_size_cap() {
     let body = vec![b'a'; 300_000];
-    let port = serve(http("200 OK", &[("Content-Type", "text/html")], &body), Duration::ZERO).await;
-    let limits = FetchLimits { max_bytes: 100_000, timeout: Duration::from_secs(10) };
-    let page = client(FederationMode::LocalTest).get_html(&url(&format!("http://localhost:{port}/")), limits).await.expect("fetched");
+    let port = serve(
+        http("200 OK", &[("Content-Type", "text/html")], &body),
+        Duration::ZERO,
+    )
+    .await;
+    let limits = FetchLimits {
+        max_bytes: 100_000,
+        timeout: Duration::from_secs(10),
+    };
+    let page = client(FederationMode::LocalTest)
+        .get_html(&url(&format!("http://localhost:{port}/")), limits)
+        .await
+        .expect("fetched");
     assert_eq!(page.body.len(), 100_000);
 }
 
 #[tokio::test]
 async fn slow_servers_time_out() {
-    let port = serve(http("200 OK", &[("Content-Type", "text/html")], b"late"), Duration::from_secs(5)).await;
-    let limits = FetchLimits { max_bytes: 1000, timeout: Duration::from_millis(300) };
-    let err = client(FederationMode::LocalTest).get_html(&url(&format!("http://localhost:{port}/")), limits).await.err();
-    assert!(err.map(|e| e.to_string()).unwrap_or_default().contains("in time"));
+    let port = serve(
+        http("200 OK", &[("Content-Type", "text/html")], b"late"),
+        Duration::from_secs(5),
+    )
+    .await;
+    let limits = FetchLimits {
+        max_bytes: 1000,
+        timeout: Duration::from_millis(300),
+    };
+    let err = client(FederationMode::LocalTest)
+        .get_html(&url(&format!("http://localhost:{port}/")), limits)
+        .await
+        .err();
+    assert!(err
+        .map(|e| e.to_string())
+        .unwrap_or_default()
+        .contains("in time"));
 }
 
 #[tokio::test]
 async fn errors_and_other_schemes_are_reported() {
-    let port = serve(http("404 Not Found", &[("Content-Type", "text/html")], b"no"), Duration::ZERO).await;
+    let port = serve(
+        http("404 Not Found", &[("Content-Type", "text/html")], b"no"),
+        Duration::ZERO,
+    )
+    .await;
     let local = client(FederationMode::LocalTest);
-    let err = local.get_html(&url(&format!("http://localhost:{port}/")), FetchLimits::PAGE).await.err();
+    let err = local
+        .get_html(
+            &url(&format!("http://localhost:{port}/")),
+            FetchLimits::PAGE,
+        )
+        .await
+        .err();
     assert!(matches!(err, Some(FetchError::Status(s)) if s.as_u16() == 404));
-    let err = local.get_html(&url("ftp://example.com/"), FetchLimits::PAGE).await.err();
+    let err = local
+        .get_html(&url("ftp://example.com/"), FetchLimits::PAGE)
+        .await
+        .err();
     assert!(matches!(err, Some(FetchError::Scheme(s)) if s == "ftp"));
 }

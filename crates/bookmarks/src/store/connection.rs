@@ -77,6 +77,21 @@ impl ManageConnection for ConnectionManager {
     }
 }
 
+/// The backend type of [`DbConnection`], for boxed queries that run on either database.
+pub type DbBackend = <DbConnection as Connection>::Backend;
+
+/// Runs the same diesel expression on the concrete connection, for the few statements the
+/// multi-backend cannot express (multi-row inserts). `on_each_backend!(conn, |c| query.execute(c))`.
+macro_rules! on_each_backend {
+    ($conn:expr, |$c:ident| $body:expr) => {
+        match $conn {
+            $crate::store::DbConnection::Sqlite($c) => $body,
+            $crate::store::DbConnection::Postgres($c) => $body,
+        }
+    };
+}
+pub(crate) use on_each_backend;
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -106,18 +121,3 @@ mod tests {
         );
     }
 }
-
-/// The backend type of [`DbConnection`], for boxed queries that run on either database.
-pub type DbBackend = <DbConnection as Connection>::Backend;
-
-/// Runs the same diesel expression on the concrete connection, for the few statements the
-/// multi-backend cannot express (multi-row inserts). `on_each_backend!(conn, |c| query.execute(c))`.
-macro_rules! on_each_backend {
-    ($conn:expr, |$c:ident| $body:expr) => {
-        match $conn {
-            $crate::store::DbConnection::Sqlite($c) => $body,
-            $crate::store::DbConnection::Postgres($c) => $body,
-        }
-    };
-}
-pub(crate) use on_each_backend;

@@ -99,12 +99,10 @@ impl Database {
         let mut attempt = 1;
         loop {
             let result = {
-                let _turn = match &self.writer {
-                    Some(lock) => {
-                        Some(lock.lock().unwrap_or_else(|poisoned| poisoned.into_inner()))
-                    }
-                    None => None,
-                };
+                let _turn = self
+                    .writer
+                    .as_ref()
+                    .map(|lock| lock.lock().unwrap_or_else(|poisoned| poisoned.into_inner()));
                 let mut conn = self.connection()?;
                 conn.transaction(|c| f(c))
             };

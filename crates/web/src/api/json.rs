@@ -1,10 +1,10 @@
 //! The JSON shapes of the API: bookmarks out, bookmark fields in.
 
+use crate::errors::ApiError;
 use bookmarks::model::{BookmarkChanges, Notes, TagList, Title, Visibility};
 use bookmarks::store::Bookmark;
 use bookmarks::FieldError;
 use chrono::{NaiveDateTime, SecondsFormat};
-use crate::errors::ApiError;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 

@@ -6,11 +6,20 @@ use web::RegistrationMode;
 #[tokio::test]
 async fn the_setup_link_creates_the_first_admin_once() {
     let app = spawn_app().await;
-    let setup = app.setup_url.clone().expect("a setup link while there are no users");
+    let setup = app
+        .setup_url
+        .clone()
+        .expect("a setup link while there are no users");
     let path = setup.trim_start_matches(&app.address).to_owned();
     let code = path.split("code=").nth(1).expect("code").to_owned();
     let browser = Browser::new(&app.address);
-    let response = browser.submit(&path, "/setup", &[("code", &code), ("name", "root"), ("password", PASSWORD)]).await;
+    let response = browser
+        .submit(
+            &path,
+            "/setup",
+            &[("code", &code), ("name", "root"), ("password", PASSWORD)],
+        )
+        .await;
     assert_eq!(response.status().as_u16(), 303);
     assert_eq!(header(&response, "location").as_deref(), Some("/u/root"));
     let users = app.db.read(bookmarks::store::list_users).expect("users");
@@ -28,15 +37,33 @@ async fn the_setup_link_creates_the_first_admin_once() {
 async fn open_registration_signs_people_up_and_logs_them_in() {
     let app = spawn_app().await;
     let browser = Browser::new(&app.address);
-    let response = browser.submit("/signup", "/signup", &[("name", "Dana"), ("password", PASSWORD)]).await;
+    let response = browser
+        .submit(
+            "/signup",
+            "/signup",
+            &[("name", "Dana"), ("password", PASSWORD)],
+        )
+        .await;
     assert_eq!(response.status().as_u16(), 303);
     let (_, page) = browser.get("/settings").await;
     assert!(page.contains("API tokens"), "logged in after sign-up");
 
-    let taken = Browser::new(&app.address).submit("/signup", "/signup", &[("name", "dana"), ("password", PASSWORD)]).await;
+    let taken = Browser::new(&app.address)
+        .submit(
+            "/signup",
+            "/signup",
+            &[("name", "dana"), ("password", PASSWORD)],
+        )
+        .await;
     assert_eq!(taken.status().as_u16(), 400);
     assert!(taken.text().await.expect("body").contains("taken"));
-    let weak = Browser::new(&app.address).submit("/signup", "/signup", &[("name", "erin"), ("password", "short")]).await;
+    let weak = Browser::new(&app.address)
+        .submit(
+            "/signup",
+            "/signup",
+            &[("name", "erin"), ("password", "short")],
+        )
+        .await;
     assert_eq!(weak.status().as_u16(), 400);
     assert!(weak.text().await.expect("body").contains("at least 10"));
 }
@@ -49,7 +76,13 @@ async fn invite_registration_needs_a_working_invite_link() {
     let stranger = Browser::new(&app.address);
     let (_, page) = stranger.get("/signup").await;
     assert!(page.contains("by invitation"));
-    let refused = stranger.submit("/login", "/signup", &[("name", "eve"), ("password", PASSWORD)]).await;
+    let refused = stranger
+        .submit(
+            "/login",
+            "/signup",
+            &[("name", "eve"), ("password", PASSWORD)],
+        )
+        .await;
     assert_eq!(refused.status().as_u16(), 403);
 
     let pleb = app.browser_as("pleb").await;
@@ -57,17 +90,41 @@ async fn invite_registration_needs_a_working_invite_link() {
     assert_eq!(denied.status().as_u16(), 403, "only admins invite");
 
     let admin = app.browser_as("boss").await;
-    let page = admin.submit("/settings", "/settings/invites", &[]).await.text().await.expect("body");
+    let page = admin
+        .submit("/settings", "/settings/invites", &[])
+        .await
+        .text()
+        .await
+        .expect("body");
     let link_start = page.find("/signup?invite=").expect("invite link shown");
-    let code: String = page[link_start + "/signup?invite=".len()..].chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '_' || *c == '-').collect();
+    let code: String = page[link_start + "/signup?invite=".len()..]
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || *c == '_' || *c == '-')
+        .collect();
 
     let invited = Browser::new(&app.address);
     let signup_page = format!("/signup?invite={code}");
-    let ok = invited.submit(&signup_page, "/signup", &[("code", &code), ("name", "frank"), ("password", PASSWORD)]).await;
+    let ok = invited
+        .submit(
+            &signup_page,
+            "/signup",
+            &[("code", &code), ("name", "frank"), ("password", PASSWORD)],
+        )
+        .await;
     assert_eq!(ok.status().as_u16(), 303);
-    let reuse = Browser::new(&app.address).submit(&signup_page, "/signup", &[("code", &code), ("name", "grace"), ("password", PASSWORD)]).await;
+    let reuse = Browser::new(&app.address)
+        .submit(
+            &signup_page,
+            "/signup",
+            &[("code", &code), ("name", "grace"), ("password", PASSWORD)],
+        )
+        .await;
     assert_eq!(reuse.status().as_u16(), 400);
-    assert!(reuse.text().await.expect("body").contains("used or expired"));
+    assert!(reuse
+        .text()
+        .await
+        .expect("body")
+        .contains("used or expired"));
 }
 
 #[tokio::test]
@@ -77,9 +134,19 @@ async fn closed_registration_refuses_everyone() {
     let (_, page) = browser.get("/signup").await;
     assert!(page.contains("does not take sign-ups") && !page.contains("name=\"password\""));
     // A hand-made request with a valid token is refused too.
-    let refused = browser.submit("/login", "/signup", &[("name", "eve"), ("password", PASSWORD)]).await;
+    let refused = browser
+        .submit(
+            "/login",
+            "/signup",
+            &[("name", "eve"), ("password", PASSWORD)],
+        )
+        .await;
     assert_eq!(refused.status().as_u16(), 403);
-    assert!(app.db.read(bookmarks::store::list_users).expect("users").is_empty());
+    assert!(app
+        .db
+        .read(bookmarks::store::list_users)
+        .expect("users")
+        .is_empty());
 }
 
 #[tokio::test]
@@ -87,44 +154,86 @@ async fn login_sets_a_protected_cookie_and_logout_ends_the_session() {
     let app = spawn_app().await;
     app.add_user("alice", false);
     let browser = Browser::new(&app.address);
-    let wrong = browser.submit("/login", "/login", &[("name", "alice"), ("password", "wrong password!")]).await;
+    let wrong = browser
+        .submit(
+            "/login",
+            "/login",
+            &[("name", "alice"), ("password", "wrong password!")],
+        )
+        .await;
     assert_eq!(wrong.status().as_u16(), 401);
-    let response = browser.login("alice", PASSWORD, "/save?url=https%3A%2F%2Fexample.com%2F").await;
-    assert_eq!(header(&response, "location").as_deref(), Some("/save?url=https%3A%2F%2Fexample.com%2F"));
+    let response = browser
+        .login("alice", PASSWORD, "/save?url=https%3A%2F%2Fexample.com%2F")
+        .await;
+    assert_eq!(
+        header(&response, "location").as_deref(),
+        Some("/save?url=https%3A%2F%2Fexample.com%2F")
+    );
     let cookie = header(&response, "set-cookie").expect("session cookie");
     assert!(cookie.starts_with("cp_session="));
-    assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"), "{cookie}");
+    assert!(
+        cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"),
+        "{cookie}"
+    );
     assert!(!cookie.contains("Secure"), "plain http instance");
 
-    let offsite = Browser::new(&app.address).login("alice", PASSWORD, "//evil.example/").await;
+    let offsite = Browser::new(&app.address)
+        .login("alice", PASSWORD, "//evil.example/")
+        .await;
     assert_eq!(header(&offsite, "location").as_deref(), Some("/u/alice"));
 
     let out = browser.submit("/settings", "/logout", &[]).await;
     assert_eq!(out.status().as_u16(), 303);
-    assert!(browser.location("/settings").await.is_some_and(|l| l.starts_with("/login")), "logged out");
+    assert!(
+        browser
+            .location("/settings")
+            .await
+            .is_some_and(|l| l.starts_with("/login")),
+        "logged out"
+    );
 }
 
 #[tokio::test]
 async fn cookies_are_secure_when_the_public_url_is_https() {
-    let app = spawn_app_with(|s| s.public_url = url::Url::parse("https://bookmarks.example").expect("url")).await;
+    let app = spawn_app_with(|s| {
+        s.public_url = url::Url::parse("https://bookmarks.example").expect("url")
+    })
+    .await;
     app.add_user("alice", false);
     // A client without a cookie store: it would not send Secure cookies over plain http.
-    let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client");
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client");
     let first = http.get(app.url("/login")).send().await.expect("GET");
     let csrf_cookie = header(&first, "set-cookie").expect("csrf cookie");
-    assert!(csrf_cookie.contains("Secure") && csrf_cookie.contains("HttpOnly"), "{csrf_cookie}");
-    let seed = csrf_cookie.split(';').next().expect("name=value").to_owned();
+    assert!(
+        csrf_cookie.contains("Secure") && csrf_cookie.contains("HttpOnly"),
+        "{csrf_cookie}"
+    );
+    let seed = csrf_cookie
+        .split(';')
+        .next()
+        .expect("name=value")
+        .to_owned();
     let token = crate::helpers::extract_csrf(&first.text().await.expect("body")).expect("token");
     let login = http
         .post(app.url("/login"))
         .header("Cookie", seed)
-        .form(&[("csrf", token.as_str()), ("name", "alice"), ("password", PASSWORD)])
+        .form(&[
+            ("csrf", token.as_str()),
+            ("name", "alice"),
+            ("password", PASSWORD),
+        ])
         .send()
         .await
         .expect("POST");
     assert_eq!(login.status().as_u16(), 303);
     let session = header(&login, "set-cookie").expect("session cookie");
-    assert!(session.starts_with("cp_session=") && session.contains("Secure"), "{session}");
+    assert!(
+        session.starts_with("cp_session=") && session.contains("Secure"),
+        "{session}"
+    );
 }
 
 #[tokio::test]
@@ -134,11 +243,27 @@ async fn login_attempts_are_rate_limited() {
     let browser = Browser::new(&app.address);
     let mut statuses = Vec::new();
     for _ in 0..7 {
-        let response = browser.submit("/login", "/login", &[("name", "alice"), ("password", "not the password")]).await;
+        let response = browser
+            .submit(
+                "/login",
+                "/login",
+                &[("name", "alice"), ("password", "not the password")],
+            )
+            .await;
         statuses.push(response.status().as_u16());
     }
     assert_eq!(&statuses[..5], &[401; 5]);
     assert_eq!(statuses[5], 429);
-    let blocked = browser.submit("/login", "/login", &[("name", "alice"), ("password", PASSWORD)]).await;
-    assert_eq!(blocked.status().as_u16(), 429, "even the right password waits");
+    let blocked = browser
+        .submit(
+            "/login",
+            "/login",
+            &[("name", "alice"), ("password", PASSWORD)],
+        )
+        .await;
+    assert_eq!(
+        blocked.status().as_u16(),
+        429,
+        "even the right password waits"
+    );
 }

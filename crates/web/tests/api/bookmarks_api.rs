@@ -23,9 +23,18 @@ async fn requests_without_a_valid_token_are_refused_with_json() {
         }
         let response = request.send().await.expect("GET");
         assert_eq!(response.status().as_u16(), 401, "{auth:?}");
-        assert_eq!(response.headers().get("www-authenticate").and_then(|v| v.to_str().ok()), Some("Bearer"));
+        assert_eq!(
+            response
+                .headers()
+                .get("www-authenticate")
+                .and_then(|v| v.to_str().ok()),
+            Some("Bearer")
+        );
         let body: serde_json::Value = response.json().await.expect("JSON error");
-        assert!(body["error"].as_str().is_some_and(|m| m.contains("token")), "{body}");
+        assert!(
+            body["error"].as_str().is_some_and(|m| m.contains("token")),
+            "{body}"
+        );
     }
 }
 
@@ -45,9 +54,17 @@ async fn creating_then_saving_the_same_url_again_updates_the_same_bookmark() {
     assert_eq!(created["visibility"], "unlisted");
     assert_eq!(created["unread"], true);
     let created_at = created["created_at"].as_str().expect("created_at");
-    assert!(chrono::DateTime::parse_from_rfc3339(created_at).is_ok(), "{created_at}");
+    assert!(
+        chrono::DateTime::parse_from_rfc3339(created_at).is_ok(),
+        "{created_at}"
+    );
 
-    let (status, updated) = alice.post("/api/bookmarks", json!({"url": "https://example.com/page", "tags": ["async"]})).await;
+    let (status, updated) = alice
+        .post(
+            "/api/bookmarks",
+            json!({"url": "https://example.com/page", "tags": ["async"]}),
+        )
+        .await;
     assert_eq!(status, 200, "{updated}");
     assert_eq!(updated["id"], created["id"]);
     assert_eq!(updated["tags"], json!(["async"]));
@@ -62,10 +79,22 @@ async fn bad_input_names_the_field_and_writes_nothing() {
     let cases = [
         (json!({"url": "ftp://example.com/"}), "url"),
         (json!({"title": "no url"}), "url"),
-        (json!({"url": "https://e.com/", "tags": ["two words"]}), "use `two-words`"),
-        (json!({"url": "https://e.com/", "title": "x".repeat(501)}), "title"),
-        (json!({"url": "https://e.com/", "notes": "x".repeat(10_001)}), "notes"),
-        (json!({"url": "https://e.com/", "visibility": "friends"}), "visibility"),
+        (
+            json!({"url": "https://e.com/", "tags": ["two words"]}),
+            "use `two-words`",
+        ),
+        (
+            json!({"url": "https://e.com/", "title": "x".repeat(501)}),
+            "title",
+        ),
+        (
+            json!({"url": "https://e.com/", "notes": "x".repeat(10_001)}),
+            "notes",
+        ),
+        (
+            json!({"url": "https://e.com/", "visibility": "friends"}),
+            "visibility",
+        ),
         (json!({"url": "https://e.com/", "colour": "red"}), "colour"),
         (json!({"url": "https://e.com/", "tags": "rust"}), "tags"),
     ];
@@ -73,7 +102,10 @@ async fn bad_input_names_the_field_and_writes_nothing() {
         let (status, error) = alice.post("/api/bookmarks", body.clone()).await;
         assert_eq!(status, 400, "{body} → {error}");
         let message = error["error"].as_str().unwrap_or_default();
-        assert!(message.contains(expected), "{body}: `{message}` should mention {expected}");
+        assert!(
+            message.contains(expected),
+            "{body}: `{message}` should mention {expected}"
+        );
     }
     let raw = alice
         .http
@@ -85,7 +117,11 @@ async fn bad_input_names_the_field_and_writes_nothing() {
         .await
         .expect("POST");
     assert_eq!(raw.status().as_u16(), 400);
-    assert!(raw.json::<serde_json::Value>().await.expect("JSON")["error"].as_str().is_some());
+    assert!(
+        raw.json::<serde_json::Value>().await.expect("JSON")["error"]
+            .as_str()
+            .is_some()
+    );
     let (_, list) = alice.get("/api/bookmarks").await;
     assert_eq!(list["bookmarks"], json!([]));
 }
@@ -95,19 +131,37 @@ async fn listing_filters_by_tags_and_search_and_pages_with_a_cursor() {
     let app = spawn_app().await;
     let (_, alice) = app.api_user("alice");
     for i in 0..7 {
-        let tags = if i % 2 == 0 { json!(["even", "all"]) } else { json!(["odd", "all"]) };
+        let tags = if i % 2 == 0 {
+            json!(["even", "all"])
+        } else {
+            json!(["odd", "all"])
+        };
         let (status, _) = alice.post("/api/bookmarks", json!({"url": format!("https://e.com/{i}"), "title": format!("item {i}"), "tags": tags})).await;
         assert_eq!(status, 201);
     }
     let (_, all) = alice.get("/api/bookmarks?limit=3").await;
     let titles = |v: &serde_json::Value| -> Vec<String> {
-        v["bookmarks"].as_array().map(|a| a.iter().map(|b| b["title"].as_str().unwrap_or_default().to_owned()).collect()).unwrap_or_default()
+        v["bookmarks"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .map(|b| b["title"].as_str().unwrap_or_default().to_owned())
+                    .collect()
+            })
+            .unwrap_or_default()
     };
     assert_eq!(titles(&all), vec!["item 6", "item 5", "item 4"]);
     let cursor = all["next_cursor"].as_str().expect("a next page");
-    let (_, second) = alice.get(&format!("/api/bookmarks?limit=3&cursor={cursor}")).await;
+    let (_, second) = alice
+        .get(&format!("/api/bookmarks?limit=3&cursor={cursor}"))
+        .await;
     assert_eq!(titles(&second), vec!["item 3", "item 2", "item 1"]);
-    let (_, last) = alice.get(&format!("/api/bookmarks?limit=3&cursor={}", second["next_cursor"].as_str().expect("cursor"))).await;
+    let (_, last) = alice
+        .get(&format!(
+            "/api/bookmarks?limit=3&cursor={}",
+            second["next_cursor"].as_str().expect("cursor")
+        ))
+        .await;
     assert_eq!(titles(&last), vec!["item 0"]);
     assert!(last["next_cursor"].is_null());
 
@@ -120,7 +174,10 @@ async fn listing_filters_by_tags_and_search_and_pages_with_a_cursor() {
     assert!(error["error"].as_str().is_some_and(|m| m.contains("limit")));
 
     let (_, tags) = alice.get("/api/tags").await;
-    assert_eq!(tags, json!([{"name": "all", "count": 7}, {"name": "even", "count": 4}, {"name": "odd", "count": 3}]));
+    assert_eq!(
+        tags,
+        json!([{"name": "all", "count": 7}, {"name": "even", "count": 4}, {"name": "odd", "count": 3}])
+    );
 }
 
 #[tokio::test]
@@ -128,16 +185,33 @@ async fn one_bookmark_can_be_read_changed_and_deleted_by_its_owner_only() {
     let app = spawn_app().await;
     let (_, alice) = app.api_user("alice");
     let (_, bob) = app.api_user("bob");
-    let (_, private) = alice.post("/api/bookmarks", json!({"url": "https://e.com/p", "title": "mine", "visibility": "private"})).await;
+    let (_, private) = alice
+        .post(
+            "/api/bookmarks",
+            json!({"url": "https://e.com/p", "title": "mine", "visibility": "private"}),
+        )
+        .await;
     let path = format!("/api/bookmarks/{}", private["id"].as_str().expect("id"));
 
     assert_eq!(alice.get(&path).await.0, 200);
-    assert_eq!(bob.get(&path).await.0, 404, "private bookmarks do not exist for others");
-    let (status, _) = bob.send(Method::PATCH, &path, Some(json!({"title": "pwned"}))).await;
+    assert_eq!(
+        bob.get(&path).await.0,
+        404,
+        "private bookmarks do not exist for others"
+    );
+    let (status, _) = bob
+        .send(Method::PATCH, &path, Some(json!({"title": "pwned"})))
+        .await;
     assert_eq!(status, 404);
     assert_eq!(bob.send(Method::DELETE, &path, None).await.0, 404);
 
-    let (status, patched) = alice.send(Method::PATCH, &path, Some(json!({"title": "renamed", "url": "https://e.com/q", "visibility": "public"}))).await;
+    let (status, patched) = alice
+        .send(
+            Method::PATCH,
+            &path,
+            Some(json!({"title": "renamed", "url": "https://e.com/q", "visibility": "public"})),
+        )
+        .await;
     assert_eq!(status, 200, "{patched}");
     assert_eq!(patched["title"], "renamed");
     assert_eq!(patched["url"], "https://e.com/q");
@@ -156,22 +230,34 @@ async fn an_empty_title_is_fetched_from_the_page_and_a_dead_page_does_not_fail_t
     let app = spawn_app().await;
     let (_, alice) = app.api_user("alice");
     let site = serve_page("<html><head><title>Fetched title</title><meta name=description content='About it'></head></html>").await;
-    let (status, created) = alice.post("/api/bookmarks", json!({"url": format!("{site}/article")})).await;
+    let (status, created) = alice
+        .post("/api/bookmarks", json!({"url": format!("{site}/article")}))
+        .await;
     assert_eq!(status, 201, "{created}");
     assert_eq!(created["title"], "Fetched title");
     assert_eq!(created["description"], "About it");
 
-    let (status, dead) = alice.post("/api/bookmarks", json!({"url": "http://localhost:1/gone"})).await;
+    let (status, dead) = alice
+        .post("/api/bookmarks", json!({"url": "http://localhost:1/gone"}))
+        .await;
     assert_eq!(status, 201, "{dead}");
     assert_eq!(dead["title"], "");
 }
 
 #[tokio::test]
 async fn production_mode_does_not_fetch_titles_from_local_addresses() {
-    let app = crate::helpers::spawn_app_with(|s| s.federation.mode = federation::FederationMode::Production).await;
+    let app = crate::helpers::spawn_app_with(|s| {
+        s.federation.mode = federation::FederationMode::Production
+    })
+    .await;
     let (_, alice) = app.api_user("alice");
     let site = serve_page("<title>Internal secret</title>").await;
-    let (status, created) = alice.post("/api/bookmarks", json!({"url": format!("{site}/admin")})).await;
+    let (status, created) = alice
+        .post("/api/bookmarks", json!({"url": format!("{site}/admin")}))
+        .await;
     assert_eq!(status, 201);
-    assert_eq!(created["title"], "", "the server must not read pages on its own network");
+    assert_eq!(
+        created["title"], "",
+        "the server must not read pages on its own network"
+    );
 }

@@ -31,7 +31,9 @@ pub fn settings(port: u16, database_url: &str) -> Settings {
         instance_name: "Test office".into(),
         session_days: 1,
         login_attempts_per_minute: 5,
-        federation: FederationSettings { mode: FederationMode::LocalTest },
+        federation: FederationSettings {
+            mode: FederationMode::LocalTest,
+        },
     }
 }
 
@@ -45,21 +47,32 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
     let port = listener.local_addr().expect("addr").port();
     let mut config = settings(port, &database.url);
     adjust(&mut config);
-    let application = Application::build_with_listener(config, listener).await.expect("application builds");
+    let application = Application::build_with_listener(config, listener)
+        .await
+        .expect("application builds");
     let db = application.database().clone();
     let setup_url = application.setup_url().map(str::to_owned);
     tokio::spawn(application.run_until_stopped());
-    TestApp { address: format!("http://localhost:{port}"), db, setup_url, _database: database }
+    TestApp {
+        address: format!("http://localhost:{port}"),
+        db,
+        setup_url,
+        _database: database,
+    }
 }
 
 fn keys() -> ActorKeys {
     static KEYS: OnceLock<ActorKeys> = OnceLock::new();
-    KEYS.get_or_init(|| ActorKeys::generate().expect("keys")).clone()
+    KEYS.get_or_init(|| ActorKeys::generate().expect("keys"))
+        .clone()
 }
 
 fn password_hash() -> PasswordHash {
     static HASH: OnceLock<PasswordHash> = OnceLock::new();
-    HASH.get_or_init(|| PasswordHash::new(&Password::parse(PASSWORD).expect("policy")).expect("hash")).clone()
+    HASH.get_or_init(|| {
+        PasswordHash::new(&Password::parse(PASSWORD).expect("policy")).expect("hash")
+    })
+    .clone()
 }
 
 impl TestApp {
@@ -68,19 +81,36 @@ impl TestApp {
     }
 
     pub fn add_user(&self, name: &str, is_admin: bool) -> User {
-        let account = NewAccount { name: UserName::parse(name).expect("name"), password_hash: password_hash(), is_admin, keys: keys() };
-        self.db.write(|c| store::create_user(c, &account)).expect("create user")
+        let account = NewAccount {
+            name: UserName::parse(name).expect("name"),
+            password_hash: password_hash(),
+            is_admin,
+            keys: keys(),
+        };
+        self.db
+            .write(|c| store::create_user(c, &account))
+            .expect("create user")
     }
 
     pub fn token(&self, user: &User) -> String {
-        self.db.write(|c| store::create_api_token(c, user.id, "tests")).expect("token").into_string()
+        self.db
+            .write(|c| store::create_api_token(c, user.id, "tests"))
+            .expect("token")
+            .into_string()
     }
 
     /// A user with an API client that sends their bearer token.
     pub fn api_user(&self, name: &str) -> (User, ApiClient) {
         let user = self.add_user(name, false);
         let token = self.token(&user);
-        (user, ApiClient { base: self.address.clone(), token, http: reqwest::Client::new() })
+        (
+            user,
+            ApiClient {
+                base: self.address.clone(),
+                token,
+                http: reqwest::Client::new(),
+            },
+        )
     }
 
     /// A browser-like client (cookies kept, redirects not followed) logged in as `name`.
@@ -98,15 +128,27 @@ pub struct ApiClient {
 }
 
 impl ApiClient {
-    pub async fn send(&self, method: reqwest::Method, path: &str, body: Option<serde_json::Value>) -> (u16, serde_json::Value) {
-        let mut request = self.http.request(method, format!("{}{path}", self.base)).bearer_auth(&self.token);
+    pub async fn send(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<serde_json::Value>,
+    ) -> (u16, serde_json::Value) {
+        let mut request = self
+            .http
+            .request(method, format!("{}{path}", self.base))
+            .bearer_auth(&self.token);
         if let Some(body) = body {
             request = request.json(&body);
         }
         let response = request.send().await.expect("request");
         let status = response.status().as_u16();
         let text = response.text().await.expect("body");
-        let json = if text.is_empty() { serde_json::Value::Null } else { serde_json::from_str(&text).unwrap_or_else(|_| panic!("not JSON: {text}")) };
+        let json = if text.is_empty() {
+            serde_json::Value::Null
+        } else {
+            serde_json::from_str(&text).unwrap_or_else(|_| panic!("not JSON: {text}"))
+        };
         (status, json)
     }
 
@@ -132,18 +174,31 @@ impl Browser {
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .expect("client");
-        Self { base: base.to_owned(), http }
+        Self {
+            base: base.to_owned(),
+            http,
+        }
     }
 
     pub async fn get(&self, path: &str) -> (u16, String) {
-        let response = self.http.get(format!("{}{path}", self.base)).send().await.expect("GET");
+        let response = self
+            .http
+            .get(format!("{}{path}", self.base))
+            .send()
+            .await
+            .expect("GET");
         let status = response.status().as_u16();
         (status, response.text().await.expect("body"))
     }
 
     /// GETs `path` and returns the redirect target, if any.
     pub async fn location(&self, path: &str) -> Option<String> {
-        let response = self.http.get(format!("{}{path}", self.base)).send().await.expect("GET");
+        let response = self
+            .http
+            .get(format!("{}{path}", self.base))
+            .send()
+            .await
+            .expect("GET");
         header(&response, "location")
     }
 
@@ -154,22 +209,42 @@ impl Browser {
     }
 
     /// Posts a form with the CSRF token taken from `page`.
-    pub async fn submit(&self, page: &str, action: &str, fields: &[(&str, &str)]) -> reqwest::Response {
+    pub async fn submit(
+        &self,
+        page: &str,
+        action: &str,
+        fields: &[(&str, &str)],
+    ) -> reqwest::Response {
         let token = self.csrf(page).await;
         let mut form: Vec<(&str, &str)> = vec![("csrf", token.as_str())];
         form.extend_from_slice(fields);
-        self.http.post(format!("{}{action}", self.base)).form(&form).send().await.expect("POST")
+        self.http
+            .post(format!("{}{action}", self.base))
+            .form(&form)
+            .send()
+            .await
+            .expect("POST")
     }
 
     pub async fn login(&self, name: &str, password: &str, next: &str) -> reqwest::Response {
-        let response = self.submit("/login", "/login", &[("name", name), ("password", password), ("next", next)]).await;
+        let response = self
+            .submit(
+                "/login",
+                "/login",
+                &[("name", name), ("password", password), ("next", next)],
+            )
+            .await;
         assert_eq!(response.status().as_u16(), 303, "login as {name} failed");
         response
     }
 }
 
 pub fn header(response: &reqwest::Response, name: &str) -> Option<String> {
-    response.headers().get(name).and_then(|v| v.to_str().ok()).map(str::to_owned)
+    response
+        .headers()
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned)
 }
 
 pub fn extract_csrf(html: &str) -> Option<String> {
@@ -179,11 +254,15 @@ pub fn extract_csrf(html: &str) -> Option<String> {
 
 /// Serves one HTML document on localhost (any path); returns its base URL.
 pub async fn serve_page(html: &'static str) -> String {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
     let port = listener.local_addr().expect("addr").port();
     tokio::spawn(async move {
         loop {
-            let Ok((mut socket, _)) = listener.accept().await else { return };
+            let Ok((mut socket, _)) = listener.accept().await else {
+                return;
+            };
             tokio::spawn(async move {
                 let mut buffer = [0u8; 4096];
                 let _ = socket.read(&mut buffer).await;

@@ -1,6 +1,9 @@
 //! API and page tests: each spawns the real application on port 0 with a fresh database
 //! (SQLite, or PostgreSQL when COMMONPLACE_TEST_DATABASE_URL is set).
 
+// A failing expectation in a test should panic with its message.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod accounts;
 mod bookmarks_api;
 mod helpers;

@@ -12,7 +12,11 @@ async fn forms_without_a_valid_csrf_token_are_refused() {
         let response = browser
             .http
             .post(app.url("/save"))
-            .form(&[("csrf", token), ("url", "https://example.com/"), ("title", "x")])
+            .form(&[
+                ("csrf", token),
+                ("url", "https://example.com/"),
+                ("title", "x"),
+            ])
             .send()
             .await
             .expect("POST");
@@ -21,7 +25,13 @@ async fn forms_without_a_valid_csrf_token_are_refused() {
     // A token from another browser does not work either.
     let other = Browser::new(&app.address);
     let foreign = other.csrf("/login").await;
-    let response = browser.http.post(app.url("/save")).form(&[("csrf", foreign.as_str()), ("url", "https://example.com/")]).send().await.expect("POST");
+    let response = browser
+        .http
+        .post(app.url("/save"))
+        .form(&[("csrf", foreign.as_str()), ("url", "https://example.com/")])
+        .send()
+        .await
+        .expect("POST");
     assert_eq!(response.status().as_u16(), 403);
     let (_, page) = browser.get("/u/alice").await;
     assert!(!page.contains("example.com"), "nothing saved");
@@ -36,14 +46,26 @@ async fn the_bookmarklet_url_logs_in_first_then_opens_a_prefilled_form() {
     let to_login = browser.location(save).await.expect("redirect to login");
     assert!(to_login.starts_with("/login?next="), "{to_login}");
     let (_, login_page) = browser.get(&to_login).await;
-    let next = login_page.split("name=\"next\" value=\"").nth(1).and_then(|r| r.split('"').next()).expect("next field").replace("&#38;", "&").replace("&amp;", "&");
-    let response = browser.login("alice", crate::helpers::PASSWORD, &next).await;
+    let next = login_page
+        .split("name=\"next\" value=\"")
+        .nth(1)
+        .and_then(|r| r.split('"').next())
+        .expect("next field")
+        .replace("&#38;", "&")
+        .replace("&amp;", "&");
+    let response = browser
+        .login("alice", crate::helpers::PASSWORD, &next)
+        .await;
     assert_eq!(header(&response, "location").as_deref(), Some(save));
 
     let (status, form) = browser.get(save).await;
     assert_eq!(status, 200);
     assert!(form.contains("value=\"https://example.com/post\""));
-    assert!(form.contains("A &#60;b&#62;post&#60;/b&#62;") || form.contains("A &lt;b&gt;post&lt;/b&gt;"), "title is escaped: {form}");
+    assert!(
+        form.contains("A &#60;b&#62;post&#60;/b&#62;")
+            || form.contains("A &lt;b&gt;post&lt;/b&gt;"),
+        "title is escaped: {form}"
+    );
     assert!(form.contains(">selected words</textarea>"));
     assert!(form.contains("name=\"popup\" value=\"1\""));
 }
@@ -54,14 +76,24 @@ async fn saving_from_the_popup_closes_it_and_a_second_save_edits_the_same_bookma
     app.add_user("alice", false);
     let browser = app.browser_as("alice").await;
     let page = "/save?url=https%3A%2F%2Fexample.com%2Fa&popup=1";
-    let fields = [("url", "https://example.com/a"), ("title", "Example A"), ("notes", "worth it"), ("tags", "rust, web"), ("visibility", "public"), ("popup", "1")];
+    let fields = [
+        ("url", "https://example.com/a"),
+        ("title", "Example A"),
+        ("notes", "worth it"),
+        ("tags", "rust, web"),
+        ("visibility", "public"),
+        ("popup", "1"),
+    ];
     let saved = browser.submit(page, "/save", &fields).await;
     assert_eq!(saved.status().as_u16(), 200);
     let body = saved.text().await.expect("body");
     assert!(body.contains("data-close=\"1\"") && body.contains("/static/saved.js"));
 
     let (_, again) = browser.get(page).await;
-    assert!(again.contains("You saved this on"), "an already saved URL opens for editing");
+    assert!(
+        again.contains("You saved this on"),
+        "an already saved URL opens for editing"
+    );
     assert!(again.contains("value=\"Example A\"") && again.contains("value=\"rust web\""));
     let (_, list) = browser.get("/u/alice").await;
     assert!(list.contains("Example A") && list.contains("worth it"));
@@ -73,10 +105,34 @@ async fn a_same_tab_save_returns_to_the_page_and_a_plain_save_to_the_list() {
     let app = spawn_app().await;
     app.add_user("alice", false);
     let browser = app.browser_as("alice").await;
-    let back = browser.submit("/save", "/save", &[("url", "https://example.com/b"), ("title", "B"), ("visibility", "public"), ("back", "1")]).await;
+    let back = browser
+        .submit(
+            "/save",
+            "/save",
+            &[
+                ("url", "https://example.com/b"),
+                ("title", "B"),
+                ("visibility", "public"),
+                ("back", "1"),
+            ],
+        )
+        .await;
     assert_eq!(back.status().as_u16(), 303);
-    assert_eq!(header(&back, "location").as_deref(), Some("https://example.com/b"));
-    let plain = browser.submit("/save", "/save", &[("url", "https://example.com/c"), ("title", "C"), ("visibility", "public")]).await;
+    assert_eq!(
+        header(&back, "location").as_deref(),
+        Some("https://example.com/b")
+    );
+    let plain = browser
+        .submit(
+            "/save",
+            "/save",
+            &[
+                ("url", "https://example.com/c"),
+                ("title", "C"),
+                ("visibility", "public"),
+            ],
+        )
+        .await;
     assert_eq!(header(&plain, "location").as_deref(), Some("/u/alice"));
 }
 
@@ -85,13 +141,38 @@ async fn invalid_form_input_is_shown_with_the_reason_and_nothing_is_saved() {
     let app = spawn_app().await;
     app.add_user("alice", false);
     let browser = app.browser_as("alice").await;
-    let response = browser.submit("/save", "/save", &[("url", "javascript:alert(1)"), ("title", "x"), ("tags", "ok"), ("visibility", "public")]).await;
+    let response = browser
+        .submit(
+            "/save",
+            "/save",
+            &[
+                ("url", "javascript:alert(1)"),
+                ("title", "x"),
+                ("tags", "ok"),
+                ("visibility", "public"),
+            ],
+        )
+        .await;
     assert_eq!(response.status().as_u16(), 400);
     let body = response.text().await.expect("body");
     assert!(body.contains("only http and https"), "{body}");
-    let response = browser.submit("/save", "/save", &[("url", "https://e.com/"), ("tags", &"x".repeat(65)), ("notes", "keep my words"), ("visibility", "public")]).await;
+    let response = browser
+        .submit(
+            "/save",
+            "/save",
+            &[
+                ("url", "https://e.com/"),
+                ("tags", &"x".repeat(65)),
+                ("notes", "keep my words"),
+                ("visibility", "public"),
+            ],
+        )
+        .await;
     let body = response.text().await.expect("body");
-    assert!(body.contains(">keep my words</textarea>"), "the form keeps what was typed");
+    assert!(
+        body.contains(">keep my words</textarea>"),
+        "the form keeps what was typed"
+    );
     let (_, list) = browser.get("/u/alice").await;
     assert!(list.contains("You have not saved anything yet"));
 }
@@ -103,7 +184,13 @@ async fn an_empty_title_is_taken_from_the_page() {
     let browser = app.browser_as("alice").await;
     let site = serve_page("<title>From the page</title>").await;
     let url = format!("{site}/x");
-    browser.submit("/save", "/save", &[("url", &url), ("title", ""), ("visibility", "public")]).await;
+    browser
+        .submit(
+            "/save",
+            "/save",
+            &[("url", &url), ("title", ""), ("visibility", "public")],
+        )
+        .await;
     let (_, list) = browser.get("/u/alice").await;
     assert!(list.contains("From the page"));
 }
@@ -114,13 +201,49 @@ async fn private_bookmarks_appear_only_to_their_owner_on_every_page() {
     app.add_user("alice", false);
     app.add_user("bob", false);
     let alice = app.browser_as("alice").await;
-    alice.submit("/save", "/save", &[("url", "https://e.com/secret"), ("title", "Secret plan"), ("tags", "plans"), ("visibility", "private")]).await;
-    alice.submit("/save", "/save", &[("url", "https://e.com/open"), ("title", "Open plan"), ("tags", "plans"), ("visibility", "public")]).await;
-    alice.submit("/save", "/save", &[("url", "https://e.com/quiet"), ("title", "Quiet plan"), ("tags", "plans"), ("visibility", "unlisted")]).await;
+    alice
+        .submit(
+            "/save",
+            "/save",
+            &[
+                ("url", "https://e.com/secret"),
+                ("title", "Secret plan"),
+                ("tags", "plans"),
+                ("visibility", "private"),
+            ],
+        )
+        .await;
+    alice
+        .submit(
+            "/save",
+            "/save",
+            &[
+                ("url", "https://e.com/open"),
+                ("title", "Open plan"),
+                ("tags", "plans"),
+                ("visibility", "public"),
+            ],
+        )
+        .await;
+    alice
+        .submit(
+            "/save",
+            "/save",
+            &[
+                ("url", "https://e.com/quiet"),
+                ("title", "Quiet plan"),
+                ("tags", "plans"),
+                ("visibility", "unlisted"),
+            ],
+        )
+        .await;
     let private_id = app
         .db
         .read(|c| {
-            let filter = bookmarks::store::BookmarkFilter::new(bookmarks::store::Scope::User { owner: 1 }, Some(1));
+            let filter = bookmarks::store::BookmarkFilter::new(
+                bookmarks::store::Scope::User { owner: 1 },
+                Some(1),
+            );
             bookmarks::store::list_bookmarks(c, &filter)
         })
         .expect("list")
@@ -137,18 +260,38 @@ async fn private_bookmarks_appear_only_to_their_owner_on_every_page() {
     let bob = app.browser_as("bob").await;
     let anonymous = Browser::new(&app.address);
     for viewer in [&bob, &anonymous] {
-        for page in ["/", "/u/alice", "/u/alice/t/plans", "/t/plans", "/search?q=plan", "/search?q=plan&scope=everyone", "/u/alice?q=secret"] {
+        for page in [
+            "/",
+            "/u/alice",
+            "/u/alice/t/plans",
+            "/t/plans",
+            "/search?q=plan",
+            "/search?q=plan&scope=everyone",
+            "/u/alice?q=secret",
+        ] {
             let (status, html) = viewer.get(page).await;
             assert_eq!(status, 200, "{page}");
-            assert!(!html.contains("Secret plan"), "{page} leaks a private bookmark");
+            assert!(
+                !html.contains("Secret plan"),
+                "{page} leaks a private bookmark"
+            );
         }
         assert_eq!(viewer.get(&format!("/b/{private_id}")).await.0, 404);
-        assert_eq!(viewer.get(&format!("/b/{private_id}/edit")).await.0, if std::ptr::eq(viewer, &bob) { 404 } else { 303 });
+        assert_eq!(
+            viewer.get(&format!("/b/{private_id}/edit")).await.0,
+            if std::ptr::eq(viewer, &bob) { 404 } else { 303 }
+        );
     }
     let (_, home) = anonymous.get("/").await;
-    assert!(home.contains("Open plan") && !home.contains("Quiet plan"), "unlisted stays off the home page");
+    assert!(
+        home.contains("Open plan") && !home.contains("Quiet plan"),
+        "unlisted stays off the home page"
+    );
     let (_, profile) = anonymous.get("/u/alice").await;
-    assert!(profile.contains("Quiet plan"), "unlisted shows on the owner's page");
+    assert!(
+        profile.contains("Quiet plan"),
+        "unlisted shows on the owner's page"
+    );
 }
 
 #[tokio::test]
@@ -156,8 +299,23 @@ async fn tag_pages_intersect_and_show_related_tags() {
     let app = spawn_app().await;
     app.add_user("alice", false);
     let alice = app.browser_as("alice").await;
-    for (url, title, tags) in [("https://e.com/1", "One", "rust web"), ("https://e.com/2", "Two", "rust async"), ("https://e.com/3", "Three", "c++ rust")] {
-        alice.submit("/save", "/save", &[("url", url), ("title", title), ("tags", tags), ("visibility", "public")]).await;
+    for (url, title, tags) in [
+        ("https://e.com/1", "One", "rust web"),
+        ("https://e.com/2", "Two", "rust async"),
+        ("https://e.com/3", "Three", "c++ rust"),
+    ] {
+        alice
+            .submit(
+                "/save",
+                "/save",
+                &[
+                    ("url", url),
+                    ("title", title),
+                    ("tags", tags),
+                    ("visibility", "public"),
+                ],
+            )
+            .await;
     }
     let (_, rust) = alice.get("/u/alice/t/rust").await;
     assert!(rust.contains("One") && rust.contains("Two") && rust.contains("Three"));
@@ -179,11 +337,26 @@ async fn user_text_is_escaped_everywhere() {
     app.add_user("alice", false);
     let alice = app.browser_as("alice").await;
     alice
-        .submit("/save", "/save", &[("url", "https://e.com/x"), ("title", "<script>alert(1)</script>"), ("notes", "<img src=x onerror=alert(2)>"), ("tags", "<b>"), ("visibility", "public")])
+        .submit(
+            "/save",
+            "/save",
+            &[
+                ("url", "https://e.com/x"),
+                ("title", "<script>alert(1)</script>"),
+                ("notes", "<img src=x onerror=alert(2)>"),
+                ("tags", "<b>"),
+                ("visibility", "public"),
+            ],
+        )
         .await;
     for page in ["/", "/u/alice"] {
         let (_, html) = alice.get(page).await;
-        assert!(!html.contains("<script>alert") && !html.contains("<img src=x") && !html.contains("<b>"), "{page}: {html}");
+        assert!(
+            !html.contains("<script>alert")
+                && !html.contains("<img src=x")
+                && !html.contains("<b>"),
+            "{page}: {html}"
+        );
     }
 }
 
@@ -193,9 +366,25 @@ async fn deleting_asks_first_and_needs_the_owner() {
     app.add_user("alice", false);
     app.add_user("bob", false);
     let alice = app.browser_as("alice").await;
-    alice.submit("/save", "/save", &[("url", "https://e.com/d"), ("title", "Doomed"), ("visibility", "public")]).await;
+    alice
+        .submit(
+            "/save",
+            "/save",
+            &[
+                ("url", "https://e.com/d"),
+                ("title", "Doomed"),
+                ("visibility", "public"),
+            ],
+        )
+        .await;
     let (_, list) = alice.get("/u/alice").await;
-    let id = list.split("/b/").nth(1).and_then(|r| r.split('"').next()).expect("bookmark link").trim_end_matches("/edit").to_owned();
+    let id = list
+        .split("/b/")
+        .nth(1)
+        .and_then(|r| r.split('"').next())
+        .expect("bookmark link")
+        .trim_end_matches("/edit")
+        .to_owned();
     let bob = app.browser_as("bob").await;
     assert_eq!(bob.get(&format!("/b/{id}/delete")).await.0, 404);
     let attempt = bob.submit("/", &format!("/b/{id}/delete"), &[]).await;
@@ -213,16 +402,49 @@ async fn tokens_made_in_settings_work_on_the_api_until_revoked() {
     let app = spawn_app().await;
     app.add_user("alice", false);
     let alice = app.browser_as("alice").await;
-    let page = alice.submit("/settings", "/settings/tokens", &[("label", "phone")]).await.text().await.expect("body");
-    let token = page.split("<pre class=\"token\" id=\"new-token\">").nth(1).and_then(|r| r.split('<').next()).expect("token shown").to_owned();
+    let page = alice
+        .submit("/settings", "/settings/tokens", &[("label", "phone")])
+        .await
+        .text()
+        .await
+        .expect("body");
+    let token = page
+        .split("<pre class=\"token\" id=\"new-token\">")
+        .nth(1)
+        .and_then(|r| r.split('<').next())
+        .expect("token shown")
+        .to_owned();
     let http = reqwest::Client::new();
-    let status = http.get(app.url("/api/bookmarks")).bearer_auth(&token).send().await.expect("GET").status().as_u16();
+    let status = http
+        .get(app.url("/api/bookmarks"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .expect("GET")
+        .status()
+        .as_u16();
     assert_eq!(status, 200);
     let (_, settings) = alice.get("/settings").await;
-    assert!(settings.contains("phone") && !settings.contains(&token), "the token is shown once only");
-    let revoke = settings.split("action=\"/settings/tokens/").nth(1).and_then(|r| r.split('"').next()).expect("revoke form");
-    alice.submit("/settings", &format!("/settings/tokens/{revoke}"), &[]).await;
-    let status = http.get(app.url("/api/bookmarks")).bearer_auth(&token).send().await.expect("GET").status().as_u16();
+    assert!(
+        settings.contains("phone") && !settings.contains(&token),
+        "the token is shown once only"
+    );
+    let revoke = settings
+        .split("action=\"/settings/tokens/")
+        .nth(1)
+        .and_then(|r| r.split('"').next())
+        .expect("revoke form");
+    alice
+        .submit("/settings", &format!("/settings/tokens/{revoke}"), &[])
+        .await;
+    let status = http
+        .get(app.url("/api/bookmarks"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .expect("GET")
+        .status()
+        .as_u16();
     assert_eq!(status, 401);
 }
 
@@ -238,5 +460,7 @@ async fn the_tools_page_offers_a_bookmarklet_for_this_instance() {
     assert_eq!(status, 404);
     assert!(html.contains("Not found"));
     let csp = reqwest::get(app.url("/")).await.expect("GET");
-    assert!(header(&csp, "content-security-policy").is_some_and(|v| v.contains("script-src 'self'")));
+    assert!(
+        header(&csp, "content-security-policy").is_some_and(|v| v.contains("script-src 'self'"))
+    );
 }
