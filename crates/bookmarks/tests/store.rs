@@ -710,3 +710,45 @@ fn both_backends_have_the_same_migrations() {
         "every migration needs a SQLite and a PostgreSQL version with the same name"
     );
 }
+
+#[test]
+fn search_folds_case_beyond_ascii_on_every_backend() {
+    let (_guard, db) = TestDatabase::connect();
+    let alice = add_user(&db, "alice");
+    save(
+        &db,
+        &alice,
+        &draft(
+            "https://e.com/ecole",
+            "École Polytechnique",
+            &[],
+            Visibility::Public,
+        ),
+    );
+    let mut filter = BookmarkFilter::new(Scope::User { owner: alice.id }, Some(alice.id));
+    filter.search = Some("école".into());
+    assert_eq!(list(&db, &filter), vec!["École Polytechnique"]);
+    filter.search = Some("ÉCOLE".into());
+    assert_eq!(list(&db, &filter), vec!["École Polytechnique"]);
+}
+
+#[test]
+fn api_tokens_remember_when_they_were_last_used() {
+    let (_guard, db) = TestDatabase::connect();
+    let alice = add_user(&db, "alice");
+    let token = db
+        .write(|c| store::create_api_token(c, alice.id, "script"))
+        .expect("token");
+    assert!(db
+        .read(|c| store::list_api_tokens(c, alice.id))
+        .expect("list")[0]
+        .last_used_at
+        .is_none());
+    db.write(|c| store::user_for_api_token(c, token.as_str()))
+        .expect("use");
+    assert!(db
+        .read(|c| store::list_api_tokens(c, alice.id))
+        .expect("list")[0]
+        .last_used_at
+        .is_some());
+}

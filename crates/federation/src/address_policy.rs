@@ -79,7 +79,8 @@ fn classify_v6(ip: Ipv6Addr) -> Class {
     if let Some(v4) = embedded_v4(ip) {
         return classify_v4(v4);
     }
-    let first = ip.segments()[0];
+    let segments = ip.segments();
+    let first = segments[0];
     if ip.is_loopback() {
         Class::Loopback
     } else if (first & 0xfe00) == 0xfc00 || (first & 0xffc0) == 0xfe80 || (first & 0xffc0) == 0xfec0
@@ -87,7 +88,10 @@ fn classify_v6(ip: Ipv6Addr) -> Class {
         Class::Private
     } else if ip.is_unspecified()
         || ip.is_multicast()
-        || first == 0x2001 && ip.segments()[1] == 0x0db8
+        // documentation 2001:db8::/32, Teredo 2001::/32 (tunnels to an IPv4 host),
+        // local-use NAT64 64:ff9b:1::/48
+        || (first == 0x2001 && (segments[1] == 0x0db8 || segments[1] == 0))
+        || (first == 0x64 && segments[1] == 0xff9b && segments[2] == 1)
     {
         Class::Never
     } else {
@@ -102,6 +106,9 @@ fn embedded_v4(ip: Ipv6Addr) -> Option<Ipv4Addr> {
     let tail = || Ipv4Addr::new((s[6] >> 8) as u8, s[6] as u8, (s[7] >> 8) as u8, s[7] as u8);
     if let Some(v4) = ip.to_ipv4_mapped() {
         Some(v4)
+    } else if s[0..6] == [0, 0, 0, 0, 0, 0] && !ip.is_loopback() && !ip.is_unspecified() {
+        // IPv4-compatible ::a.b.c.d (deprecated, but still routed to a.b.c.d by some stacks)
+        Some(tail())
     } else if s[0] == 0x64 && s[1] == 0xff9b && s[2..6] == [0, 0, 0, 0] {
         Some(tail())
     } else if s[0] == 0x2002 {
@@ -151,6 +158,10 @@ mod tests {
             "2002:7f00:1::",
             "192.0.2.1",
             "2001:db8::1",
+            "::127.0.0.1",
+            "::10.0.0.1",
+            "2001:0:4136:e378::1",
+            "64:ff9b:1::1",
         ] {
             assert!(!production().allows(ip(bad)), "{bad} allowed");
         }

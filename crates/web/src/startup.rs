@@ -96,7 +96,11 @@ impl Application {
                     }))
                     .wrap(from_fn(csrf_cookie_for_pages))
                     .wrap(security_headers())
-                    .wrap(Logger::new("%a \"%r\" %s %b %Dms"))
+                    // The path without its query: setup codes and invite codes travel in queries.
+                    .wrap(
+                        Logger::new("%a \"%{method}xi %U\" %s %b %Dms")
+                            .custom_request_replace("method", |req| req.method().to_string()),
+                    )
                     .configure(assets::routes)
                     .configure(api::routes)
                     .configure(pages::routes)

@@ -275,10 +275,14 @@ fn apply_changes(
 ) -> Result<Bookmark, StoreError> {
     let url = new_url.unwrap_or(&existing.url);
     let title = changes.title.as_ref().unwrap_or(&existing.title);
-    let description = changes
-        .description
-        .as_ref()
-        .unwrap_or(&existing.description);
+    // The stored description belongs to the page at the old address.
+    let url_changed = new_url.is_some_and(|url| *url != existing.url);
+    let no_description = Description::default();
+    let description = match &changes.description {
+        Some(description) => description,
+        None if url_changed => &no_description,
+        None => &existing.description,
+    };
     let notes = changes.notes.as_ref().unwrap_or(&existing.notes);
     diesel::update(bookmarks::table.filter(bookmarks::id.eq(existing.id)))
         .set((

@@ -53,6 +53,10 @@ impl ConnectionManager {
                      PRAGMA foreign_keys = ON;"
                 ))
                 .map_err(diesel::ConnectionError::CouldntSetupConfiguration)?;
+                // SQLite's own lower() folds ASCII only; search must find "École" for "école"
+                // as PostgreSQL does.
+                super::lower_utils::register_impl(&mut conn, |text: String| text.to_lowercase())
+                    .map_err(diesel::ConnectionError::CouldntSetupConfiguration)?;
                 Ok(DbConnection::Sqlite(conn))
             }
         }

@@ -121,6 +121,8 @@ pub fn create_session(
 ) -> Result<Secret, StoreError> {
     let secret = Secret::generate();
     let created_at = now();
+    // Logging in is rare enough to tidy up: expired sessions go.
+    diesel::delete(sessions::table.filter(sessions::expires_at.le(created_at))).execute(conn)?;
     diesel::insert_into(sessions::table)
         .values((
             sessions::token_hash.eq(secret.hash().as_str()),
@@ -190,18 +192,32 @@ pub fn create_api_token(
     Ok(secret)
 }
 
-/// The token's owner, or `None` for an unknown or revoked token. One indexed lookup.
+/// The token's owner, or `None` for an unknown or revoked token. One indexed lookup, plus, at
+/// most once an hour per token, a write of when it was last used (shown in Settings).
 pub fn user_for_api_token(
     conn: &mut DbConnection,
     presented: &str,
 ) -> Result<Option<User>, StoreError> {
-    Ok(api_tokens::table
+    let found: Option<(UserRow, i64, Option<NaiveDateTime>)> = api_tokens::table
         .inner_join(users::table)
         .filter(api_tokens::token_hash.eq(SecretHash::of(presented).as_str()))
-        .select(UserRow::as_select())
+        .select((
+            UserRow::as_select(),
+            api_tokens::id,
+            api_tokens::last_used_at,
+        ))
         .first(conn)
-        .optional()?
-        .map(User::from))
+        .optional()?;
+    let Some((user, token_id, last_used_at)) = found else {
+        return Ok(None);
+    };
+    let now = now();
+    if last_used_at.is_none_or(|at| now - at > Duration::hours(1)) {
+        diesel::update(api_tokens::table.find(token_id))
+            .set(api_tokens::last_used_at.eq(now))
+            .execute(conn)?;
+    }
+    Ok(Some(User::from(user)))
 }
 
 pub fn list_api_tokens(conn: &mut DbConnection, user_id: i64) -> Result<Vec<ApiToken>, StoreError> {

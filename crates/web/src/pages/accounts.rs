@@ -47,9 +47,15 @@ struct SignupPage {
     error: String,
 }
 
-/// Only paths on this site are followed after login (`/save?…`), never `//other.host`.
+/// Only paths on this site are followed after login (`/save?…`), never `//other.host`. Control
+/// characters and backslashes are refused anywhere, because browsers drop tabs and newlines and
+/// read `\\` as `/`, which would turn `/\t/evil.example` into `//evil.example`.
 fn safe_next(next: &str) -> Option<&str> {
-    (next.starts_with('/') && !next.starts_with("//") && !next.starts_with("/\\")).then_some(next)
+    let local = next.starts_with('/') && !next.starts_with("//");
+    let clean = !next
+        .chars()
+        .any(|c| c.is_control() || c == '\\' || c.is_whitespace());
+    (local && clean).then_some(next)
 }
 
 #[derive(Deserialize)]
@@ -301,9 +307,17 @@ async fn signup(
     };
     let invite_code = code.clone();
     let created = run_db(&state.db, move |db| {
-        db.write(|c| match mode {
-            RegistrationMode::Invite => store::accept_invite(c, &invite_code, &account),
-            _ => store::create_user(c, &account),
+        db.write(|c| {
+            // The first account is the administrator and comes from the setup link.
+            if store::count_users(c)? == 0 {
+                return Err(StoreError::Conflict(
+                    "this instance is not set up yet: its operator creates the first account with the setup link printed at start".into(),
+                ));
+            }
+            match mode {
+                RegistrationMode::Invite => store::accept_invite(c, &invite_code, &account),
+                _ => store::create_user(c, &account),
+            }
         })
     })
     .await;
@@ -406,6 +420,9 @@ mod tests {
         assert_eq!(safe_next("/save?url=x"), Some("/save?url=x"));
         assert_eq!(safe_next("//evil.example/"), None);
         assert_eq!(safe_next("/\\evil.example"), None);
+        assert_eq!(safe_next("/\t/evil.example"), None);
+        assert_eq!(safe_next("/\n/evil.example"), None);
+        assert_eq!(safe_next("/a\\b"), None);
         assert_eq!(safe_next("https://evil.example/"), None);
         assert_eq!(safe_next(""), None);
     }

@@ -100,13 +100,9 @@ async fn render_list(
         })
     })
     .await?;
-    let next_href = result.next.map(|cursor| {
-        let mut href = format!("{}?before={}", req.path(), cursor.encode());
-        if let Some(q) = &filter.search {
-            href.push_str(&format!("&q={}", encode_query(q)));
-        }
-        href
-    });
+    let next_href = result
+        .next
+        .map(|cursor| next_page_href(req, &cursor.encode()));
     let body = ListPage {
         chrome: Chrome::new(state, page).with_search(filter.search.as_deref().unwrap_or("")),
         heading: listing.heading,
@@ -166,12 +162,19 @@ async fn search(
         (true, false) => "In everyone's public bookmarks.".to_owned(),
         (false, _) => "In public bookmarks.".to_owned(),
     };
+    let tag_href: Box<dyn Fn(&str) -> String> = match (&page.user, mine) {
+        (Some(user), true) => {
+            let name = user.name.to_string();
+            Box::new(move |tag| user_tag_href(&name, &[tag]))
+        }
+        _ => Box::new(instance_tag_href),
+    };
     let listing = Listing {
         heading: format!("Search: {search}"),
         subheading,
         empty_message: "No bookmark matches every word. Try fewer or shorter words.".into(),
         tags_heading: "Tags in the results",
-        tag_href: Box::new(instance_tag_href),
+        tag_href,
         related: false,
     };
     render_list(&state, &page, &req, filter, listing).await
@@ -216,6 +219,19 @@ async fn user_page(
         related: false,
     };
     render_list(&state, &page, &req, filter, listing).await
+}
+
+/// This page's address with `before` set to `cursor`, keeping every other parameter (`q`,
+/// `scope`).
+fn next_page_href(req: &HttpRequest, cursor: &str) -> String {
+    let mut query = url::form_urlencoded::Serializer::new(String::new());
+    for (key, value) in url::form_urlencoded::parse(req.query_string().as_bytes()) {
+        if key != "before" {
+            query.append_pair(&key, &value);
+        }
+    }
+    query.append_pair("before", cursor);
+    format!("{}?{}", req.path(), query.finish())
 }
 
 /// `rust+c%2B%2B` → `["rust", "c++"]`: `+` separates, a `+` inside a tag arrives encoded.
@@ -298,6 +314,20 @@ async fn instance_tag_page(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_next_page_keeps_search_and_scope() {
+        let req = actix_web::test::TestRequest::with_uri(
+            "/search?q=rust%20web&scope=everyone&before=1-2",
+        )
+        .to_http_request();
+        assert_eq!(
+            next_page_href(&req, "5-6"),
+            "/search?q=rust+web&scope=everyone&before=5-6"
+        );
+        let plain = actix_web::test::TestRequest::with_uri("/u/alice").to_http_request();
+        assert_eq!(next_page_href(&plain, "5-6"), "/u/alice?before=5-6");
+    }
 
     #[test]
     fn tag_paths_split_on_plus_and_decode() {

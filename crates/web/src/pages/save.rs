@@ -268,9 +268,33 @@ async fn submit(
             .await;
         }
     };
-    fill_from_page(&state, &mut draft, true).await;
     let user_id = me.user.id;
     let id = form.id.trim().to_owned();
+    if id.is_empty() {
+        // A new-bookmark form for a URL saved before (pasted into "Save a link", or a second
+        // bookmarklet window): show that bookmark for editing instead of overwriting it with
+        // this form's defaults.
+        let url = draft.url.clone();
+        let existing = run_db(&state.db, move |db| {
+            db.read(|c| store::find_bookmark_by_url(c, user_id, &url))
+        })
+        .await?;
+        if let Some(bookmark) = existing {
+            let view = FormView::from_bookmark(&bookmark, &form);
+            let saved_on = human_date(bookmark.created_at);
+            let notice = "Nothing was changed: this link is already in your bookmarks. Check it below and save again to change it.".to_owned();
+            return render_form(
+                &state,
+                &me,
+                view,
+                Some(saved_on),
+                notice,
+                StatusCode::CONFLICT,
+            )
+            .await;
+        }
+    }
+    fill_from_page(&state, &mut draft, true).await;
     let result = run_db(&state.db, move |db| {
         db.write(|c| {
             if id.is_empty() {

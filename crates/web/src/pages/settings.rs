@@ -7,6 +7,7 @@ use crate::blocking::run_db;
 use crate::errors::PageError;
 use crate::state::AppState;
 use crate::views::{human_date, Chrome};
+use crate::RegistrationMode;
 use actix_web::{web, HttpResponse};
 use askama::Template;
 use bookmarks::store;
@@ -42,6 +43,7 @@ struct SettingsPage {
     tokens: Vec<TokenView>,
     new_token: Option<String>,
     is_admin: bool,
+    invites_enabled: bool,
     registration: String,
     invite_days: i64,
     invites: Vec<InviteView>,
@@ -82,6 +84,7 @@ async fn render(
             .collect(),
         new_token,
         is_admin,
+        invites_enabled: state.settings.registration == RegistrationMode::Invite,
         registration: format!("{:?}", state.settings.registration).to_lowercase(),
         invite_days: INVITE_DAYS,
         invites: invites

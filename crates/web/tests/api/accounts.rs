@@ -37,6 +37,20 @@ async fn the_setup_link_creates_the_first_admin_once() {
 async fn open_registration_signs_people_up_and_logs_them_in() {
     let app = spawn_app().await;
     let browser = Browser::new(&app.address);
+    let early = browser
+        .submit(
+            "/signup",
+            "/signup",
+            &[("name", "dana"), ("password", PASSWORD)],
+        )
+        .await;
+    assert_eq!(
+        early.status().as_u16(),
+        400,
+        "nobody signs up before the admin exists"
+    );
+    assert!(early.text().await.expect("body").contains("not set up yet"));
+    app.add_user("boss", true);
     let response = browser
         .submit(
             "/signup",

@@ -261,3 +261,27 @@ async fn production_mode_does_not_fetch_titles_from_local_addresses() {
         "the server must not read pages on its own network"
     );
 }
+
+#[tokio::test]
+async fn eight_clients_saving_at_once_all_succeed() {
+    let app = spawn_app().await;
+    let clients: Vec<_> = (0..8)
+        .map(|i| app.api_user(&format!("writer{i}")).1)
+        .collect();
+    let saves = clients.iter().enumerate().flat_map(|(i, client)| {
+        (0..10).map(move |n| async move {
+            client
+                .post("/api/bookmarks", json!({"url": format!("https://e.com/{i}/{n}"), "title": "t", "tags": ["load", format!("w{i}")]}))
+                .await
+        })
+    });
+    let results = futures_util::future::join_all(saves).await;
+    for (status, body) in &results {
+        assert_eq!(*status, 201, "{body}");
+        assert_eq!(body["tags"].as_array().map(Vec::len), Some(2));
+    }
+    for client in &clients {
+        let (_, tags) = client.get("/api/tags").await;
+        assert_eq!(tags[0]["count"], 10);
+    }
+}

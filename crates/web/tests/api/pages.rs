@@ -464,3 +464,40 @@ async fn the_tools_page_offers_a_bookmarklet_for_this_instance() {
         header(&csp, "content-security-policy").is_some_and(|v| v.contains("script-src 'self'"))
     );
 }
+
+#[tokio::test]
+async fn a_new_form_for_a_saved_url_shows_the_bookmark_instead_of_overwriting_it() {
+    let app = spawn_app().await;
+    app.add_user("alice", false);
+    let alice = app.browser_as("alice").await;
+    let first = [
+        ("url", "https://e.com/kept"),
+        ("title", "Kept"),
+        ("notes", "my reasons"),
+        ("tags", "one"),
+        ("visibility", "private"),
+    ];
+    alice.submit("/save", "/save", &first).await;
+    let again = alice
+        .submit(
+            "/save",
+            "/save",
+            &[
+                ("url", "https://E.com/kept#x"),
+                ("title", ""),
+                ("visibility", "public"),
+            ],
+        )
+        .await;
+    assert_eq!(again.status().as_u16(), 409);
+    let body = again.text().await.expect("body");
+    assert!(
+        body.contains("already in your bookmarks") && body.contains(">my reasons</textarea>"),
+        "{body}"
+    );
+    let (_, own) = alice.get("/u/alice").await;
+    assert!(
+        own.contains("my reasons") && own.contains(">private<"),
+        "still private, notes kept"
+    );
+}
