@@ -7,6 +7,7 @@ mod assets;
 mod auth;
 mod blocking;
 mod errors;
+pub(crate) mod feeds;
 mod page_fill;
 mod page_meta;
 mod pages;

@@ -5,7 +5,7 @@ use crate::auth::csrf::ensure_seed_cookie;
 use crate::auth::rate_limit::LoginLimiter;
 use crate::errors::PageError;
 use crate::state::AppState;
-use crate::{api, assets, pages, Settings};
+use crate::{api, assets, feeds, pages, Settings};
 use actix_web::body::MessageBody;
 use actix_web::dev::{Server, ServiceRequest, ServiceResponse};
 use actix_web::middleware::{from_fn, DefaultHeaders, Logger, Next};
@@ -103,6 +103,7 @@ impl Application {
                     )
                     .configure(assets::routes)
                     .configure(api::routes)
+                    .configure(feeds::routes)
                     .configure(pages::routes)
                     .default_service(web::to(|| async {
                         Err::<actix_web::HttpResponse, _>(PageError::NotFound)

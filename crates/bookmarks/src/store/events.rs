@@ -67,3 +67,19 @@ pub fn list_events(
         })
         .collect()
 }
+
+/// When the last change happened, for one user's bookmarks or (with `None`) the whole instance.
+/// Feeds use it as their `Last-Modified`: deletions and visibility changes count too.
+pub fn latest_change(
+    conn: &mut DbConnection,
+    user_id: Option<i64>,
+) -> Result<Option<NaiveDateTime>, StoreError> {
+    let query = domain_events::table
+        .select(diesel::dsl::max(domain_events::created_at))
+        .into_boxed();
+    let query = match user_id {
+        Some(id) => query.filter(domain_events::user_id.eq(id)),
+        None => query,
+    };
+    Ok(query.first::<Option<NaiveDateTime>>(conn)?)
+}

@@ -21,14 +21,15 @@ pub use bookmarks::{
 pub use connection::{Backend, DbConnection};
 pub use database::Database;
 pub use error::StoreError;
-pub use events::{list_events, StoredEvent};
+pub use events::{latest_change, list_events, StoredEvent};
 pub use listing::{list_bookmarks, BookmarkFilter, BookmarkPage, Scope, MAX_PAGE_SIZE};
 pub use settings::{get_or_create_setting, get_setting};
 pub use tag_stats::{related_tags, tag_counts, TagCount};
 pub use users::{
     accept_invite, count_users, create_api_token, create_invite, create_session, create_user,
-    delete_session, find_user_by_name, get_user, list_api_tokens, list_invites, list_users,
-    revoke_api_token, user_for_api_token, user_for_session, ApiToken, Invite, NewAccount, User,
+    delete_session, feed_token, feed_token_matches, find_user_by_name, get_user, list_api_tokens,
+    list_invites, list_users, regenerate_feed_token, revoke_api_token, user_for_api_token,
+    user_for_session, ApiToken, Invite, NewAccount, User,
 };
 
 // Filters on tags look tags up in their own copy of the tag tables, so that they also work

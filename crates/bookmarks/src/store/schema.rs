@@ -17,6 +17,7 @@ diesel::table! {
         public_key_pem -> Text,
         private_key_pem -> Text,
         created_at -> Timestamp,
+        feed_token -> Nullable<Text>,
     }
 }
 

@@ -318,3 +318,31 @@ pub fn accept_invite(
     }
     Ok(user)
 }
+
+// ---- private feed tokens ----------------------------------------------------------------
+
+/// The user's private feed token, if they made one.
+pub fn feed_token(conn: &mut DbConnection, user_id: i64) -> Result<Option<String>, StoreError> {
+    Ok(users::table
+        .find(user_id)
+        .select(users::feed_token)
+        .first::<Option<String>>(conn)?)
+}
+
+/// Makes a new private feed token, replacing (and so disabling) the old one.
+pub fn regenerate_feed_token(conn: &mut DbConnection, user_id: i64) -> Result<String, StoreError> {
+    let token = Secret::generate().into_string();
+    diesel::update(users::table.find(user_id))
+        .set(users::feed_token.eq(&token))
+        .execute(conn)?;
+    Ok(token)
+}
+
+/// True when `presented` is the user's current private feed token.
+pub fn feed_token_matches(
+    conn: &mut DbConnection,
+    user_id: i64,
+    presented: &str,
+) -> Result<bool, StoreError> {
+    Ok(feed_token(conn, user_id)?.is_some_and(|token| !presented.is_empty() && token == presented))
+}

@@ -6,6 +6,7 @@ use super::html;
 use crate::auth::session::PageContext;
 use crate::blocking::run_db;
 use crate::errors::PageError;
+use crate::feeds::{feed_path, Format};
 use crate::state::AppState;
 use crate::views::{
     self, encode_query, instance_tag_href, tag_cloud, user_tag_href, BookmarkView, Chrome,
@@ -37,6 +38,9 @@ struct ListPage {
     next_href: Option<String>,
     tags_heading: &'static str,
     tags: Vec<TagCountView>,
+    /// The Atom and RSS feeds of this list.
+    feed_atom: String,
+    feed_rss: String,
 }
 
 #[derive(Deserialize)]
@@ -103,6 +107,11 @@ async fn render_list(
     let next_href = result
         .next
         .map(|cursor| next_page_href(req, &cursor.encode()));
+    // The feed of what this page lists to everyone (a search feed searches public bookmarks).
+    let feed_page = match (req.path(), &filter.search) {
+        ("/search", Some(q)) => format!("/search?q={}", encode_query(q)),
+        (path, _) => path.to_owned(),
+    };
     let body = ListPage {
         chrome: Chrome::new(state, page).with_search(filter.search.as_deref().unwrap_or("")),
         heading: listing.heading,
@@ -112,6 +121,8 @@ async fn render_list(
         next_href,
         tags_heading: listing.tags_heading,
         tags: tag_cloud(&counts, listing.tag_href),
+        feed_atom: feed_path(&feed_page, Format::Atom),
+        feed_rss: feed_path(&feed_page, Format::Rss),
     }
     .render()?;
     Ok(html(body))
@@ -235,7 +246,7 @@ fn next_page_href(req: &HttpRequest, cursor: &str) -> String {
 }
 
 /// `rust+c%2B%2B` → `["rust", "c++"]`: `+` separates, a `+` inside a tag arrives encoded.
-fn parse_tag_path(raw: &str) -> Result<Vec<TagName>, PageError> {
+pub(crate) fn parse_tag_path(raw: &str) -> Result<Vec<TagName>, PageError> {
     let tags = raw
         .split('+')
         .map(|part| {

@@ -2,7 +2,7 @@
 
 mod accounts;
 mod bookmark;
-mod lists;
+pub(crate) mod lists;
 mod save;
 mod settings;
 mod tools;

@@ -20,7 +20,11 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/settings", web::get().to(show))
         .route("/settings/tokens", web::post().to(create_token))
         .route("/settings/tokens/{id}/revoke", web::post().to(revoke_token))
-        .route("/settings/invites", web::post().to(create_invite));
+        .route("/settings/invites", web::post().to(create_invite))
+        .route(
+            "/settings/feed-token",
+            web::post().to(regenerate_feed_token),
+        );
 }
 
 struct TokenView {
@@ -41,6 +45,8 @@ struct SettingsPage {
     chrome: Chrome,
     error: String,
     tokens: Vec<TokenView>,
+    /// The private Atom and RSS feed addresses, once the user made a feed token.
+    private_feeds: Option<(String, String)>,
     new_token: Option<String>,
     is_admin: bool,
     invites_enabled: bool,
@@ -57,19 +63,27 @@ async fn render(
     new_invite: Option<String>,
 ) -> Result<HttpResponse, PageError> {
     let (user_id, is_admin) = (me.user.id, me.user.is_admin);
-    let (tokens, invites) = run_db(&state.db, move |db| {
+    let (tokens, invites, feed_token) = run_db(&state.db, move |db| {
         db.read(|c| {
             let tokens = store::list_api_tokens(c, user_id)?;
+            let feed_token = store::feed_token(c, user_id)?;
             let invites = if is_admin {
                 store::list_invites(c, user_id)?
             } else {
                 Vec::new()
             };
-            Ok((tokens, invites))
+            Ok((tokens, invites, feed_token))
         })
     })
     .await?;
     let now = chrono::Utc::now().naive_utc();
+    let private_feeds = feed_token.map(|token| {
+        let base = format!("{}/u/{}/feed", state.settings.base_url(), me.user.name);
+        (
+            format!("{base}.atom?token={token}"),
+            format!("{base}.rss?token={token}"),
+        )
+    });
     let body = SettingsPage {
         chrome: Chrome::new(state, &me.page),
         error: String::new(),
@@ -83,6 +97,7 @@ async fn render(
             })
             .collect(),
         new_token,
+        private_feeds,
         is_admin,
         invites_enabled: state.settings.registration == RegistrationMode::Invite,
         registration: format!("{:?}", state.settings.registration).to_lowercase(),
@@ -170,4 +185,18 @@ async fn create_invite(
         secret.as_str()
     );
     render(&state, &me, None, Some(link)).await
+}
+
+async fn regenerate_feed_token(
+    state: web::Data<AppState>,
+    me: LoggedIn,
+    form: web::Form<CsrfForm>,
+) -> Result<HttpResponse, PageError> {
+    me.page.verify_csrf(&form.csrf)?;
+    let user_id = me.user.id;
+    run_db(&state.db, move |db| {
+        db.write(|c| store::regenerate_feed_token(c, user_id))
+    })
+    .await?;
+    Ok(see_other("/settings#private-feed"))
 }

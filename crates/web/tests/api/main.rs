@@ -6,5 +6,6 @@
 
 mod accounts;
 mod bookmarks_api;
+mod feeds;
 mod helpers;
 mod pages;

@@ -1,0 +1,308 @@
+//! Atom 1.0 and RSS 2.0 feeds of every list: the instance (`/feed.atom`), a user
+//! (`/u/{name}/feed.atom`), a user's tags (`/u/{name}/t/{tags}/feed.atom`), the instance's tags
+//! (`/t/{tags}/feed.atom`) and a search (`/search/feed.atom?q=…`); `.rss` for RSS. Public feeds
+//! need nothing; a user's own private bookmarks come with `?token=` their secret feed token.
+//! Feeds answer conditional GETs (ETag, Last-Modified → 304).
+
+mod atom;
+mod conditional;
+mod rss_feed;
+
+use crate::blocking::run_db;
+use crate::errors::PageError;
+use crate::pages::lists::parse_tag_path;
+use crate::state::AppState;
+use crate::views::encode_query;
+use actix_web::{web, HttpRequest, HttpResponse};
+use bookmarks::model::UserName;
+use bookmarks::store::{self, Bookmark, BookmarkFilter, Scope, User};
+use chrono::NaiveDateTime;
+use serde::Deserialize;
+
+/// Entries per feed, newest first.
+const FEED_SIZE: i64 = 50;
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/feed.{format:atom|rss}", web::get().to(instance_feed))
+        .route("/search/feed.{format:atom|rss}", web::get().to(search_feed))
+        .route("/u/{name}/feed.{format:atom|rss}", web::get().to(user_feed))
+        .route(
+            "/u/{name}/t/{tags}/feed.{format:atom|rss}",
+            web::get().to(user_tag_feed),
+        )
+        .route(
+            "/t/{tags}/feed.{format:atom|rss}",
+            web::get().to(instance_tag_feed),
+        );
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Atom,
+    Rss,
+}
+
+impl Format {
+    fn of(req: &HttpRequest) -> Self {
+        if req.match_info().get("format") == Some("rss") {
+            Self::Rss
+        } else {
+            Self::Atom
+        }
+    }
+
+    pub fn extension(self) -> &'static str {
+        match self {
+            Self::Atom => "atom",
+            Self::Rss => "rss",
+        }
+    }
+
+    fn content_type(self) -> &'static str {
+        match self {
+            Self::Atom => "application/atom+xml; charset=utf-8",
+            Self::Rss => "application/rss+xml; charset=utf-8",
+        }
+    }
+}
+
+/// What a feed is about, independent of its format.
+pub struct FeedInfo {
+    /// Stable id: the feed's address without secrets.
+    pub id: String,
+    pub title: String,
+    /// The HTML page the feed mirrors.
+    pub page_url: String,
+    /// The address this feed was requested at (including a token, if any).
+    pub self_url: String,
+    pub base_url: String,
+}
+
+#[derive(Deserialize)]
+pub struct FeedQuery {
+    token: Option<String>,
+    q: Option<String>,
+}
+
+/// The address of the feed for the page at `path` (a path with an optional query).
+pub fn feed_path(path: &str, format: Format) -> String {
+    match path.split_once('?') {
+        Some((page, query)) => format!(
+            "{}/feed.{}?{query}",
+            page.trim_end_matches('/'),
+            format.extension()
+        ),
+        None => format!("{}/feed.{}", path.trim_end_matches('/'), format.extension()),
+    }
+}
+
+async fn respond(
+    state: &AppState,
+    req: &HttpRequest,
+    mut filter: BookmarkFilter,
+    info: FeedInfo,
+    changes_of: Option<i64>,
+) -> Result<HttpResponse, PageError> {
+    filter.limit = FEED_SIZE;
+    let (page, latest) = run_db(&state.db, move |db| {
+        db.read(|c| {
+            Ok((
+                store::list_bookmarks(c, &filter)?,
+                store::latest_change(c, changes_of)?,
+            ))
+        })
+    })
+    .await?;
+    let format = Format::of(req);
+    let updated = feed_updated(&page.items, latest);
+    let body = match format {
+        Format::Atom => atom::render(&info, &page.items, updated),
+        Format::Rss => rss_feed::render(&info, &page.items, updated),
+    };
+    Ok(conditional::respond(
+        req,
+        body,
+        updated,
+        format.content_type(),
+    ))
+}
+
+/// The feed's `updated`: the latest change in its scope (deletions included), else the newest
+/// entry, else the epoch for an empty feed that never changed.
+fn feed_updated(items: &[Bookmark], latest_change: Option<NaiveDateTime>) -> NaiveDateTime {
+    let newest = items.iter().map(|b| b.updated_at).max();
+    latest_change.max(newest).unwrap_or_default()
+}
+
+fn info(state: &AppState, req: &HttpRequest, page_path: &str, title: String) -> FeedInfo {
+    let base = state.settings.base_url();
+    let format = Format::of(req);
+    let id_path = feed_path(page_path, format);
+    let self_path = match req.uri().query() {
+        Some(query) if !query.is_empty() => format!("{}?{query}", req.path()),
+        _ => req.path().to_owned(),
+    };
+    FeedInfo {
+        id: format!("{base}{id_path}"),
+        title: format!("{title} · {}", state.settings.instance_name),
+        page_url: format!("{base}{page_path}"),
+        self_url: format!("{base}{self_path}"),
+        base_url: base,
+    }
+}
+
+async fn instance_feed(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+) -> Result<HttpResponse, PageError> {
+    let filter = BookmarkFilter::new(Scope::Instance, None);
+    let info = info(&state, &req, "/", "Recent bookmarks".into());
+    respond(&state, &req, filter, info, None).await
+}
+
+async fn search_feed(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    query: web::Query<FeedQuery>,
+) -> Result<HttpResponse, PageError> {
+    let q = query.q.as_deref().map(str::trim).unwrap_or("").to_owned();
+    if q.is_empty() {
+        return Err(PageError::BadRequest(
+            "a search feed needs words to search for: add `?q=…`".into(),
+        ));
+    }
+    let mut filter = BookmarkFilter::new(Scope::Instance, None);
+    filter.search = Some(q.clone());
+    let page = format!("/search?q={}&scope=everyone", encode_query(&q));
+    let mut info = info(&state, &req, &page, format!("Search: {q}"));
+    info.id = format!(
+        "{}/search/feed.{}?q={}",
+        info.base_url,
+        Format::of(&req).extension(),
+        encode_query(&q)
+    );
+    respond(&state, &req, filter, info, None).await
+}
+
+/// The feed's owner and whether the request may see their private bookmarks (a valid token).
+async fn owner_and_access(
+    state: &AppState,
+    req: &HttpRequest,
+    token: Option<String>,
+) -> Result<(User, Option<i64>), PageError> {
+    let name = UserName::parse(req.match_info().get("name").unwrap_or(""))
+        .map_err(|_| PageError::NotFound)?;
+    let (owner, private) = run_db(&state.db, move |db| {
+        db.read(|c| {
+            let Some(owner) = store::find_user_by_name(c, &name)? else {
+                return Ok((None, false));
+            };
+            let private = match &token {
+                Some(token) => store::feed_token_matches(c, owner.id, token)?,
+                None => false,
+            };
+            Ok((Some(owner), private))
+        })
+    })
+    .await?;
+    let owner = owner.ok_or(PageError::NotFound)?;
+    if req.query_string().contains("token=") && !private {
+        return Err(PageError::Forbidden(
+            "this private feed address is no longer valid; copy the current one from Settings"
+                .into(),
+        ));
+    }
+    let viewer = private.then_some(owner.id);
+    Ok((owner, viewer))
+}
+
+async fn user_feed(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    query: web::Query<FeedQuery>,
+) -> Result<HttpResponse, PageError> {
+    let (owner, viewer) = owner_and_access(&state, &req, query.into_inner().token).await?;
+    let filter = BookmarkFilter::new(Scope::User { owner: owner.id }, viewer);
+    let title = if viewer.is_some() {
+        format!("{}'s bookmarks (private feed)", owner.name)
+    } else {
+        format!("{}'s bookmarks", owner.name)
+    };
+    let mut info = info(&state, &req, &format!("/u/{}", owner.name), title);
+    if viewer.is_some() {
+        info.id.push_str("#private");
+    }
+    respond(&state, &req, filter, info, Some(owner.id)).await
+}
+
+async fn user_tag_feed(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    query: web::Query<FeedQuery>,
+) -> Result<HttpResponse, PageError> {
+    let (owner, viewer) = owner_and_access(&state, &req, query.into_inner().token).await?;
+    let tags = parse_tag_path(req.match_info().get("tags").unwrap_or(""))?;
+    let names: Vec<String> = tags.iter().map(ToString::to_string).collect();
+    let mut filter = BookmarkFilter::new(Scope::User { owner: owner.id }, viewer);
+    filter.tags = tags;
+    let path = crate::views::user_tag_href(
+        owner.name.as_str(),
+        &names.iter().map(String::as_str).collect::<Vec<_>>(),
+    );
+    let mut info = info(
+        &state,
+        &req,
+        &path,
+        format!("{} · {}", owner.name, names.join(" + ")),
+    );
+    if viewer.is_some() {
+        info.id.push_str("#private");
+    }
+    respond(&state, &req, filter, info, Some(owner.id)).await
+}
+
+async fn instance_tag_feed(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+) -> Result<HttpResponse, PageError> {
+    let tags = parse_tag_path(req.match_info().get("tags").unwrap_or(""))?;
+    let names: Vec<String> = tags.iter().map(ToString::to_string).collect();
+    let mut filter = BookmarkFilter::new(Scope::Instance, None);
+    filter.tags = tags;
+    let path = format!(
+        "/t/{}",
+        names
+            .iter()
+            .map(|t| encode_query(t))
+            .collect::<Vec<_>>()
+            .join("+")
+    );
+    let info = info(&state, &req, &path, format!("Tagged {}", names.join(" + ")));
+    respond(&state, &req, filter, info, None).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn feed_paths_sit_beside_their_pages() {
+        assert_eq!(feed_path("/u/alice", Format::Atom), "/u/alice/feed.atom");
+        assert_eq!(feed_path("/", Format::Rss), "/feed.rss");
+        assert_eq!(
+            feed_path("/u/alice/t/rust+web", Format::Rss),
+            "/u/alice/t/rust+web/feed.rss"
+        );
+    }
+
+    #[test]
+    fn updated_is_the_latest_change_or_newest_entry() {
+        let at = |s: i64| {
+            chrono::DateTime::from_timestamp(s, 0)
+                .map(|d| d.naive_utc())
+                .unwrap_or_default()
+        };
+        assert_eq!(feed_updated(&[], None), at(0));
+        assert_eq!(feed_updated(&[], Some(at(50))), at(50));
+    }
+}
