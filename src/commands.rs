@@ -4,7 +4,8 @@ use anyhow::{bail, Context};
 use bookmarks::model::{ActorKeys, Password, PasswordHash, UserName};
 use bookmarks::store::{self, NewAccount};
 use bookmarks::Database;
-use std::io::BufRead;
+use std::io::{BufRead, Write};
+use std::path::Path;
 use web::Settings;
 
 fn init_logging() {
@@ -122,5 +123,78 @@ pub fn create_token(settings: &Settings, name: &str, label: &str) -> anyhow::Res
         store::create_api_token(c, user.id, label)
     })?;
     println!("{}", secret.as_str());
+    Ok(())
+}
+
+fn find_user(db: &Database, name: &str) -> anyhow::Result<store::User> {
+    let name = UserName::parse(name)?;
+    db.read(|c| store::find_user_by_name(c, &name))?
+        .ok_or_else(|| anyhow::anyhow!("there is no user `{name}`; see `commonplace user list`"))
+}
+
+pub fn import(
+    settings: &Settings,
+    user: &str,
+    file: &Path,
+    on_duplicate: bookmarks::model::OnDuplicate,
+    federate: bool,
+) -> anyhow::Result<()> {
+    let db = open_database(settings)?;
+    let user = find_user(&db, user)?;
+    let started = std::time::Instant::now();
+    let bytes = std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
+    let parsed = web::interchange::parse_file(&bytes)
+        .map_err(|e| anyhow::anyhow!("{}: {e}; nothing was imported", file.display()))?;
+    let format = parsed.format;
+    let bar = indicatif::ProgressBar::new(u64::try_from(parsed.total).unwrap_or(0));
+    bar.set_style(
+        indicatif::ProgressStyle::with_template(
+            "{spinner} [{bar:40}] {pos}/{len} bookmarks, {per_sec}, {eta} left",
+        )
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
+        .progress_chars("=> "),
+    );
+    let options = web::interchange::ImportOptions {
+        on_duplicate,
+        federate,
+        ..Default::default()
+    };
+    let report = web::interchange::run_import(&db, user.id, parsed, options, &mut |done, _| {
+        bar.set_position(u64::try_from(done).unwrap_or(0));
+    });
+    bar.finish_and_clear();
+    let report = report.context("the import stopped; the bookmarks imported so far are complete, and running the same import again continues where it stopped")?;
+    let mut out = std::io::stdout().lock();
+    for skipped in &report.skipped {
+        writeln!(out, "skipped {skipped}")?;
+    }
+    writeln!(
+        out,
+        "{}: {} entries ({format}) for {}: {} imported, {} updated, {} skipped, in {:.1} s",
+        file.display(),
+        report.total,
+        user.name,
+        report.created,
+        report.updated,
+        report.skipped.len(),
+        started.elapsed().as_secs_f64()
+    )?;
+    Ok(())
+}
+
+pub fn export(
+    settings: &Settings,
+    user: &str,
+    format: web::interchange::ExportFormat,
+    out: Option<&Path>,
+) -> anyhow::Result<()> {
+    let db = open_database(settings)?;
+    let user = find_user(&db, user)?;
+    let document = web::interchange::export(&db, &user, format)?;
+    match out {
+        Some(path) => std::fs::write(path, document)
+            .with_context(|| format!("cannot write {}", path.display()))?,
+        None => std::io::stdout().lock().write_all(document.as_bytes())?,
+    }
     Ok(())
 }

@@ -32,6 +32,47 @@ enum Command {
     Token(TokenCommand),
     /// Apply pending database migrations and exit.
     Migrate,
+    /// Import bookmarks from a Netscape bookmark file (exported by browsers, Pinboard,
+    /// Delicious, linkding) or a Pinboard JSON export; the format is detected.
+    Import {
+        /// Whose bookmarks they become.
+        #[arg(long)]
+        user: String,
+        /// What to do with an address the user already saved.
+        #[arg(long, value_enum, default_value_t = Duplicates::Skip)]
+        on_duplicate: Duplicates,
+        /// Send the imported bookmarks to followers too (by default an import federates nothing).
+        #[arg(long)]
+        federate: bool,
+        /// The file to import.
+        file: PathBuf,
+    },
+    /// Export a user's bookmarks (all of them, private ones included).
+    Export {
+        /// Whose bookmarks.
+        #[arg(long)]
+        user: String,
+        /// netscape: HTML every browser imports; pinboard-json: Pinboard's JSON.
+        #[arg(long, value_enum)]
+        format: ExportFormat,
+        /// Write here instead of standard output.
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+    },
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum Duplicates {
+    /// Keep the saved bookmark (re-running an import is safe).
+    Skip,
+    /// Overwrite it with the file's values.
+    Update,
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum ExportFormat {
+    Netscape,
+    PinboardJson,
 }
 
 #[derive(Subcommand)]
@@ -83,6 +124,25 @@ fn main() -> ExitCode {
         Command::User(UserCommand::List) => commands::list_users(&settings),
         Command::Token(TokenCommand::Create { name, label }) => {
             commands::create_token(&settings, &name, &label)
+        }
+        Command::Import {
+            user,
+            on_duplicate,
+            federate,
+            file,
+        } => {
+            let on_duplicate = match on_duplicate {
+                Duplicates::Skip => bookmarks::model::OnDuplicate::Skip,
+                Duplicates::Update => bookmarks::model::OnDuplicate::Update,
+            };
+            commands::import(&settings, &user, &file, on_duplicate, federate)
+        }
+        Command::Export { user, format, out } => {
+            let format = match format {
+                ExportFormat::Netscape => web::interchange::ExportFormat::Netscape,
+                ExportFormat::PinboardJson => web::interchange::ExportFormat::PinboardJson,
+            };
+            commands::export(&settings, &user, format, out.as_deref())
         }
     };
     match result {

@@ -8,6 +8,7 @@ mod auth;
 mod blocking;
 mod errors;
 pub(crate) mod feeds;
+pub mod interchange;
 mod page_fill;
 mod page_meta;
 mod pages;

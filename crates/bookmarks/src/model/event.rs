@@ -30,6 +30,11 @@ pub enum DomainEvent {
     BookmarkDeleted {
         bookmark: BookmarkSnapshot,
     },
+    /// Created by an import that was asked not to federate: stored and reachable at its id,
+    /// but followers are not sent years of old bookmarks.
+    BookmarkImported {
+        bookmark: BookmarkSnapshot,
+    },
 }
 
 impl DomainEvent {
@@ -39,14 +44,15 @@ impl DomainEvent {
             Self::BookmarkCreated { .. } => "bookmark_created",
             Self::BookmarkUpdated { .. } => "bookmark_updated",
             Self::BookmarkDeleted { .. } => "bookmark_deleted",
+            Self::BookmarkImported { .. } => "bookmark_imported",
         }
     }
 
     pub fn bookmark_public_id(&self) -> &str {
         match self {
-            Self::BookmarkCreated { bookmark } | Self::BookmarkDeleted { bookmark } => {
-                &bookmark.public_id
-            }
+            Self::BookmarkCreated { bookmark }
+            | Self::BookmarkDeleted { bookmark }
+            | Self::BookmarkImported { bookmark } => &bookmark.public_id,
             Self::BookmarkUpdated { after, .. } => &after.public_id,
         }
     }

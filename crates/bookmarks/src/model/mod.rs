@@ -4,6 +4,7 @@
 mod bookmark;
 mod cursor;
 mod event;
+mod import;
 mod keys;
 mod password;
 mod secret;
@@ -16,6 +17,7 @@ mod visibility;
 pub use bookmark::{BookmarkChanges, BookmarkDraft};
 pub use cursor::Cursor;
 pub use event::{BookmarkSnapshot, DomainEvent};
+pub use import::{ImportedBookmark, OnDuplicate};
 pub use keys::ActorKeys;
 pub use password::{Password, PasswordHash};
 pub use secret::{Secret, SecretHash};

@@ -20,34 +20,62 @@ pub(crate) fn set_bookmark_tags(
         return Ok(());
     }
     let names = list.names();
-    let mut ids = tag_ids(conn, &names)?;
+    let ids = ensure_tags(conn, &names)?;
+    let links = names
+        .iter()
+        .enumerate()
+        .filter_map(|(position, name)| ids.get(name).map(|tag_id| (bookmark_id, *tag_id, position)))
+        .collect::<Vec<_>>();
+    insert_links(conn, &links)
+}
+
+/// The ids of the named tags, creating the missing ones (one multi-row insert).
+pub(crate) fn ensure_tags(
+    conn: &mut DbConnection,
+    names: &[String],
+) -> Result<HashMap<String, i64>, StoreError> {
+    let mut ids = tag_ids(conn, names)?;
     let missing: Vec<_> = names
         .iter()
         .filter(|n| !ids.contains_key(*n))
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
         .map(|n| tags::name.eq(n.as_str()))
         .collect();
-    if !missing.is_empty() {
+    for chunk in missing.chunks(ROWS_PER_INSERT) {
         on_each_backend!(conn, |c| diesel::insert_into(tags::table)
-            .values(&missing)
+            .values(chunk)
             .execute(c))?;
-        ids = tag_ids(conn, &names)?;
     }
-    let links: Vec<_> = names
+    if !missing.is_empty() {
+        ids = tag_ids(conn, names)?;
+    }
+    Ok(ids)
+}
+
+/// Rows per multi-row insert: well under SQLite's and PostgreSQL's bound-parameter limits.
+pub(crate) const ROWS_PER_INSERT: usize = 2_000;
+
+/// Links bookmarks to tags: `(bookmark_id, tag_id, position)`, in multi-row inserts.
+pub(crate) fn insert_links(
+    conn: &mut DbConnection,
+    links: &[(i64, i64, usize)],
+) -> Result<(), StoreError> {
+    let rows: Vec<_> = links
         .iter()
-        .enumerate()
-        .filter_map(|(position, name)| {
-            ids.get(name).map(|tag_id| {
-                (
-                    bookmark_tags::bookmark_id.eq(bookmark_id),
-                    bookmark_tags::tag_id.eq(*tag_id),
-                    bookmark_tags::position.eq(i32::try_from(position).unwrap_or(i32::MAX)),
-                )
-            })
+        .map(|(bookmark_id, tag_id, position)| {
+            (
+                bookmark_tags::bookmark_id.eq(*bookmark_id),
+                bookmark_tags::tag_id.eq(*tag_id),
+                bookmark_tags::position.eq(i32::try_from(*position).unwrap_or(i32::MAX)),
+            )
         })
         .collect();
-    on_each_backend!(conn, |c| diesel::insert_into(bookmark_tags::table)
-        .values(&links)
-        .execute(c))?;
+    for chunk in rows.chunks(ROWS_PER_INSERT) {
+        on_each_backend!(conn, |c| diesel::insert_into(bookmark_tags::table)
+            .values(chunk)
+            .execute(c))?;
+    }
     Ok(())
 }
 

@@ -8,4 +8,5 @@ mod accounts;
 mod bookmarks_api;
 mod feeds;
 mod helpers;
+mod import_export;
 mod pages;

@@ -1,0 +1,272 @@
+//! Import and export of whole bookmark collections: Netscape bookmark HTML (every browser,
+//! Pinboard, Delicious, linkding) and Pinboard JSON. Files are hostile until parsed: every entry
+//! that cannot be imported is reported with its reason, and a file that is not whole (truncated,
+//! wrongly encoded, not a bookmark file) imports nothing.
+
+mod export;
+mod netscape;
+mod pinboard_json;
+mod runner;
+
+pub use export::{export, ExportFormat};
+pub use runner::{run_import, ImportOptions, ImportReport};
+
+use bookmarks::model::{
+    BookmarkUrl, Description, ImportedBookmark, Notes, TagList, TagName, Title, Visibility,
+    MAX_TITLE_LENGTH,
+};
+use chrono::{DateTime, NaiveDateTime};
+use std::collections::HashMap;
+use std::fmt;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FileFormat {
+    Netscape,
+    PinboardJson,
+}
+
+impl fmt::Display for FileFormat {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Netscape => "Netscape bookmark HTML",
+            Self::PinboardJson => "Pinboard JSON",
+        })
+    }
+}
+
+/// A whole-file problem: nothing is imported.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct ImportError(pub String);
+
+/// An entry that was not imported, numbered from 1 in file order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Skipped {
+    pub entry: usize,
+    pub url: String,
+    pub reason: String,
+}
+
+impl fmt::Display for Skipped {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "entry {} ({}): {}",
+            self.entry,
+            if self.url.is_empty() {
+                "no address"
+            } else {
+                &self.url
+            },
+            self.reason
+        )
+    }
+}
+
+#[derive(Debug)]
+pub struct ParsedFile {
+    pub format: FileFormat,
+    /// Entries in the file, including those skipped.
+    pub total: usize,
+    pub entries: Vec<ImportedBookmark>,
+    /// The entry number in the file of each of `entries`.
+    pub numbers: Vec<usize>,
+    pub skipped: Vec<Skipped>,
+}
+
+/// An entry as found in a file, before its values are parsed.
+#[derive(Debug, Default, Clone)]
+pub(crate) struct RawEntry {
+    pub url: String,
+    pub title: String,
+    pub description: String,
+    pub notes: String,
+    /// Tags as written; spaces inside a tag become `-`.
+    pub tags: Vec<String>,
+    pub visibility: Visibility,
+    pub unread: bool,
+    pub created_at: Option<NaiveDateTime>,
+    pub updated_at: Option<NaiveDateTime>,
+    /// Set when the entry could not even be read; the reason it is skipped.
+    pub problem: Option<String>,
+}
+
+/// Detects the format, decodes and parses the file, and drops later duplicates of a URL.
+pub fn parse_file(bytes: &[u8]) -> Result<ParsedFile, ImportError> {
+    let text = decode(bytes)?;
+    let trimmed = text.trim_start_matches('\u{feff}').trim_start();
+    let (format, raw) = if trimmed.starts_with('[') {
+        (FileFormat::PinboardJson, pinboard_json::parse(trimmed)?)
+    } else if looks_like_netscape(trimmed) {
+        (FileFormat::Netscape, netscape::parse(trimmed)?)
+    } else {
+        return Err(ImportError(
+            "this is neither a Netscape bookmark file (what browsers, Pinboard, Delicious and linkding export as HTML) nor a Pinboard JSON export".into(),
+        ));
+    };
+    let total = raw.len();
+    let mut entries = Vec::with_capacity(total);
+    let mut numbers = Vec::with_capacity(total);
+    let mut skipped = Vec::new();
+    let mut seen: HashMap<String, usize> = HashMap::new();
+    for (index, entry) in raw.into_iter().enumerate() {
+        let number = index + 1;
+        match convert(&entry) {
+            Ok(bookmark) => {
+                if let Some(first) = seen.get(bookmark.url.as_str()) {
+                    skipped.push(Skipped {
+                        entry: number,
+                        url: entry.url,
+                        reason: format!("same address as entry {first}"),
+                    });
+                } else {
+                    seen.insert(bookmark.url.to_string(), number);
+                    entries.push(bookmark);
+                    numbers.push(number);
+                }
+            }
+            Err(reason) => skipped.push(Skipped {
+                entry: number,
+                url: entry.url.chars().take(200).collect(),
+                reason,
+            }),
+        }
+    }
+    Ok(ParsedFile {
+        format,
+        total,
+        entries,
+        numbers,
+        skipped,
+    })
+}
+
+fn looks_like_netscape(text: &str) -> bool {
+    let head: String = text
+        .chars()
+        .take(4096)
+        .collect::<String>()
+        .to_ascii_lowercase();
+    head.contains("<!doctype netscape-bookmark-file-1>") || head.contains("<dl")
+}
+
+/// UTF-8, or the charset a Netscape file declares in its META tag.
+fn decode(bytes: &[u8]) -> Result<String, ImportError> {
+    match std::str::from_utf8(bytes) {
+        Ok(text) => Ok(text.to_owned()),
+        Err(e) => {
+            let head =
+                String::from_utf8_lossy(&bytes[..bytes.len().min(4096)]).to_ascii_lowercase();
+            let declared = head.split("charset=").nth(1).map(|rest| {
+                rest.trim_start_matches(['"', '\''])
+                    .chars()
+                    .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
+                    .collect::<String>()
+            });
+            match declared.as_deref().and_then(|label| encoding_rs::Encoding::for_label(label.as_bytes())) {
+                Some(encoding) if encoding != encoding_rs::UTF_8 => Ok(encoding.decode(bytes).0.into_owned()),
+                _ => Err(ImportError(format!(
+                    "the file is not valid UTF-8 (at byte {}) and declares no other character set; export it again, or convert it first, e.g. `iconv -f windows-1252 -t utf-8 FILE`",
+                    e.valid_up_to()
+                ))),
+            }
+        }
+    }
+}
+
+/// Parses one entry's values; the error is the reason it is skipped.
+fn convert(entry: &RawEntry) -> Result<ImportedBookmark, String> {
+    if let Some(problem) = &entry.problem {
+        return Err(problem.clone());
+    }
+    let url = BookmarkUrl::parse(&entry.url).map_err(|e| e.message)?;
+    let title: String = entry.title.chars().take(MAX_TITLE_LENGTH).collect();
+    let tags: Vec<String> = entry
+        .tags
+        .iter()
+        .map(|t| t.split_whitespace().collect::<Vec<_>>().join("-"))
+        .filter(|t| !t.is_empty())
+        .collect();
+    Ok(ImportedBookmark {
+        url,
+        title: Title::parse(&title).map_err(|e| e.message)?,
+        description: Description::from_page(&entry.description),
+        notes: Notes::parse(&entry.notes).map_err(|e| e.message)?,
+        tags: TagList::parse_each(&tags).map_err(|e| e.message)?,
+        visibility: entry.visibility,
+        unread: entry.unread,
+        created_at: entry.created_at,
+        updated_at: entry.updated_at,
+    })
+}
+
+/// A folder name as a tag (`Reading List` → `reading-list`), or `None` for browsers' root
+/// folders, which say nothing about the bookmark.
+pub(crate) fn folder_tag(folder: &str) -> Option<String> {
+    const ROOTS: &[&str] = &[
+        "bookmarks",
+        "bookmarks bar",
+        "bookmarks toolbar",
+        "bookmarks menu",
+        "other bookmarks",
+        "mobile bookmarks",
+        "favorites",
+        "favorites bar",
+        "favourites",
+        "favourites bar",
+        "unsorted bookmarks",
+    ];
+    let name = folder.split_whitespace().collect::<Vec<_>>().join(" ");
+    if name.is_empty() || ROOTS.contains(&name.to_lowercase().as_str()) {
+        return None;
+    }
+    TagName::parse(&name.replace([' ', ','], "-"))
+        .ok()
+        .map(|t| t.to_string())
+}
+
+/// Seconds since the epoch, as ADD_DATE writes them; milliseconds and microseconds (which some
+/// tools write) are recognised by their size.
+pub(crate) fn epoch_time(value: &str) -> Option<NaiveDateTime> {
+    let number: i64 = value.trim().parse().ok()?;
+    let micros = if number.abs() > 100_000_000_000_000 {
+        number
+    } else if number.abs() > 100_000_000_000 {
+        number.checked_mul(1_000)?
+    } else {
+        number.checked_mul(1_000_000)?
+    };
+    DateTime::from_timestamp_micros(micros).map(|d| d.naive_utc())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn folders_become_tags_except_browser_roots() {
+        assert_eq!(folder_tag("Reading List").as_deref(), Some("reading-list"));
+        assert_eq!(folder_tag("Bookmarks Toolbar"), None);
+        assert_eq!(folder_tag("Other bookmarks"), None);
+        assert_eq!(folder_tag(&"x".repeat(100)), None);
+    }
+
+    #[test]
+    fn epoch_times_in_seconds_milliseconds_and_microseconds() {
+        let expected = DateTime::from_timestamp(1_700_000_000, 0).map(|d| d.naive_utc());
+        assert_eq!(epoch_time("1700000000"), expected);
+        assert_eq!(epoch_time("1700000000000"), expected);
+        assert_eq!(epoch_time("1700000000000000"), expected);
+        assert_eq!(epoch_time("soon"), None);
+    }
+
+    #[test]
+    fn unknown_and_undecodable_files_are_refused() {
+        assert!(parse_file(b"hello world").is_err_and(|e| e.0.contains("neither")));
+        let latin1_without_charset = b"<DL><DT><A HREF=\"https://e.com/\">caf\xe9</A></DL>";
+        assert!(parse_file(latin1_without_charset).is_err_and(|e| e.0.contains("not valid UTF-8")));
+        let declared = b"<META HTTP-EQUIV=\"Content-Type\" CONTENT=\"text/html; charset=windows-1252\"><DL><DT><A HREF=\"https://e.com/\">caf\xe9</A></DL>";
+        let parsed = parse_file(declared).expect("declared charset decodes");
+        assert_eq!(parsed.entries[0].title.as_str(), "café");
+    }
+}

@@ -1,0 +1,331 @@
+//! Import of real-world export formats (Firefox, Chrome, Pinboard HTML and JSON, linkding),
+//! malformed files, duplicates and re-runs, and export → import into a fresh instance.
+
+use crate::helpers::spawn_app;
+use bookmarks::model::{OnDuplicate, Visibility};
+use bookmarks::store::{self, Bookmark, BookmarkFilter, Scope};
+use bookmarks::Database;
+use web::interchange::{
+    export, parse_file, run_import, ExportFormat, FileFormat, ImportOptions, ImportReport,
+};
+
+fn fixture(name: &str) -> Vec<u8> {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/import")
+        .join(name);
+    std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+fn import(db: &Database, user_id: i64, bytes: &[u8], on_duplicate: OnDuplicate) -> ImportReport {
+    let parsed = parse_file(bytes).expect("a whole file");
+    run_import(
+        db,
+        user_id,
+        parsed,
+        ImportOptions {
+            on_duplicate,
+            batch_size: 2,
+            ..Default::default()
+        },
+        &mut |_, _| {},
+    )
+    .expect("import")
+}
+
+fn all(db: &Database, user_id: i64) -> Vec<Bookmark> {
+    let mut filter = BookmarkFilter::new(Scope::User { owner: user_id }, Some(user_id));
+    filter.limit = 200;
+    db.read(|c| store::list_bookmarks(c, &filter))
+        .expect("list")
+        .items
+}
+
+fn by_url<'a>(bookmarks: &'a [Bookmark], url: &str) -> &'a Bookmark {
+    bookmarks
+        .iter()
+        .find(|b| b.url.as_str() == url)
+        .unwrap_or_else(|| panic!("{url} not imported"))
+}
+
+#[tokio::test]
+async fn firefox_exports_keep_tags_notes_dates_and_folders() {
+    let app = spawn_app().await;
+    let alice = app.add_user("alice", false);
+    let report = import(
+        &app.db,
+        alice.id,
+        &fixture("firefox.html"),
+        OnDuplicate::Skip,
+    );
+    assert_eq!(report.format, FileFormat::Netscape);
+    assert_eq!((report.total, report.created), (5, 4));
+    assert_eq!(report.skipped.len(), 1, "{:?}", report.skipped);
+    assert!(
+        report.skipped[0].url.starts_with("place:")
+            && report.skipped[0].reason.contains("not supported")
+    );
+    let saved = all(&app.db, alice.id);
+    let rust = by_url(&saved, "https://www.rust-lang.org/");
+    assert_eq!(rust.title.as_str(), "Rust Programming Language");
+    assert_eq!(rust.tags.names(), vec!["rust", "language"]);
+    assert!(rust.notes.as_str().starts_with("A language empowering"));
+    assert_eq!(rust.created_at.and_utc().timestamp(), 1_700_000_100);
+    assert_eq!(rust.updated_at.and_utc().timestamp(), 1_700_000_200);
+    let blog = by_url(&saved, "https://blog.rust-lang.org/2024/01/01/post.html");
+    assert_eq!(blog.title.as_str(), "Rust Blog & News");
+    assert_eq!(
+        blog.tags.names(),
+        vec!["reading-list"],
+        "folders are tags; the toolbar is not"
+    );
+    assert_eq!(
+        by_url(&saved, "https://support.mozilla.org/products/firefox")
+            .tags
+            .names(),
+        vec!["mozilla-firefox"]
+    );
+    assert!(by_url(&saved, "https://www.example.org/").tags.is_empty());
+}
+
+#[tokio::test]
+async fn chrome_pinboard_and_linkding_exports_import() {
+    let app = spawn_app().await;
+    let alice = app.add_user("alice", false);
+    let chrome = import(
+        &app.db,
+        alice.id,
+        &fixture("chrome.html"),
+        OnDuplicate::Skip,
+    );
+    assert_eq!((chrome.total, chrome.created), (4, 2));
+    let reasons: Vec<&str> = chrome.skipped.iter().map(|s| s.reason.as_str()).collect();
+    assert!(
+        reasons
+            .iter()
+            .any(|r| r.contains("same address as entry 2")),
+        "{reasons:?}"
+    );
+    assert!(
+        reasons
+            .iter()
+            .any(|r| r.contains("`chrome` is not supported")),
+        "{reasons:?}"
+    );
+    assert_eq!(
+        by_url(&all(&app.db, alice.id), "https://github.com/")
+            .tags
+            .names(),
+        vec!["work-tools"]
+    );
+
+    let bob = app.add_user("bob", false);
+    let pinboard = import(
+        &app.db,
+        bob.id,
+        &fixture("pinboard.html"),
+        OnDuplicate::Skip,
+    );
+    assert_eq!(pinboard.created, 3);
+    let saved = all(&app.db, bob.id);
+    let secret = by_url(&saved, "https://example.com/secret");
+    assert_eq!(
+        (secret.visibility, secret.unread),
+        (Visibility::Private, true)
+    );
+    assert_eq!(
+        by_url(&saved, "https://example.com/notes").notes.as_str(),
+        "First line & more.\nSecond line."
+    );
+    assert_eq!(
+        by_url(&saved, "https://pinboard.in/howto/").tags.names(),
+        vec!["howto", "pinboard"]
+    );
+
+    let carol = app.add_user("carol", false);
+    let json = import(
+        &app.db,
+        carol.id,
+        &fixture("pinboard.json"),
+        OnDuplicate::Skip,
+    );
+    assert_eq!(json.format, FileFormat::PinboardJson);
+    assert_eq!((json.total, json.created, json.skipped.len()), (4, 2, 2));
+    assert_eq!(
+        json.skipped.iter().map(|s| s.entry).collect::<Vec<_>>(),
+        vec![3, 4]
+    );
+    let saved = all(&app.db, carol.id);
+    let api = by_url(&saved, "https://pinboard.in/api/");
+    assert_eq!(
+        (api.title.as_str(), api.notes.as_str()),
+        ("Pinboard API v1", "The v1 API.")
+    );
+    assert_eq!(
+        api.created_at.and_utc().to_rfc3339(),
+        "2021-03-04T05:06:07+00:00"
+    );
+    let later = by_url(&saved, "https://example.com/later");
+    assert_eq!(
+        (later.visibility, later.unread),
+        (Visibility::Private, true)
+    );
+
+    let dave = app.add_user("dave", false);
+    let linkding = import(
+        &app.db,
+        dave.id,
+        &fixture("linkding.html"),
+        OnDuplicate::Skip,
+    );
+    assert_eq!(linkding.created, 2);
+    let saved = all(&app.db, dave.id);
+    let ld = by_url(&saved, "https://github.com/sissbruecker/linkding");
+    assert!(ld.unread);
+    assert_eq!(ld.tags.names(), vec!["self-hosted", "bookmarks"]);
+}
+
+#[tokio::test]
+async fn malformed_files_import_nothing_and_say_why() {
+    let app = spawn_app().await;
+    let alice = app.add_user("alice", false);
+    let truncated = parse_file(&fixture("truncated.html"))
+        .err()
+        .map(|e| e.0)
+        .unwrap_or_default();
+    assert!(truncated.contains("truncated"), "{truncated}");
+    let encoding = parse_file(&fixture("latin1-undeclared.html"))
+        .err()
+        .map(|e| e.0)
+        .unwrap_or_default();
+    assert!(
+        encoding.contains("not valid UTF-8") && encoding.contains("iconv"),
+        "{encoding}"
+    );
+    let json = parse_file(br#"[{"href": "https://e.com/", "descr"#)
+        .err()
+        .map(|e| e.0)
+        .unwrap_or_default();
+    assert!(json.contains("truncated"), "{json}");
+    assert!(parse_file(b"just some text").is_err());
+    assert!(all(&app.db, alice.id).is_empty());
+
+    // Huge attribute values are reported per entry; the rest of the file imports.
+    let huge = format!(
+        "<DL><p><DT><A HREF=\"https://e.com/{}\">long address</A><DT><A HREF=\"https://e.com/ok\" TAGS=\"{}\">ok</A><DT><A HREF=\"https://e.com/fine\">fine</A></DL>",
+        "a".repeat(100_000),
+        "t".repeat(100_000)
+    );
+    let report = import(&app.db, alice.id, huge.as_bytes(), OnDuplicate::Skip);
+    assert_eq!(report.created, 1);
+    assert!(report.skipped[0].reason.contains("2048"));
+    assert!(report.skipped[1].reason.contains("the limit is 64"));
+}
+
+#[tokio::test]
+async fn running_an_import_again_is_safe_and_update_overwrites() {
+    let app = spawn_app().await;
+    let alice = app.add_user("alice", false);
+    let first = import(
+        &app.db,
+        alice.id,
+        &fixture("pinboard.html"),
+        OnDuplicate::Skip,
+    );
+    let again = import(
+        &app.db,
+        alice.id,
+        &fixture("pinboard.html"),
+        OnDuplicate::Skip,
+    );
+    assert_eq!(
+        (first.created, again.created, again.skipped.len()),
+        (3, 0, 3)
+    );
+    assert!(again.skipped[0].reason.contains("already saved") && again.skipped[0].entry == 1);
+    assert_eq!(all(&app.db, alice.id).len(), 3);
+
+    let changed = String::from_utf8(fixture("pinboard.html"))
+        .expect("utf-8")
+        .replace("A private one", "Renamed");
+    let updated = import(&app.db, alice.id, changed.as_bytes(), OnDuplicate::Update);
+    assert_eq!(updated.updated, 3);
+    assert_eq!(
+        by_url(&all(&app.db, alice.id), "https://example.com/secret")
+            .title
+            .as_str(),
+        "Renamed"
+    );
+
+    // An import federates nothing by default: its events are "imported", not "created".
+    let kinds: Vec<&'static str> = app
+        .db
+        .read(|c| store::list_events(c, 0, 100))
+        .expect("events")
+        .iter()
+        .map(|e| e.event.kind())
+        .collect();
+    assert_eq!(
+        kinds.iter().filter(|k| **k == "bookmark_imported").count(),
+        3
+    );
+    assert!(!kinds.contains(&"bookmark_created"));
+}
+
+#[tokio::test]
+async fn export_then_import_into_a_fresh_instance_round_trips() {
+    let source = spawn_app().await;
+    let (alice, api) = source.api_user("alice");
+    for (url, title, notes, tags, visibility, unread) in [
+        (
+            "https://e.com/1",
+            "One & <two>",
+            "why \"quoted\"\n\nsecond paragraph",
+            vec!["rust", "c++"],
+            "public",
+            false,
+        ),
+        ("https://e.com/2", "", "", vec![], "unlisted", true),
+        (
+            "https://e.com/3",
+            "Private",
+            "secret notes",
+            vec!["école"],
+            "private",
+            false,
+        ),
+    ] {
+        let (status, _) = api
+            .post("/api/bookmarks", serde_json::json!({"url": url, "title": title, "notes": notes, "tags": tags, "visibility": visibility, "unread": unread}))
+            .await;
+        assert_eq!(status, 201);
+    }
+    for format in [ExportFormat::Netscape, ExportFormat::PinboardJson] {
+        let exported = export(&source.db, &alice, format).expect("export");
+        let target = spawn_app().await;
+        let copy = target.add_user("alice", false);
+        let report = import(&target.db, copy.id, exported.as_bytes(), OnDuplicate::Skip);
+        assert_eq!(
+            (report.created, report.skipped.len()),
+            (3, 0),
+            "{format:?}: {:?}",
+            report.skipped
+        );
+        let reexported = export(&target.db, &copy, format).expect("export again");
+        assert_eq!(
+            reexported, exported,
+            "{format:?} export → import → export changes nothing"
+        );
+        let original = all(&source.db, alice.id);
+        let imported = all(&target.db, copy.id);
+        for (a, b) in original.iter().zip(&imported) {
+            assert_eq!(
+                (&a.url, &a.title, &a.notes, &a.tags, a.visibility, a.unread),
+                (&b.url, &b.title, &b.notes, &b.tags, b.visibility, b.unread)
+            );
+            assert_eq!(
+                a.created_at.and_utc().timestamp(),
+                b.created_at.and_utc().timestamp()
+            );
+        }
+    }
+}
