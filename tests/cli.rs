@@ -183,3 +183,66 @@ fn get_status(url: &str) -> u16 {
             .unwrap_or(0)
     })
 }
+
+#[test]
+fn import_and_export_from_the_command_line() {
+    let test_db = bookmarks::test_db::TestDatabase::new();
+    let dir = tempfile::tempdir().expect("dir");
+    let cli = || commonplace(dir.path(), &test_db.url);
+    let (ok, _, err) = run(
+        cli().args(["user", "add", "alice", "--password-stdin"]),
+        "correct horse battery\n",
+    );
+    assert!(ok, "{err}");
+    let file = dir.path().join("pinboard.html");
+    std::fs::write(
+        &file,
+        "<DL><p><DT><A HREF=\"https://e.com/a\" ADD_DATE=\"1600000000\" TAGS=\"x\">A</A><DD>why\n<DT><A HREF=\"mailto:x@y\">mail</A></DL><p>",
+    )
+    .expect("write");
+    let (ok, out, err) = run(cli().args(["import", "--user", "alice"]).arg(&file), "");
+    assert!(ok, "{err}");
+    assert!(
+        out.contains(
+            "2 entries (Netscape bookmark HTML) for alice: 1 imported, 0 updated, 1 skipped"
+        ),
+        "{out}"
+    );
+    assert!(out.contains("skipped entry 2 (mailto:x@y)"), "{out}");
+    let (ok, out, _) = run(cli().args(["import", "--user", "alice"]).arg(&file), "");
+    assert!(
+        ok && out.contains("0 imported") && out.contains("already saved"),
+        "re-running is safe: {out}"
+    );
+
+    let exported = dir.path().join("out.json");
+    let (ok, _, err) = run(
+        cli()
+            .args([
+                "export",
+                "--user",
+                "alice",
+                "--format",
+                "pinboard-json",
+                "--out",
+            ])
+            .arg(&exported),
+        "",
+    );
+    assert!(ok, "{err}");
+    let json = std::fs::read_to_string(&exported).expect("export written");
+    assert!(
+        json.contains("\"href\": \"https://e.com/a\"") && json.contains("\"extended\": \"why\""),
+        "{json}"
+    );
+    let (ok, html, _) = run(
+        cli().args(["export", "--user", "alice", "--format", "netscape"]),
+        "",
+    );
+    assert!(ok && html.starts_with("<!DOCTYPE NETSCAPE-Bookmark-file-1>"));
+
+    let broken = dir.path().join("broken.json");
+    std::fs::write(&broken, "[{\"href\": ").expect("write");
+    let (ok, _, err) = run(cli().args(["import", "--user", "alice"]).arg(&broken), "");
+    assert!(!ok && err.contains("nothing was imported"), "{err}");
+}

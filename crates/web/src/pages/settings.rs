@@ -5,6 +5,7 @@ use super::{html, see_other};
 use crate::auth::session::LoggedIn;
 use crate::blocking::run_db;
 use crate::errors::PageError;
+use crate::interchange::{export, ExportFormat};
 use crate::state::AppState;
 use crate::views::{human_date, Chrome};
 use crate::RegistrationMode;
@@ -24,6 +25,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route(
             "/settings/feed-token",
             web::post().to(regenerate_feed_token),
+        )
+        .route(
+            "/settings/export.{format:html|json}",
+            web::get().to(download_export),
         );
 }
 
@@ -199,4 +204,34 @@ async fn regenerate_feed_token(
     })
     .await?;
     Ok(see_other("/settings#private-feed"))
+}
+
+/// The whole collection as a download: `.html` (Netscape, for browsers) or `.json` (Pinboard).
+/// A GET that changes nothing, so no CSRF token; the session decides whose bookmarks.
+async fn download_export(
+    state: web::Data<AppState>,
+    me: LoggedIn,
+    req: actix_web::HttpRequest,
+) -> Result<HttpResponse, PageError> {
+    let format = match req.match_info().get("format") {
+        Some("json") => ExportFormat::PinboardJson,
+        _ => ExportFormat::Netscape,
+    };
+    let user = me.user.clone();
+    let document = web::block({
+        let db = state.db.clone();
+        move || export(&db, &user, format)
+    })
+    .await
+    .map_err(|e| PageError::Internal(format!("the export was interrupted: {e}")))??;
+    Ok(HttpResponse::Ok()
+        .content_type(format.content_type())
+        .insert_header((
+            actix_web::http::header::CONTENT_DISPOSITION,
+            format!(
+                "attachment; filename=\"{}\"",
+                format.file_name(me.user.name.as_str())
+            ),
+        ))
+        .body(document))
 }

@@ -329,3 +329,44 @@ async fn export_then_import_into_a_fresh_instance_round_trips() {
         }
     }
 }
+
+#[tokio::test]
+async fn settings_offer_the_exports_as_downloads_to_their_owner_only() {
+    let app = spawn_app().await;
+    let (_, api) = app.api_user("alice");
+    api.post(
+        "/api/bookmarks",
+        serde_json::json!({"url": "https://e.com/x", "title": "Mine", "visibility": "private"}),
+    )
+    .await;
+    let alice = app.browser_as("alice").await;
+    let response = alice
+        .http
+        .get(app.url("/settings/export.html"))
+        .send()
+        .await
+        .expect("GET");
+    assert_eq!(response.status().as_u16(), 200);
+    let disposition = crate::helpers::header(&response, "content-disposition").unwrap_or_default();
+    assert!(
+        disposition.contains("attachment") && disposition.contains("commonplace-alice.html"),
+        "{disposition}"
+    );
+    let body = response.text().await.expect("body");
+    assert!(parse_file(body.as_bytes()).is_ok_and(|p| p.entries.len() == 1));
+    let json = alice
+        .http
+        .get(app.url("/settings/export.json"))
+        .send()
+        .await
+        .expect("GET")
+        .text()
+        .await
+        .expect("body");
+    assert!(json.contains("\"shared\": \"no\""));
+    let anonymous = crate::helpers::Browser::new(&app.address);
+    assert!(anonymous
+        .location("/settings/export.html")
+        .await
+        .is_some_and(|l| l.starts_with("/login")));
+}
