@@ -79,12 +79,22 @@ pub(crate) fn insert_links(
     Ok(())
 }
 
+/// Looks tags up by name, a few thousand names per query (bound-parameter limits).
 fn tag_ids(conn: &mut DbConnection, names: &[String]) -> Result<HashMap<String, i64>, StoreError> {
-    let rows: Vec<(i64, String)> = tags::table
-        .filter(tags::name.eq_any(names))
-        .select((tags::id, tags::name))
-        .load(conn)?;
-    Ok(rows.into_iter().map(|(id, name)| (name, id)).collect())
+    let distinct: Vec<&String> = names
+        .iter()
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    let mut ids = HashMap::with_capacity(distinct.len());
+    for chunk in distinct.chunks(ROWS_PER_INSERT) {
+        let rows: Vec<(i64, String)> = tags::table
+            .filter(tags::name.eq_any(chunk))
+            .select((tags::id, tags::name))
+            .load(conn)?;
+        ids.extend(rows.into_iter().map(|(id, name)| (name, id)));
+    }
+    Ok(ids)
 }
 
 /// The tags of each bookmark in `bookmark_ids`, in the order they were given. One query.

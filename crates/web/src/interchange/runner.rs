@@ -20,7 +20,7 @@ impl Default for ImportOptions {
         Self {
             on_duplicate: OnDuplicate::Skip,
             federate: false,
-            batch_size: 1_000,
+            batch_size: 2_000,
         }
     }
 }
