@@ -752,3 +752,65 @@ fn api_tokens_remember_when_they_were_last_used() {
         .last_used_at
         .is_some());
 }
+
+#[test]
+fn tags_can_be_renamed_merged_and_removed_across_bookmarks() {
+    let (_guard, db) = TestDatabase::connect();
+    let alice = add_user(&db, "alice");
+    let bob = add_user(&db, "bob");
+    save(
+        &db,
+        &alice,
+        &draft("https://e.com/1", "one", &["js", "web"], Visibility::Public),
+    );
+    save(
+        &db,
+        &alice,
+        &draft(
+            "https://e.com/2",
+            "two",
+            &["js", "javascript"],
+            Visibility::Private,
+        ),
+    );
+    save(
+        &db,
+        &bob,
+        &draft("https://e.com/3", "bob's", &["js"], Visibility::Public),
+    );
+    let tag = |s: &str| TagName::parse(s).expect("tag");
+    let renamed = db
+        .write(|c| store::retag(c, alice.id, &tag("js"), Some(&tag("javascript"))))
+        .expect("rename");
+    assert_eq!(renamed, 2);
+    let everything = BookmarkFilter::new(Scope::User { owner: alice.id }, Some(alice.id));
+    let cloud = db
+        .read(|c| store::tag_counts(c, &everything, 10))
+        .expect("cloud");
+    let cloud: Vec<(String, i64)> = cloud.into_iter().map(|t| (t.name, t.count)).collect();
+    assert_eq!(
+        cloud,
+        vec![("javascript".into(), 2), ("web".into(), 1)],
+        "merged, not duplicated"
+    );
+    let bobs = db
+        .read(|c| {
+            store::tag_counts(
+                c,
+                &BookmarkFilter::new(Scope::User { owner: bob.id }, Some(bob.id)),
+                10,
+            )
+        })
+        .expect("cloud");
+    assert_eq!(bobs[0].name, "js", "other users' tags are untouched");
+    let removed = db
+        .write(|c| store::retag(c, alice.id, &tag("web"), None))
+        .expect("remove");
+    assert_eq!(removed, 1);
+    assert_eq!(
+        db.read(|c| store::tag_counts(c, &everything, 10))
+            .expect("cloud")
+            .len(),
+        1
+    );
+}

@@ -20,4 +20,6 @@ pub struct BookmarkChanges {
     pub tags: Option<TagList>,
     pub visibility: Option<Visibility>,
     pub unread: Option<bool>,
+    /// Set the creation time (imports, Pinboard's `dt`); otherwise it is the time of saving.
+    pub created_at: Option<chrono::NaiveDateTime>,
 }

@@ -194,7 +194,7 @@ pub fn save_bookmark(
             bookmarks::notes.eq(changes.notes.as_ref().map_or("", Notes::as_str)),
             bookmarks::visibility.eq(changes.visibility.unwrap_or_default().as_str()),
             bookmarks::unread.eq(changes.unread.unwrap_or(false)),
-            bookmarks::created_at.eq(timestamp),
+            bookmarks::created_at.eq(changes.created_at.unwrap_or(timestamp)),
             bookmarks::updated_at.eq(timestamp),
         ))
         .execute(conn)?;
@@ -292,6 +292,7 @@ fn apply_changes(
             bookmarks::notes.eq(notes.as_str()),
             bookmarks::visibility.eq(changes.visibility.unwrap_or(existing.visibility).as_str()),
             bookmarks::unread.eq(changes.unread.unwrap_or(existing.unread)),
+            bookmarks::created_at.eq(changes.created_at.unwrap_or(existing.created_at)),
             bookmarks::updated_at.eq(now()),
         ))
         .execute(conn)?;

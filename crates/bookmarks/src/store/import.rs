@@ -56,6 +56,7 @@ pub fn import_batch(
                     tags: Some(entry.tags.clone()),
                     visibility: Some(entry.visibility),
                     unread: Some(entry.unread),
+                    created_at: entry.created_at,
                 };
                 update_bookmark(conn, user_id, public_id, None, &changes)?;
                 report.updated += 1;

@@ -7,7 +7,8 @@ use super::connection::{DbBackend, DbConnection};
 use super::error::StoreError;
 use super::schema::{bookmark_tags, bookmarks, tags, users};
 use super::{filter_links, filter_tags, lower};
-use crate::model::{Cursor, TagName, Visibility};
+use crate::model::{BookmarkUrl, Cursor, TagName, Visibility};
+use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use std::collections::HashMap;
 
@@ -32,8 +33,15 @@ pub struct BookmarkFilter {
     /// Words that must each appear in the title, notes, URL or a tag.
     pub search: Option<String>,
     pub unread_only: bool,
+    /// Only the bookmark of this address.
+    pub url: Option<BookmarkUrl>,
+    /// Only bookmarks created at or after / before this time.
+    pub created_from: Option<NaiveDateTime>,
+    pub created_until: Option<NaiveDateTime>,
     /// Only bookmarks older than this (the previous page's last one).
     pub before: Option<Cursor>,
+    /// Bookmarks to pass over first (for APIs that page by offset, like Pinboard's).
+    pub offset: i64,
     pub limit: i64,
 }
 
@@ -45,7 +53,11 @@ impl BookmarkFilter {
             tags: Vec::new(),
             search: None,
             unread_only: false,
+            url: None,
+            created_from: None,
+            created_until: None,
             before: None,
+            offset: 0,
             limit: 50,
         }
     }
@@ -116,6 +128,15 @@ macro_rules! apply_filter {
         if filter.unread_only {
             query = query.filter(bookmarks::unread.eq(true));
         }
+        if let Some(url) = &filter.url {
+            query = query.filter(bookmarks::url.eq(url.as_str().to_owned()));
+        }
+        if let Some(from) = filter.created_from {
+            query = query.filter(bookmarks::created_at.ge(from));
+        }
+        if let Some(until) = filter.created_until {
+            query = query.filter(bookmarks::created_at.lt(until));
+        }
         query
     }};
 }
@@ -139,6 +160,7 @@ pub fn list_bookmarks(
     }
     let mut rows: Vec<BookmarkRow> = query
         .order((bookmarks::created_at.desc(), bookmarks::id.desc()))
+        .offset(filter.offset.max(0))
         .limit(limit + 1)
         .select(BookmarkRow::as_select())
         .load(conn)?;
@@ -208,4 +230,19 @@ mod tests {
         assert!(search_words(None).is_empty());
         assert_eq!(search_words(Some(&"w ".repeat(20))).len(), 8);
     }
+}
+
+/// When each bookmark the filter matches was created (cursor, offset and limit ignored), for
+/// per-day counts.
+pub fn bookmark_times(
+    conn: &mut DbConnection,
+    filter: &BookmarkFilter,
+) -> Result<Vec<NaiveDateTime>, StoreError> {
+    let query = apply_filter!(
+        bookmarks::table
+            .select(bookmarks::created_at)
+            .into_boxed::<DbBackend>(),
+        filter
+    );
+    Ok(query.load(conn)?)
 }

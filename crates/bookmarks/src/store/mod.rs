@@ -9,6 +9,7 @@ mod error;
 mod events;
 mod import;
 mod listing;
+mod retag;
 pub mod schema;
 mod settings;
 mod tag_stats;
@@ -24,7 +25,10 @@ pub use database::Database;
 pub use error::StoreError;
 pub use events::{latest_change, list_events, StoredEvent};
 pub use import::{import_batch, BatchReport};
-pub use listing::{list_bookmarks, BookmarkFilter, BookmarkPage, Scope, MAX_PAGE_SIZE};
+pub use listing::{
+    bookmark_times, list_bookmarks, BookmarkFilter, BookmarkPage, Scope, MAX_PAGE_SIZE,
+};
+pub use retag::retag;
 pub use settings::{get_or_create_setting, get_setting};
 pub use tag_stats::{related_tags, tag_counts, TagCount};
 pub use users::{

@@ -84,6 +84,7 @@ impl BookmarkFields {
                 .map(Visibility::parse)
                 .transpose()?,
             unread: self.unread,
+            created_at: None,
         })
     }
 }

@@ -243,6 +243,7 @@ fn parse_form(form: &SaveForm) -> Result<BookmarkDraft, FieldError> {
             tags: Some(TagList::parse_typed(&form.tags)?),
             visibility: Some(Visibility::parse(&form.visibility)?),
             unread: Some(form.unread.is_some()),
+            created_at: None,
         },
     })
 }

@@ -1,0 +1,49 @@
+//! Renaming or removing a tag across all of one user's bookmarks. Each bookmark that changes
+//! records its own update event, as an edit by hand would.
+
+use super::bookmarks::update_bookmark;
+use super::connection::DbConnection;
+use super::error::StoreError;
+use super::listing::{list_bookmarks, BookmarkFilter, Scope, MAX_PAGE_SIZE};
+use crate::model::{BookmarkChanges, TagList, TagName};
+
+/// Replaces `from` with `to` (or removes it, with `to` = `None`) on the user's bookmarks;
+/// returns how many bookmarks changed. Run inside [`super::Database::write`].
+pub fn retag(
+    conn: &mut DbConnection,
+    user_id: i64,
+    from: &TagName,
+    to: Option<&TagName>,
+) -> Result<usize, StoreError> {
+    if to == Some(from) {
+        return Ok(0);
+    }
+    let mut filter = BookmarkFilter::new(Scope::User { owner: user_id }, Some(user_id));
+    filter.tags = vec![from.clone()];
+    filter.limit = MAX_PAGE_SIZE;
+    let mut changed = 0;
+    loop {
+        // Changed bookmarks no longer carry `from`, so the first page is always the next batch.
+        let page = list_bookmarks(conn, &filter)?;
+        if page.items.is_empty() {
+            return Ok(changed);
+        }
+        for bookmark in page.items {
+            let names: Vec<String> = bookmark
+                .tags
+                .iter()
+                .filter_map(|tag| match to {
+                    _ if tag != from => Some(tag.to_string()),
+                    Some(new) => Some(new.to_string()),
+                    None => None,
+                })
+                .collect();
+            let changes = BookmarkChanges {
+                tags: Some(TagList::parse_each(&names)?),
+                ..BookmarkChanges::default()
+            };
+            update_bookmark(conn, user_id, &bookmark.public_id, None, &changes)?;
+            changed += 1;
+        }
+    }
+}
