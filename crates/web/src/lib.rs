@@ -12,6 +12,7 @@ pub mod interchange;
 mod page_fill;
 mod page_meta;
 mod pages;
+mod pinboard;
 pub mod settings;
 mod startup;
 mod state;

@@ -5,7 +5,7 @@ use crate::auth::csrf::ensure_seed_cookie;
 use crate::auth::rate_limit::LoginLimiter;
 use crate::errors::PageError;
 use crate::state::AppState;
-use crate::{api, assets, feeds, pages, Settings};
+use crate::{api, assets, feeds, pages, pinboard, Settings};
 use actix_web::body::MessageBody;
 use actix_web::dev::{Server, ServiceRequest, ServiceResponse};
 use actix_web::middleware::{from_fn, DefaultHeaders, Logger, Next};
@@ -102,6 +102,7 @@ impl Application {
                             .custom_request_replace("method", |req| req.method().to_string()),
                     )
                     .configure(assets::routes)
+                    .configure(pinboard::routes)
                     .configure(api::routes)
                     .configure(feeds::routes)
                     .configure(pages::routes)

@@ -215,6 +215,21 @@ pub(crate) fn escape_like(word: &str) -> String {
     escaped
 }
 
+/// When each bookmark the filter matches was created (cursor, offset and limit ignored), for
+/// per-day counts.
+pub fn bookmark_times(
+    conn: &mut DbConnection,
+    filter: &BookmarkFilter,
+) -> Result<Vec<NaiveDateTime>, StoreError> {
+    let query = apply_filter!(
+        bookmarks::table
+            .select(bookmarks::created_at)
+            .into_boxed::<DbBackend>(),
+        filter
+    );
+    Ok(query.load(conn)?)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -230,19 +245,4 @@ mod tests {
         assert!(search_words(None).is_empty());
         assert_eq!(search_words(Some(&"w ".repeat(20))).len(), 8);
     }
-}
-
-/// When each bookmark the filter matches was created (cursor, offset and limit ignored), for
-/// per-day counts.
-pub fn bookmark_times(
-    conn: &mut DbConnection,
-    filter: &BookmarkFilter,
-) -> Result<Vec<NaiveDateTime>, StoreError> {
-    let query = apply_filter!(
-        bookmarks::table
-            .select(bookmarks::created_at)
-            .into_boxed::<DbBackend>(),
-        filter
-    );
-    Ok(query.load(conn)?)
 }

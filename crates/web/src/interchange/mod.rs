@@ -9,6 +9,7 @@ mod pinboard_json;
 mod runner;
 
 pub use export::{export, ExportFormat};
+pub(crate) use export::{md5_hex, pinboard_meta};
 pub use runner::{run_import, ImportOptions, ImportReport};
 
 use bookmarks::model::{

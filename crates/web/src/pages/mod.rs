@@ -1,6 +1,6 @@
 //! The HTML pages. Each module owns a group of routes and their templates.
 
-mod accounts;
+pub(crate) mod accounts;
 mod bookmark;
 pub(crate) mod lists;
 mod save;

@@ -10,3 +10,4 @@ mod feeds;
 mod helpers;
 mod import_export;
 mod pages;
+mod pinboard;

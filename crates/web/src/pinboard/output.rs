@@ -1,0 +1,217 @@
+//! Pinboard's response shapes, in XML (the default) and JSON (`format=json`), as its v1 API
+//! documents them.
+
+use crate::interchange::{md5_hex, pinboard_meta};
+use actix_web::http::StatusCode;
+use actix_web::HttpResponse;
+use bookmarks::model::Visibility;
+use bookmarks::store::Bookmark;
+use chrono::{NaiveDateTime, SecondsFormat};
+use quick_xml::events::{BytesDecl, BytesEnd, BytesStart, BytesText, Event};
+use quick_xml::Writer;
+use serde_json::{json, Map, Value};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Xml,
+    Json,
+}
+
+/// `2011-03-24T19:02:07Z`, Pinboard's time format.
+pub fn pinboard_time(at: NaiveDateTime) -> String {
+    at.and_utc().to_rfc3339_opts(SecondsFormat::Secs, true)
+}
+
+/// A small XML document under construction; attribute values and text are escaped.
+pub struct Xml(Writer<Vec<u8>>);
+
+impl Xml {
+    pub fn new() -> Self {
+        let mut writer = Writer::new(Vec::new());
+        let _ = writer.write_event(Event::Decl(BytesDecl::new("1.0", Some("UTF-8"), None)));
+        Self(writer)
+    }
+
+    fn element<'a>(name: &'a str, attributes: &[(&str, &str)]) -> BytesStart<'a> {
+        let mut element = BytesStart::new(name);
+        for (key, value) in attributes {
+            element.push_attribute((*key, *value));
+        }
+        element
+    }
+
+    pub fn empty(&mut self, name: &str, attributes: &[(&str, &str)]) -> &mut Self {
+        let _ = self
+            .0
+            .write_event(Event::Empty(Self::element(name, attributes)));
+        self
+    }
+
+    pub fn open(&mut self, name: &str, attributes: &[(&str, &str)]) -> &mut Self {
+        let _ = self
+            .0
+            .write_event(Event::Start(Self::element(name, attributes)));
+        self
+    }
+
+    pub fn text(&mut self, text: &str) -> &mut Self {
+        let _ = self.0.write_event(Event::Text(BytesText::new(text)));
+        self
+    }
+
+    pub fn close(&mut self, name: &str) -> &mut Self {
+        let _ = self.0.write_event(Event::End(BytesEnd::new(name)));
+        self
+    }
+
+    pub fn finish(self) -> String {
+        String::from_utf8(self.0.into_inner()).unwrap_or_default()
+    }
+}
+
+pub fn xml_response(status: StatusCode, body: String) -> HttpResponse {
+    HttpResponse::build(status)
+        .content_type("text/xml; charset=utf-8")
+        .body(body)
+}
+
+pub fn json_response(status: StatusCode, body: &Value) -> HttpResponse {
+    HttpResponse::build(status).json(body)
+}
+
+/// `<result code="done" />` / `{"result_code": "done"}`: posts/add, posts/delete, errors.
+pub fn result_code(format: Format, status: StatusCode, code: &str) -> HttpResponse {
+    match format {
+        Format::Xml => {
+            let mut xml = Xml::new();
+            xml.empty("result", &[("code", code)]);
+            xml_response(status, xml.finish())
+        }
+        Format::Json => json_response(status, &json!({ "result_code": code })),
+    }
+}
+
+/// `<result>text</result>` / `{"result": "text"}`: tags/delete, tags/rename, user/api_token.
+pub fn result_text(format: Format, text: &str) -> HttpResponse {
+    match format {
+        Format::Xml => {
+            let mut xml = Xml::new();
+            xml.open("result", &[]).text(text).close("result");
+            xml_response(StatusCode::OK, xml.finish())
+        }
+        Format::Json => json_response(StatusCode::OK, &json!({ "result": text })),
+    }
+}
+
+/// One bookmark as Pinboard's post: `description` is the title, `extended` the notes.
+pub struct Post {
+    pub href: String,
+    pub description: String,
+    pub extended: String,
+    pub meta: String,
+    pub hash: String,
+    pub time: String,
+    pub shared: &'static str,
+    pub toread: &'static str,
+    pub tags: String,
+}
+
+impl Post {
+    pub fn of(b: &Bookmark) -> Self {
+        Self {
+            href: b.url.to_string(),
+            description: b.title.as_str().to_owned(),
+            extended: b.notes.as_str().to_owned(),
+            meta: pinboard_meta(b),
+            hash: md5_hex(b.url.as_str()),
+            time: pinboard_time(b.created_at),
+            shared: if b.visibility == Visibility::Private {
+                "no"
+            } else {
+                "yes"
+            },
+            toread: if b.unread { "yes" } else { "no" },
+            tags: b.tags.names().join(" "),
+        }
+    }
+
+    pub fn json(&self) -> Value {
+        json!({
+            "href": self.href,
+            "description": self.description,
+            "extended": self.extended,
+            "meta": self.meta,
+            "hash": self.hash,
+            "time": self.time,
+            "shared": self.shared,
+            "toread": self.toread,
+            "tags": self.tags,
+        })
+    }
+
+    /// XML names the tag attribute `tag`, JSON `tags`.
+    pub fn xml(&self, xml: &mut Xml) {
+        xml.empty(
+            "post",
+            &[
+                ("href", &self.href),
+                ("description", &self.description),
+                ("extended", &self.extended),
+                ("meta", &self.meta),
+                ("hash", &self.hash),
+                ("time", &self.time),
+                ("shared", self.shared),
+                ("toread", self.toread),
+                ("tag", &self.tags),
+            ],
+        );
+    }
+}
+
+/// posts/get and posts/recent: `<posts dt user>` / `{"date", "user", "posts": [..]}`.
+pub fn posts_with_date(format: Format, user: &str, date: &str, posts: &[Post]) -> HttpResponse {
+    match format {
+        Format::Xml => {
+            let mut xml = Xml::new();
+            xml.open("posts", &[("dt", date), ("user", user)]);
+            for post in posts {
+                post.xml(&mut xml);
+            }
+            xml.close("posts");
+            xml_response(StatusCode::OK, xml.finish())
+        }
+        Format::Json => json_response(
+            StatusCode::OK,
+            &json!({ "date": date, "user": user, "posts": posts.iter().map(Post::json).collect::<Vec<_>>() }),
+        ),
+    }
+}
+
+/// posts/all: `<posts user>` / a bare JSON array.
+pub fn all_posts(format: Format, user: &str, posts: &[Post]) -> HttpResponse {
+    match format {
+        Format::Xml => {
+            let mut xml = Xml::new();
+            xml.open("posts", &[("user", user)]);
+            for post in posts {
+                post.xml(&mut xml);
+            }
+            xml.close("posts");
+            xml_response(StatusCode::OK, xml.finish())
+        }
+        Format::Json => json_response(
+            StatusCode::OK,
+            &Value::Array(posts.iter().map(Post::json).collect()),
+        ),
+    }
+}
+
+/// A JSON object from name → count pairs (tags/get, the dates of posts/dates).
+pub fn counts_object(pairs: &[(String, i64)]) -> Value {
+    Value::Object(
+        pairs
+            .iter()
+            .map(|(name, count)| (name.clone(), json!(count)))
+            .collect::<Map<String, Value>>(),
+    )
+}
