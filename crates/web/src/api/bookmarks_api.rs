@@ -1,27 +1,33 @@
 //! `/api/bookmarks`: create (or update by URL), list with tag, search and cursor filters, and
 //! read, change or delete one bookmark by id. Callers only ever change their own bookmarks.
 
-use super::json::{parse_body, BookmarkFields, BookmarkJson};
+use super::json::{parse_body, BookmarkFields, BookmarkJson, ErrorJson};
 use crate::auth::bearer::ApiUser;
 use crate::blocking::run_db;
 use crate::errors::ApiError;
 use crate::page_fill::fill_from_page;
 use crate::state::AppState;
-use actix_web::{web, HttpRequest, HttpResponse};
+use actix_web::{delete, get, patch, post, web, HttpRequest, HttpResponse};
 use bookmarks::model::{BookmarkDraft, BookmarkUrl, Cursor, TagName};
 use bookmarks::store::{self, BookmarkFilter, Scope};
 use serde::Serialize;
 
-pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/bookmarks", web::post().to(create))
-        .route("/bookmarks", web::get().to(list))
-        .route("/bookmarks/{id}", web::get().to(get_one))
-        .route("/bookmarks/{id}", web::patch().to(update))
-        .route("/bookmarks/{id}", web::delete().to(delete));
-}
-
-/// `201 Created` for a new bookmark, `200 OK` when the URL was saved before (same id).
-async fn create(
+/// Saves a bookmark: `201 Created` for a new one, `200 OK` when the URL (normalised) was saved
+/// before, with the same id; fields left out keep their value. An empty title is fetched from
+/// the page.
+#[utoipa::path(
+    tag = "bookmarks",
+    request_body = BookmarkFields,
+    responses(
+        (status = 201, description = "Created", body = BookmarkJson),
+        (status = 200, description = "The URL was saved before; that bookmark, updated", body = BookmarkJson),
+        (status = 400, description = "Bad input; the message names the field", body = ErrorJson),
+        (status = 401, description = "No or unknown bearer token", body = ErrorJson),
+    ),
+    security(("bearer" = []))
+)]
+#[post("/bookmarks")]
+pub async fn create(
     state: web::Data<AppState>,
     ApiUser(user): ApiUser,
     body: web::Json<serde_json::Value>,
@@ -62,8 +68,8 @@ async fn create(
     })
 }
 
-#[derive(Serialize)]
-struct ListJson {
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct ListJson {
     bookmarks: Vec<BookmarkJson>,
     /// Pass as `cursor` to get the next (older) page; `null` on the last page.
     next_cursor: Option<String>,
@@ -119,7 +125,26 @@ fn parse_list_query(query: &str, owner: i64) -> Result<BookmarkFilter, ApiError>
     Ok(filter)
 }
 
-async fn list(
+/// Your bookmarks, newest first: every `tag` must match, `q` words must each appear in the
+/// title, notes, URL or a tag; pass `next_cursor` as `cursor` for the next page.
+#[utoipa::path(
+    tag = "bookmarks",
+    params(
+        ("tag" = Option<Vec<String>>, Query, description = "A tag the bookmarks must carry; repeat for more (at most 8)"),
+        ("q" = Option<String>, Query, description = "Words to search for"),
+        ("limit" = Option<i64>, Query, description = "1–200, default 50"),
+        ("cursor" = Option<String>, Query, description = "`next_cursor` of the previous page"),
+        ("unread" = Option<bool>, Query, description = "Only bookmarks marked to read"),
+    ),
+    responses(
+        (status = 200, description = "One page", body = ListJson),
+        (status = 400, description = "A bad parameter", body = ErrorJson),
+        (status = 401, description = "No or unknown bearer token", body = ErrorJson),
+    ),
+    security(("bearer" = []))
+)]
+#[get("/bookmarks")]
+pub async fn list(
     state: web::Data<AppState>,
     ApiUser(user): ApiUser,
     req: HttpRequest,
@@ -141,7 +166,19 @@ fn not_found() -> ApiError {
     )
 }
 
-async fn get_one(
+/// One bookmark: yours, or someone else's that is not private.
+#[utoipa::path(
+    tag = "bookmarks",
+    params(("id" = String, Path, description = "The bookmark's id")),
+    responses(
+        (status = 200, description = "The bookmark", body = BookmarkJson),
+        (status = 401, description = "No or unknown bearer token", body = ErrorJson),
+        (status = 404, description = "No such bookmark, or not yours to see", body = ErrorJson),
+    ),
+    security(("bearer" = []))
+)]
+#[get("/bookmarks/{id}")]
+pub async fn get_one(
     state: web::Data<AppState>,
     ApiUser(user): ApiUser,
     id: web::Path<String>,
@@ -156,7 +193,22 @@ async fn get_one(
     Ok(HttpResponse::Ok().json(BookmarkJson::from(&bookmark)))
 }
 
-async fn update(
+/// Changes your bookmark; every field is optional, `url` included.
+#[utoipa::path(
+    tag = "bookmarks",
+    params(("id" = String, Path, description = "The bookmark's id")),
+    request_body = BookmarkFields,
+    responses(
+        (status = 200, description = "The changed bookmark", body = BookmarkJson),
+        (status = 400, description = "Bad input; the message names the field", body = ErrorJson),
+        (status = 401, description = "No or unknown bearer token", body = ErrorJson),
+        (status = 404, description = "No such bookmark of yours", body = ErrorJson),
+        (status = 409, description = "You saved the new URL in another bookmark", body = ErrorJson),
+    ),
+    security(("bearer" = []))
+)]
+#[patch("/bookmarks/{id}")]
+pub async fn update(
     state: web::Data<AppState>,
     ApiUser(user): ApiUser,
     id: web::Path<String>,
@@ -177,7 +229,19 @@ async fn update(
     Ok(HttpResponse::Ok().json(BookmarkJson::from(&bookmark)))
 }
 
-async fn delete(
+/// Deletes your bookmark.
+#[utoipa::path(
+    tag = "bookmarks",
+    params(("id" = String, Path, description = "The bookmark's id")),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 401, description = "No or unknown bearer token", body = ErrorJson),
+        (status = 404, description = "No such bookmark of yours", body = ErrorJson),
+    ),
+    security(("bearer" = []))
+)]
+#[delete("/bookmarks/{id}")]
+pub async fn delete(
     state: web::Data<AppState>,
     ApiUser(user): ApiUser,
     id: web::Path<String>,

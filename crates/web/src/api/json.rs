@@ -22,7 +22,8 @@ pub fn parse_body<T: DeserializeOwned>(body: serde_json::Value) -> Result<T, Api
     })
 }
 
-#[derive(Debug, Serialize)]
+/// A bookmark. Times are RFC 3339 in UTC.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct BookmarkJson {
     pub id: String,
     pub url: String,
@@ -60,7 +61,7 @@ impl From<&Bookmark> for BookmarkJson {
 
 /// Fields of `POST /api/bookmarks` and `PATCH /api/bookmarks/{id}`. Absent fields keep their
 /// stored value (or take the default on a new bookmark).
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct BookmarkFields {
     pub url: Option<String>,
@@ -87,4 +88,10 @@ impl BookmarkFields {
             created_at: None,
         })
     }
+}
+
+/// Every error: what was wrong and what to do.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ErrorJson {
+    pub error: String,
 }

@@ -1,19 +1,16 @@
 //! `GET /api/tags`: the caller's tags with how many bookmarks carry each, most used first.
 
+use super::json::ErrorJson;
 use crate::auth::bearer::ApiUser;
 use crate::blocking::run_db;
 use crate::errors::ApiError;
 use crate::state::AppState;
-use actix_web::{web, HttpResponse};
+use actix_web::{get, web, HttpResponse};
 use bookmarks::store::{self, BookmarkFilter, Scope};
 use serde::Serialize;
 
-pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/tags", web::get().to(list_tags));
-}
-
-#[derive(Serialize)]
-struct TagJson {
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct TagJson {
     name: String,
     count: i64,
 }
@@ -21,7 +18,17 @@ struct TagJson {
 /// Far more tags than anyone uses; the cap only bounds the response.
 const MAX_TAGS: i64 = 100_000;
 
-async fn list_tags(
+/// Your tags with the number of bookmarks carrying each, most used first.
+#[utoipa::path(
+    tag = "tags",
+    responses(
+        (status = 200, description = "Your tags", body = Vec<TagJson>),
+        (status = 401, description = "No or unknown bearer token", body = ErrorJson),
+    ),
+    security(("bearer" = []))
+)]
+#[get("/tags")]
+pub async fn list_tags(
     state: web::Data<AppState>,
     ApiUser(user): ApiUser,
 ) -> Result<HttpResponse, ApiError> {

@@ -9,5 +9,6 @@ mod bookmarks_api;
 mod feeds;
 mod helpers;
 mod import_export;
+mod openapi;
 mod pages;
 mod pinboard;
