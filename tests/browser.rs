@@ -113,6 +113,7 @@ async fn spawn_commonplace(database: &TestDatabase) -> (String, bookmarks::Datab
         instance_name: "Office A".into(),
         session_days: 1,
         login_attempts_per_minute: 20,
+        import_max_bytes: 5 * 1024 * 1024,
         federation: FederationSettings {
             mode: federation::FederationMode::LocalTest,
         },

@@ -8,6 +8,7 @@ mod auth;
 mod blocking;
 mod errors;
 pub(crate) mod feeds;
+mod import_jobs;
 pub mod interchange;
 mod page_fill;
 mod page_meta;

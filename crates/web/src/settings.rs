@@ -22,6 +22,8 @@ pub struct Settings {
     pub session_days: u32,
     /// Login attempts allowed per client address and per user name in one minute.
     pub login_attempts_per_minute: u32,
+    /// The largest file Settings → Import accepts, in bytes.
+    pub import_max_bytes: u64,
     pub federation: FederationSettings,
 }
 

@@ -75,6 +75,7 @@ impl Application {
             http,
             csrf_key: csrf_key.into_bytes(),
             setup_code: Mutex::new(setup_code),
+            imports: Default::default(),
         });
         let server =
             HttpServer::new(move || {

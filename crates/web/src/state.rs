@@ -17,4 +17,6 @@ pub struct AppState {
     pub login_limiter: LoginLimiter,
     /// Hash of the first-run setup code, while no account exists.
     pub setup_code: Mutex<Option<SecretHash>>,
+    /// Imports uploaded in Settings, running or recently finished.
+    pub imports: crate::import_jobs::ImportJobs,
 }

@@ -2,6 +2,7 @@
 
 pub(crate) mod accounts;
 mod bookmark;
+pub(crate) mod import;
 pub(crate) mod lists;
 mod save;
 mod settings;
@@ -15,6 +16,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     save::routes(cfg);
     accounts::routes(cfg);
     settings::routes(cfg);
+    import::routes(cfg);
     tools::routes(cfg);
 }
 

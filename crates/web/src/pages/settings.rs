@@ -50,6 +50,8 @@ struct SettingsPage {
     chrome: Chrome,
     error: String,
     tokens: Vec<TokenView>,
+    /// The upload limit, for people ("50 MB").
+    import_limit: String,
     /// The private Atom and RSS feed addresses, once the user made a feed token.
     private_feeds: Option<(String, String)>,
     new_token: Option<String>,
@@ -103,6 +105,7 @@ async fn render(
             .collect(),
         new_token,
         private_feeds,
+        import_limit: crate::pages::import::megabytes(state.settings.import_max_bytes),
         is_admin,
         invites_enabled: state.settings.registration == RegistrationMode::Invite,
         registration: format!("{:?}", state.settings.registration).to_lowercase(),

@@ -31,6 +31,7 @@ pub fn settings(port: u16, database_url: &str) -> Settings {
         instance_name: "Test office".into(),
         session_days: 1,
         login_attempts_per_minute: 5,
+        import_max_bytes: 5 * 1024 * 1024,
         federation: FederationSettings {
             mode: FederationMode::LocalTest,
         },

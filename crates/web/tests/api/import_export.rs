@@ -370,3 +370,104 @@ async fn settings_offer_the_exports_as_downloads_to_their_owner_only() {
         .await
         .is_some_and(|l| l.starts_with("/login")));
 }
+
+async fn upload(
+    browser: &crate::helpers::Browser,
+    name: &str,
+    bytes: Vec<u8>,
+    with_csrf: bool,
+) -> reqwest::Response {
+    let token = browser.csrf("/settings").await;
+    let mut form = reqwest::multipart::Form::new().text("on_duplicate", "skip");
+    if with_csrf {
+        form = form.text("csrf", token);
+    }
+    let form = form.part(
+        "file",
+        reqwest::multipart::Part::bytes(bytes).file_name(name.to_owned()),
+    );
+    browser
+        .http
+        .post(format!("{}/settings/import", browser.base))
+        .multipart(form)
+        .send()
+        .await
+        .expect("POST")
+}
+
+#[tokio::test]
+async fn uploads_in_settings_import_in_the_background_with_progress() {
+    let app = spawn_app().await;
+    let alice_user = app.add_user("alice", false);
+    app.add_user("bob", false);
+    let alice = app.browser_as("alice").await;
+    let response = upload(&alice, "pinboard.html", fixture("pinboard.html"), true).await;
+    assert_eq!(response.status().as_u16(), 303);
+    let progress = crate::helpers::header(&response, "location").expect("progress page");
+    assert!(progress.starts_with("/settings/import/"));
+    let page = wait_until_done(&alice, &progress).await;
+    assert!(
+        page.contains("3 imported, 0 updated, 0 skipped of 3 entries"),
+        "{page}"
+    );
+    assert_eq!(all(&app.db, alice_user.id).len(), 3);
+    let bob = app.browser_as("bob").await;
+    assert_eq!(
+        bob.get(&progress).await.0,
+        404,
+        "someone else's import is not found"
+    );
+
+    let again = upload(&alice, "pinboard.html", fixture("pinboard.html"), true).await;
+    let location = crate::helpers::header(&again, "location").expect("progress");
+    let page = wait_until_done(&alice, &location).await;
+    assert!(
+        page.contains("0 imported, 0 updated, 3 skipped of 3 entries")
+            && page.contains("is already saved"),
+        "{page}"
+    );
+}
+
+async fn wait_until_done(browser: &crate::helpers::Browser, progress: &str) -> String {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        let (status, page) = browser.get(progress).await;
+        assert_eq!(status, 200);
+        if page.contains("id=\"import-done\"") {
+            return page;
+        }
+        assert!(page.contains("id=\"import-progress\""), "{page}");
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the import did not finish"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test]
+async fn bad_uploads_are_refused_and_import_nothing() {
+    let app = spawn_app().await;
+    let alice_user = app.add_user("alice", false);
+    let alice = app.browser_as("alice").await;
+    assert_eq!(
+        upload(&alice, "pinboard.html", fixture("pinboard.html"), false)
+            .await
+            .status()
+            .as_u16(),
+        403,
+        "CSRF"
+    );
+    let truncated = upload(&alice, "truncated.html", fixture("truncated.html"), true).await;
+    assert_eq!(truncated.status().as_u16(), 400);
+    assert!(truncated.text().await.expect("body").contains("truncated"));
+    let huge = vec![b'x'; 6 * 1024 * 1024];
+    let too_big = upload(&alice, "huge.html", huge, true).await;
+    assert_eq!(too_big.status().as_u16(), 400);
+    let message = too_big.text().await.expect("body");
+    assert!(
+        message.contains("5 MB") && message.contains("commonplace import"),
+        "{message}"
+    );
+    assert!(all(&app.db, alice_user.id).is_empty());
+}
