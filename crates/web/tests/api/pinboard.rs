@@ -467,3 +467,79 @@ async fn post_requests_and_form_bodies_work_too() {
     let all = pb.json("posts/all", &[]).await;
     assert_eq!(all[0]["href"], "https://e.com/form");
 }
+
+#[tokio::test]
+async fn every_method_answers_in_both_formats() {
+    let app = spawn_app().await;
+    let pb = Pinboard::new(&app, "alice");
+    pb.add(&[
+        ("url", "https://e.com/a"),
+        ("description", "A"),
+        ("tags", "one two"),
+    ])
+    .await;
+    let (status, xml) = pb
+        .call(
+            "posts/add",
+            &[
+                ("url", "https://e.com/b"),
+                ("description", "B"),
+                ("tags", "three"),
+            ],
+        )
+        .await;
+    assert_eq!(
+        (status, root_attribute(&xml, "code").as_deref()),
+        (200, Some("done"))
+    );
+    for (method, params) in [
+        ("posts/update", vec![]),
+        ("posts/get", vec![("url", "https://e.com/a")]),
+        ("posts/recent", vec![]),
+        ("posts/dates", vec![]),
+        ("posts/all", vec![]),
+        ("posts/suggest", vec![("url", "https://e.com/a")]),
+        ("tags/get", vec![]),
+        ("user/api_token", vec![]),
+        ("notes/list", vec![]),
+    ] {
+        pb.xml(method, &params).await;
+        pb.json(method, &params).await;
+    }
+    assert_eq!(
+        pb.json("tags/delete", &[("tag", "one")]).await,
+        json!({"result": "done"})
+    );
+    let xml = pb
+        .xml("tags/rename", &[("old", "two"), ("new", "second")])
+        .await;
+    assert!(xml.contains("<result>done</result>"));
+    let token_xml = pb.xml("user/api_token", &[]).await;
+    let token = pb
+        .auth
+        .split_once(':')
+        .map(|(_, t)| t.to_owned())
+        .expect("token");
+    assert!(token_xml.contains(&format!("<result>{token}</result>")));
+    let notes = pb.xml("notes/list", &[]).await;
+    assert_eq!(root_attribute(&notes, "count").as_deref(), Some("0"));
+    let (_, missing) = pb.call("tags/delete", &[]).await;
+    assert_eq!(
+        root_attribute(&missing, "code").as_deref(),
+        Some("missing tag")
+    );
+    let (_, delete_json) = pb
+        .call(
+            "posts/delete",
+            &[("url", "https://e.com/zzz"), ("format", "json")],
+        )
+        .await;
+    assert_eq!(
+        serde_json::from_str::<Value>(&delete_json).expect("json"),
+        json!({"result_code": "item not found"})
+    );
+    assert_eq!(
+        pb.json("tags/get", &[]).await,
+        json!({"second": 1, "three": 1})
+    );
+}
