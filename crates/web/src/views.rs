@@ -71,11 +71,7 @@ pub struct BookmarkView {
 impl BookmarkView {
     pub fn new(bookmark: &Bookmark, viewer: Option<i64>) -> Self {
         let owner = bookmark.owner_name.clone();
-        let heading = if bookmark.title.is_empty() {
-            bookmark.url.to_string()
-        } else {
-            bookmark.title.as_str().to_owned()
-        };
+        let heading = bookmark.heading();
         Self {
             id: bookmark.public_id.clone(),
             url: bookmark.url.to_string(),

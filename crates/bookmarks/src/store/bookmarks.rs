@@ -63,6 +63,15 @@ impl Bookmark {
         self.visibility != Visibility::Private || viewer == Some(self.owner_id)
     }
 
+    /// What to call it in lists and feeds: its title, or its address when it has none.
+    pub fn heading(&self) -> String {
+        if self.title.is_empty() {
+            self.url.to_string()
+        } else {
+            self.title.as_str().to_owned()
+        }
+    }
+
     pub fn cursor(&self) -> Cursor {
         Cursor {
             created_at: self.created_at,

@@ -12,11 +12,7 @@ pub fn render(info: &FeedInfo, items: &[Bookmark], updated: NaiveDateTime) -> St
     let items = items
         .iter()
         .map(|b| {
-            let title = if b.title.is_empty() {
-                b.url.to_string()
-            } else {
-                b.title.as_str().to_owned()
-            };
+            let title = b.heading();
             let owner_url = format!("{}/u/{}", info.base_url, b.owner_name);
             Item {
                 title: Some(title),

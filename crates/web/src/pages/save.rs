@@ -168,6 +168,27 @@ async fn render_form(
         .body(body))
 }
 
+/// The form for a bookmark already saved ("You saved this on …").
+async fn render_edit_form(
+    state: &AppState,
+    me: &LoggedIn,
+    bookmark: &Bookmark,
+    form: &SaveForm,
+    message: String,
+    status: StatusCode,
+) -> Result<HttpResponse, PageError> {
+    let view = FormView::from_bookmark(bookmark, form);
+    render_form(
+        state,
+        me,
+        view,
+        Some(human_date(bookmark.created_at)),
+        message,
+        status,
+    )
+    .await
+}
+
 async fn form(
     state: web::Data<AppState>,
     me: LoggedIn,
@@ -186,12 +207,11 @@ async fn form(
     };
     match existing {
         Some(bookmark) => {
-            let view = FormView::from_bookmark(&bookmark, &query);
-            render_form(
+            render_edit_form(
                 &state,
                 &me,
-                view,
-                Some(human_date(bookmark.created_at)),
+                &bookmark,
+                &query,
                 String::new(),
                 StatusCode::OK,
             )
@@ -221,12 +241,11 @@ async fn edit(
     if bookmark.owner_id != me.user.id {
         return Err(PageError::NotFound);
     }
-    let view = FormView::from_bookmark(&bookmark, &SaveForm::default());
-    render_form(
+    render_edit_form(
         &state,
         &me,
-        view,
-        Some(human_date(bookmark.created_at)),
+        &bookmark,
+        &SaveForm::default(),
         String::new(),
         StatusCode::OK,
     )
@@ -281,18 +300,9 @@ async fn submit(
         })
         .await?;
         if let Some(bookmark) = existing {
-            let view = FormView::from_bookmark(&bookmark, &form);
-            let saved_on = human_date(bookmark.created_at);
             let notice = "Nothing was changed: this link is already in your bookmarks. Check it below and save again to change it.".to_owned();
-            return render_form(
-                &state,
-                &me,
-                view,
-                Some(saved_on),
-                notice,
-                StatusCode::CONFLICT,
-            )
-            .await;
+            return render_edit_form(&state, &me, &bookmark, &form, notice, StatusCode::CONFLICT)
+                .await;
         }
     }
     fill_from_page(&state, &mut draft, true).await;
@@ -333,11 +343,7 @@ async fn submit(
         Err(other) => return Err(other.into()),
     };
     if form.popup == "1" {
-        let heading = if bookmark.title.is_empty() {
-            bookmark.url.to_string()
-        } else {
-            bookmark.title.as_str().to_owned()
-        };
+        let heading = bookmark.heading();
         let body = SavedPage {
             chrome: Chrome::new(&state, &me.page),
             id: bookmark.public_id,
