@@ -17,6 +17,7 @@ pub enum PageError {
     },
     Forbidden(String),
     BadRequest(String),
+    Conflict(String),
     TooManyRequests(String),
     Internal(String),
 }
@@ -28,6 +29,7 @@ impl fmt::Display for PageError {
             Self::LoginRequired { .. } => f.write_str("login required"),
             Self::Forbidden(m)
             | Self::BadRequest(m)
+            | Self::Conflict(m)
             | Self::TooManyRequests(m)
             | Self::Internal(m) => f.write_str(m),
         }
@@ -76,6 +78,7 @@ impl ResponseError for PageError {
             Self::LoginRequired { .. } => StatusCode::SEE_OTHER,
             Self::Forbidden(_) => StatusCode::FORBIDDEN,
             Self::BadRequest(_) => StatusCode::BAD_REQUEST,
+            Self::Conflict(_) => StatusCode::CONFLICT,
             Self::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -95,6 +98,7 @@ impl ResponseError for PageError {
             ),
             Self::Forbidden(m) => ("Not allowed", m.as_str()),
             Self::BadRequest(m) => ("That did not work", m.as_str()),
+            Self::Conflict(m) => ("Not now", m.as_str()),
             Self::TooManyRequests(m) => ("Slow down", m.as_str()),
             Self::Internal(m) => ("Something went wrong", m.as_str()),
             Self::LoginRequired { .. } => ("", ""),

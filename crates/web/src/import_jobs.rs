@@ -37,12 +37,13 @@ pub struct ImportJobs(Mutex<HashMap<String, Arc<Mutex<JobState>>>>);
 
 impl ImportJobs {
     /// Registers a new running job; returns its id and its shared state.
+    /// Or, as the error, the id of the user's import still running (one at a time per user).
     pub fn start(
         &self,
         user_id: i64,
         file_name: String,
         total: usize,
-    ) -> (String, Arc<Mutex<JobState>>) {
+    ) -> Result<(String, Arc<Mutex<JobState>>), String> {
         let id = bookmarks::model::Secret::generate().into_string();
         let state = Arc::new(Mutex::new(JobState {
             user_id,
@@ -58,8 +59,15 @@ impl ImportJobs {
             let job = job.lock().unwrap_or_else(|p| p.into_inner());
             job.finished.is_none_or(|at| at.elapsed() < KEEP_FINISHED)
         });
+        let running = jobs.iter().find(|(_, job)| {
+            let job = job.lock().unwrap_or_else(|p| p.into_inner());
+            job.user_id == user_id && job.finished.is_none()
+        });
+        if let Some((running_id, _)) = running {
+            return Err(running_id.clone());
+        }
         jobs.insert(id.clone(), state.clone());
-        (id, state)
+        Ok((id, state))
     }
 
     /// The job's state, if it exists and belongs to `user_id`.

@@ -76,6 +76,7 @@ impl Application {
             csrf_key: csrf_key.into_bytes(),
             setup_code: Mutex::new(setup_code),
             imports: Default::default(),
+            pinboard_logins: Default::default(),
         });
         let server =
             HttpServer::new(move || {

@@ -19,4 +19,6 @@ pub struct AppState {
     pub setup_code: Mutex<Option<SecretHash>>,
     /// Imports uploaded in Settings, running or recently finished.
     pub imports: crate::import_jobs::ImportJobs,
+    /// Recently verified HTTP Basic logins of the Pinboard API.
+    pub pinboard_logins: crate::pinboard::basic_cache::BasicAuthCache,
 }

@@ -21,6 +21,22 @@ pub fn encode_query(value: &str) -> String {
     utf8_percent_encode(value, COMPONENT).to_string()
 }
 
+/// Escapes text for HTML or XML, attribute values included (`&`, `<`, `>`, `"`, `'`).
+pub fn escape_html(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            other => out.push(other),
+        }
+    }
+    out
+}
+
 /// The header and footer of every page.
 pub struct Chrome {
     pub instance_name: String,
@@ -164,6 +180,14 @@ mod tests {
             "/u/alice/t/c%2B%2B+rust"
         );
         assert_eq!(instance_tag_href("école"), "/t/%C3%A9cole");
+    }
+
+    #[test]
+    fn escapes_markup_and_quotes() {
+        assert_eq!(
+            escape_html(r#"a & <b> "c" 'd'"#),
+            "a &amp; &lt;b&gt; &quot;c&quot; &#39;d&#39;"
+        );
     }
 
     #[test]

@@ -48,6 +48,18 @@ impl DomainEvent {
         }
     }
 
+    /// Whether the change touched something other people can see: a bookmark that was, or is
+    /// now, not private.
+    pub fn visible_to_others(&self) -> bool {
+        let shown = |b: &BookmarkSnapshot| b.visibility != "private";
+        match self {
+            Self::BookmarkCreated { bookmark }
+            | Self::BookmarkDeleted { bookmark }
+            | Self::BookmarkImported { bookmark } => shown(bookmark),
+            Self::BookmarkUpdated { before, after } => shown(before) || shown(after),
+        }
+    }
+
     pub fn bookmark_public_id(&self) -> &str {
         match self {
             Self::BookmarkCreated { bookmark }

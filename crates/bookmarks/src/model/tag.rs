@@ -72,6 +72,13 @@ impl fmt::Display for TagName {
     }
 }
 
+fn too_many(given: usize) -> FieldError {
+    FieldError::new(
+        "tags",
+        format!("{given} tags given; a bookmark can have at most {MAX_TAGS_PER_BOOKMARK}"),
+    )
+}
+
 /// The tags of one bookmark: distinct, in the order first given.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct TagList(Vec<TagName>);
@@ -79,14 +86,19 @@ pub struct TagList(Vec<TagName>);
 impl TagList {
     /// Each element is one tag, as in the JSON API's `"tags": [..]`.
     pub fn parse_each<S: AsRef<str>>(items: &[S]) -> Result<Self, FieldError> {
-        let mut tags: Vec<TagName> = Vec::with_capacity(items.len());
+        let mut tags: Vec<TagName> = Vec::new();
+        let mut seen = std::collections::HashSet::new();
         for item in items {
             let tag = TagName::parse(item.as_ref())?;
-            if !tags.contains(&tag) {
+            if seen.insert(tag.clone()) {
                 tags.push(tag);
+                // Stop early: a hostile list of millions of tags must not cost millions of steps.
+                if tags.len() > MAX_TAGS_PER_BOOKMARK {
+                    return Err(too_many(items.len()));
+                }
             }
         }
-        Self::checked(tags)
+        Ok(Self(tags))
     }
 
     /// Free text as typed in a form or a bookmarklet: tags separated by spaces or commas.
@@ -96,19 +108,6 @@ impl TagList {
             .filter(|s| !s.is_empty())
             .collect();
         Self::parse_each(&items)
-    }
-
-    fn checked(tags: Vec<TagName>) -> Result<Self, FieldError> {
-        if tags.len() > MAX_TAGS_PER_BOOKMARK {
-            return Err(FieldError::new(
-                "tags",
-                format!(
-                    "{} tags given; a bookmark can have at most {MAX_TAGS_PER_BOOKMARK}",
-                    tags.len()
-                ),
-            ));
-        }
-        Ok(Self(tags))
     }
 
     pub fn from_stored(tags: Vec<String>) -> Self {

@@ -23,6 +23,7 @@ pub(crate) fn record_event(
             domain_events::bookmark_public_id.eq(event.bookmark_public_id()),
             domain_events::payload.eq(payload),
             domain_events::created_at.eq(now()),
+            domain_events::visible_to_others.eq(event.visible_to_others()),
         ))
         .execute(conn)?;
     Ok(())
@@ -68,18 +69,22 @@ pub fn list_events(
         .collect()
 }
 
-/// When the last change happened, for one user's bookmarks or (with `None`) the whole instance.
-/// Feeds use it as their `Last-Modified`: deletions and visibility changes count too.
+/// When the last change happened, for one user's bookmarks or (with `None`) the whole instance;
+/// with `include_private` false only changes other people could see count. Feeds use it as
+/// their `Last-Modified`: deletions and visibility changes count too.
 pub fn latest_change(
     conn: &mut DbConnection,
     user_id: Option<i64>,
+    include_private: bool,
 ) -> Result<Option<NaiveDateTime>, StoreError> {
-    let query = domain_events::table
+    let mut query = domain_events::table
         .select(diesel::dsl::max(domain_events::created_at))
         .into_boxed();
-    let query = match user_id {
-        Some(id) => query.filter(domain_events::user_id.eq(id)),
-        None => query,
-    };
+    if let Some(id) = user_id {
+        query = query.filter(domain_events::user_id.eq(id));
+    }
+    if !include_private {
+        query = query.filter(domain_events::visible_to_others.eq(true));
+    }
     Ok(query.first::<Option<NaiveDateTime>>(conn)?)
 }

@@ -151,6 +151,7 @@ pub fn import_batch(
                 domain_events::bookmark_public_id.eq(Some(public_id.clone())),
                 domain_events::payload.eq(payload),
                 domain_events::created_at.eq(imported_at),
+                domain_events::visible_to_others.eq(event.visible_to_others()),
             ))
         })
         .collect::<Result<Vec<_>, StoreError>>()?;

@@ -93,6 +93,7 @@ diesel::table! {
         bookmark_public_id -> Nullable<Text>,
         payload -> Text,
         created_at -> Timestamp,
+        visible_to_others -> Bool,
     }
 }
 

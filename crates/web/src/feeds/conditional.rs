@@ -7,11 +7,13 @@ use chrono::NaiveDateTime;
 use sha2::{Digest, Sha256};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+/// `private` feeds (opened with a token) must not be kept by shared caches.
 pub fn respond(
     req: &HttpRequest,
     body: String,
     updated: NaiveDateTime,
     content_type: &str,
+    private: bool,
 ) -> HttpResponse {
     let digest = Sha256::digest(body.as_bytes());
     let etag = format!(
@@ -23,7 +25,8 @@ pub fn respond(
             .collect::<String>()
     );
     let seconds = u64::try_from(updated.and_utc().timestamp()).unwrap_or(0);
-    let modified = UNIX_EPOCH + Duration::from_secs(seconds);
+    // Never later than now: HTTP dates cannot express everything a timestamp can.
+    let modified = (UNIX_EPOCH + Duration::from_secs(seconds)).min(SystemTime::now());
     let last_modified = HttpDate::from(modified).to_string();
     if not_modified(req, &etag, modified) {
         return HttpResponse::NotModified()
@@ -35,7 +38,14 @@ pub fn respond(
         .content_type(content_type)
         .insert_header((header::ETAG, etag))
         .insert_header((header::LAST_MODIFIED, last_modified))
-        .insert_header((header::CACHE_CONTROL, "no-cache"))
+        .insert_header((
+            header::CACHE_CONTROL,
+            if private {
+                "private, no-cache"
+            } else {
+                "no-cache"
+            },
+        ))
         .body(body)
 }
 

@@ -96,20 +96,25 @@ pub fn feed_path(path: &str, format: Format) -> String {
     }
 }
 
+/// Renders the feed. Its `updated`/`Last-Modified` is the latest change in its scope (the user
+/// or the instance) that the reader may know of: changes to private bookmarks count only in a
+/// feed opened with its owner's token (`private_owner`).
 async fn respond(
     state: &AppState,
     req: &HttpRequest,
     mut filter: BookmarkFilter,
     info: FeedInfo,
-    changes_of: Option<i64>,
+    private_owner: Option<i64>,
 ) -> Result<HttpResponse, PageError> {
     filter.limit = FEED_SIZE;
+    let scope_owner = match filter.scope {
+        Scope::User { owner } => Some(owner),
+        Scope::Instance => None,
+    };
     let (page, latest) = run_db(&state.db, move |db| {
         db.read(|c| {
-            Ok((
-                store::list_bookmarks(c, &filter)?,
-                store::latest_change(c, changes_of)?,
-            ))
+            let latest = store::latest_change(c, scope_owner, private_owner.is_some())?;
+            Ok((store::list_bookmarks(c, &filter)?, latest))
         })
     })
     .await?;
@@ -124,11 +129,12 @@ async fn respond(
         body,
         updated,
         format.content_type(),
+        private_owner.is_some(),
     ))
 }
 
-/// The feed's `updated`: the latest change in its scope (deletions included), else the newest
-/// entry, else the epoch for an empty feed that never changed.
+/// The feed's `updated`: the latest change it may reveal, else its newest entry, else the epoch
+/// for an empty feed that never changed.
 fn feed_updated(items: &[Bookmark], latest_change: Option<NaiveDateTime>) -> NaiveDateTime {
     let newest = items.iter().map(|b| b.updated_at).max();
     latest_change.max(newest).unwrap_or_default()
@@ -232,7 +238,7 @@ async fn user_feed(
     if viewer.is_some() {
         info.id.push_str("#private");
     }
-    respond(&state, &req, filter, info, Some(owner.id)).await
+    respond(&state, &req, filter, info, viewer).await
 }
 
 async fn user_tag_feed(
@@ -258,7 +264,7 @@ async fn user_tag_feed(
     if viewer.is_some() {
         info.id.push_str("#private");
     }
-    respond(&state, &req, filter, info, Some(owner.id)).await
+    respond(&state, &req, filter, info, viewer).await
 }
 
 async fn instance_tag_feed(

@@ -2,6 +2,7 @@
 //! (RSS's own `author` wants an e-mail address).
 
 use super::FeedInfo;
+use crate::views::escape_html;
 use bookmarks::store::Bookmark;
 use chrono::NaiveDateTime;
 use rss::extension::atom::{AtomExtension, Link};
@@ -17,7 +18,9 @@ pub fn render(info: &FeedInfo, items: &[Bookmark], updated: NaiveDateTime) -> St
             Item {
                 title: Some(title),
                 link: Some(b.url.to_string()),
-                description: (!b.notes.as_str().is_empty()).then(|| b.notes.as_str().to_owned()),
+                // Readers treat an RSS description as HTML: the notes are text, so escape them.
+                description: (!b.notes.as_str().is_empty())
+                    .then(|| escape_html(b.notes.as_str()).replace('\n', "<br>\n")),
                 guid: Some(Guid {
                     value: format!("{}/b/{}", info.base_url, b.public_id),
                     permalink: true,

@@ -2,6 +2,7 @@
 //! everything Commonplace stores (our extra attributes and fields are ignored by other tools),
 //! so an export imported into a fresh instance gives the same collection back.
 
+use crate::views::escape_html;
 use bookmarks::store::{self, Bookmark, BookmarkFilter, Scope, User};
 use bookmarks::{Database, StoreError};
 use chrono::SecondsFormat;
@@ -55,20 +56,6 @@ fn all_bookmarks(db: &Database, user_id: i64) -> Result<Vec<Bookmark>, StoreErro
     }
 }
 
-fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            other => out.push(other),
-        }
-    }
-    out
-}
-
 fn netscape(bookmarks: &[Bookmark]) -> String {
     let mut out = String::from(
         "<!DOCTYPE NETSCAPE-Bookmark-file-1>\n<!-- Exported from Commonplace. -->\n\
@@ -79,23 +66,23 @@ fn netscape(bookmarks: &[Bookmark]) -> String {
         let tags = b.tags.names().join(",");
         out.push_str(&format!(
             "<DT><A HREF=\"{}\" ADD_DATE=\"{}\" LAST_MODIFIED=\"{}\" PRIVATE=\"{}\" TOREAD=\"{}\" TAGS=\"{}\" VISIBILITY=\"{}\"",
-            escape(b.url.as_str()),
+            escape_html(b.url.as_str()),
             b.created_at.and_utc().timestamp(),
             b.updated_at.and_utc().timestamp(),
             u8::from(b.visibility == bookmarks::model::Visibility::Private),
             u8::from(b.unread),
-            escape(&tags),
+            escape_html(&tags),
             b.visibility.as_str(),
         ));
         if !b.description.as_str().is_empty() {
             out.push_str(&format!(
                 " DESCRIPTION=\"{}\"",
-                escape(b.description.as_str())
+                escape_html(b.description.as_str())
             ));
         }
-        out.push_str(&format!(">{}</A>\n", escape(b.title.as_str())));
+        out.push_str(&format!(">{}</A>\n", escape_html(b.title.as_str())));
         if !b.notes.as_str().is_empty() {
-            out.push_str(&format!("<DD>{}\n", escape(b.notes.as_str())));
+            out.push_str(&format!("<DD>{}\n", escape_html(b.notes.as_str())));
         }
     }
     out.push_str("</DL><p>\n");
@@ -171,11 +158,6 @@ fn pinboard_json(bookmarks: &[Bookmark]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn escapes_markup_and_quotes() {
-        assert_eq!(escape(r#"a & <b> "c""#), "a &amp; &lt;b&gt; &quot;c&quot;");
-    }
 
     #[test]
     fn pinboard_hash_is_md5_of_the_url() {

@@ -13,8 +13,8 @@ pub(crate) use export::{md5_hex, pinboard_meta};
 pub use runner::{run_import, ImportOptions, ImportReport};
 
 use bookmarks::model::{
-    BookmarkUrl, Description, ImportedBookmark, Notes, TagList, TagName, Title, Visibility,
-    MAX_TITLE_LENGTH,
+    plausible_time, BookmarkUrl, Description, ImportedBookmark, Notes, TagList, TagName, Title,
+    Visibility, MAX_TITLE_LENGTH,
 };
 use chrono::{DateTime, NaiveDateTime};
 use std::collections::HashMap;
@@ -196,8 +196,8 @@ fn convert(entry: &RawEntry) -> Result<ImportedBookmark, String> {
         tags: TagList::parse_each(&tags).map_err(|e| e.message)?,
         visibility: entry.visibility,
         unread: entry.unread,
-        created_at: entry.created_at,
-        updated_at: entry.updated_at,
+        created_at: entry.created_at.and_then(plausible_time),
+        updated_at: entry.updated_at.and_then(plausible_time),
     })
 }
 

@@ -47,9 +47,10 @@ fn entry(link: ElementRef<'_>) -> RawEntry {
         })
         .unwrap_or_default();
     tags.extend(folders(link).iter().filter_map(|f| folder_tag(f)));
+    // PRIVATE="1" always wins: a stricter setting is never loosened by our own attribute.
     let visibility = match attribute("visibility").as_deref().map(Visibility::parse) {
-        Some(Ok(v)) => v,
         _ if flag("private") => Visibility::Private,
+        Some(Ok(v)) => v,
         _ => Visibility::Public,
     };
     RawEntry {
@@ -77,23 +78,57 @@ fn notes(link: ElementRef<'_>) -> String {
     };
     let next = dt.next_siblings().filter_map(ElementRef::wrap).next();
     match next {
-        Some(dd) if dd.value().name() == "dd" => dd
-            .children()
-            .filter_map(|child| child.value().as_text().map(|t| t.to_string()))
-            .collect::<String>(),
+        Some(dd) if dd.value().name() == "dd" => own_text(dd),
         _ => String::new(),
     }
 }
 
+/// All text inside `element` (markup such as `<b>` in notes kept as its text), except what is
+/// inside a nested list: a folder's description `<DD>` can swallow the folder's `<DL>`.
+fn own_text(element: ElementRef<'_>) -> String {
+    let mut text = String::new();
+    for child in element.children() {
+        if let Some(t) = child.value().as_text() {
+            text.push_str(t);
+        } else if let Some(inner) = ElementRef::wrap(child).filter(|e| e.value().name() != "dl") {
+            text.push_str(&own_text(inner));
+        }
+    }
+    text
+}
+
 /// Folder names from the outermost in: each `<DL>` around the link is named by the `<H3>`
-/// just before it.
+/// just before it (or before the folder's description `<DD>` that contains it).
+/// The `<H3>` right before `element`, or inside the `<DT>` right before it (a folder's `<DD>`
+/// ends its `<DT>`, so the heading sits one level down).
+fn heading_before(element: ElementRef<'_>) -> Option<ElementRef<'_>> {
+    let before = element
+        .prev_siblings()
+        .filter_map(ElementRef::wrap)
+        .next()?;
+    match before.value().name() {
+        "h3" => Some(before),
+        "dt" => before
+            .children()
+            .filter_map(ElementRef::wrap)
+            .find(|e| e.value().name() == "h3"),
+        _ => None,
+    }
+}
+
 fn folders(link: ElementRef<'_>) -> Vec<String> {
     let mut names: Vec<String> = link
         .ancestors()
         .filter_map(ElementRef::wrap)
         .filter(|e| e.value().name() == "dl")
-        .filter_map(|dl| dl.prev_siblings().filter_map(ElementRef::wrap).next())
-        .filter(|heading| heading.value().name() == "h3")
+        .filter_map(|dl| {
+            heading_before(dl).or_else(|| {
+                dl.parent()
+                    .and_then(ElementRef::wrap)
+                    .filter(|p| p.value().name() == "dd")
+                    .and_then(heading_before)
+            })
+        })
         .map(|heading| heading.text().collect::<String>())
         .collect();
     names.reverse();
@@ -128,7 +163,7 @@ mod tests {
         let book = &entries[0];
         assert_eq!(book.url, "https://doc.rust-lang.org/");
         assert_eq!(book.title, "The Book & more");
-        assert_eq!(book.notes.trim(), "Start");
+        assert_eq!(book.notes.trim(), "Start here");
         assert_eq!(book.tags, vec!["docs", "Learning Rust", "rust-things"]);
         assert_eq!(
             book.created_at.map(|d| d.and_utc().timestamp()),
@@ -138,6 +173,15 @@ mod tests {
         assert_eq!(example.visibility, Visibility::Private);
         assert!(example.unread);
         assert!(example.tags.is_empty(), "the toolbar is not a tag");
+    }
+
+    #[test]
+    fn folder_descriptions_do_not_hide_folders_and_private_wins() {
+        let text = r#"<DL><p><DT><H3>Work</H3><DD>Folder description<DL><p>
+            <DT><A HREF="https://e.com/" PRIVATE="1" VISIBILITY="public">x</A></DL><p></DL><p>"#;
+        let entries = parse(text).expect("parses");
+        assert_eq!(entries[0].tags, vec!["work"]);
+        assert_eq!(entries[0].visibility, Visibility::Private);
     }
 
     #[test]

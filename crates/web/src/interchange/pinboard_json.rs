@@ -47,15 +47,14 @@ fn entry(value: serde_json::Value) -> RawEntry {
         }
     };
     let yes = |v: &Option<String>| v.as_deref().is_some_and(|v| v.eq_ignore_ascii_case("yes"));
+    // shared "no" always wins: a stricter setting is never loosened by our own field.
+    let private = post
+        .shared
+        .as_deref()
+        .is_some_and(|s| s.eq_ignore_ascii_case("no"));
     let visibility = match post.visibility.as_deref().map(Visibility::parse) {
+        _ if private => Visibility::Private,
         Some(Ok(v)) => v,
-        _ if post
-            .shared
-            .as_deref()
-            .is_some_and(|s| s.eq_ignore_ascii_case("no")) =>
-        {
-            Visibility::Private
-        }
         _ => Visibility::Public,
     };
     let created_at = post

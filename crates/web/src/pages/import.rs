@@ -99,7 +99,11 @@ async fn upload(
         .await
         .map_err(|e| PageError::Internal(format!("the file could not be read: {e}")))?
         .map_err(|e| PageError::BadRequest(format!("{file_name}: {e}; nothing was imported")))?;
-    let (job_id, job) = state.imports.start(me.user.id, file_name, parsed.total);
+    let (job_id, job) = state.imports.start(me.user.id, file_name, parsed.total).map_err(|running| {
+        PageError::Conflict(format!(
+            "another import of yours is still running; wait until it is done (/settings/import/{running}), then upload again"
+        ))
+    })?;
     let (db, user_id) = (state.db.clone(), me.user.id);
     // Runs on the blocking pool and carries on whether or not anyone watches.
     tokio::task::spawn_blocking(move || {

@@ -3,6 +3,7 @@
 //! default, JSON with `format=json`) and result codes; authentication by
 //! `auth_token=USER:TOKEN` (a Commonplace API token) or HTTP Basic with the user's password.
 
+pub(crate) mod basic_cache;
 mod output;
 mod posts;
 mod tags_user;
@@ -110,7 +111,14 @@ pub(crate) async fn authenticate(
 ) -> Result<Call, HttpResponse> {
     let params = Params::from_request(req, body);
     let format = params.format();
-    let refuse = |message: &str| result_code(format, StatusCode::UNAUTHORIZED, message);
+    let refuse = |message: &str| {
+        let mut response = result_code(format, StatusCode::UNAUTHORIZED, message);
+        response.headers_mut().insert(
+            actix_web::http::header::WWW_AUTHENTICATE,
+            actix_web::http::header::HeaderValue::from_static("Basic realm=\"Commonplace\""),
+        );
+        response
+    };
     if let Some(auth_token) = params.get("auth_token") {
         let Some((name, token)) = auth_token.split_once(':') else {
             return Err(refuse(
@@ -154,22 +162,39 @@ pub(crate) async fn authenticate(
             "authenticate with auth_token=USER:TOKEN or HTTP Basic (user name and password)",
         ));
     };
+    if let Some(user_id) = state.pinboard_logins.get(name, password) {
+        if let Ok(user) = run_db(&state.db, move |db| {
+            db.read(|c| store::get_user(c, user_id))
+        })
+        .await
+        {
+            return Ok(Call {
+                user,
+                format,
+                params,
+                token: None,
+            });
+        }
+    }
     if UserName::parse(name).is_err()
         || !state
             .login_limiter
             .allow(req.peer_addr().map(|a| a.ip()), name)
     {
         return Err(refuse(
-            "authentication failed; too many attempts wait a minute",
+            "too many failed logins; wait a minute and try again",
         ));
     }
     match crate::pages::accounts::authenticate(state, name, password.to_owned()).await {
-        Ok(Some(user)) => Ok(Call {
-            user,
-            format,
-            params,
-            token: None,
-        }),
+        Ok(Some(user)) => {
+            state.pinboard_logins.remember(name, password, user.id);
+            Ok(Call {
+                user,
+                format,
+                params,
+                token: None,
+            })
+        }
         _ => Err(refuse("the user name and password do not match")),
     }
 }

@@ -35,7 +35,16 @@ impl Xml {
     fn element<'a>(name: &'a str, attributes: &[(&str, &str)]) -> BytesStart<'a> {
         let mut element = BytesStart::new(name);
         for (key, value) in attributes {
-            element.push_attribute((*key, *value));
+            // Line breaks are written as references: a parser turns a literal one in an
+            // attribute into a space, and notes would lose their paragraphs.
+            let escaped = quick_xml::escape::escape(*value)
+                .replace('\n', "&#10;")
+                .replace('\r', "&#13;")
+                .replace('\t', "&#9;");
+            element.push_attribute(quick_xml::events::attributes::Attribute {
+                key: quick_xml::name::QName(key),
+                value: std::borrow::Cow::Owned(escaped),
+            });
         }
         element
     }

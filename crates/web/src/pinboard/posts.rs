@@ -11,7 +11,7 @@ use crate::state::AppState;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
 use bookmarks::model::{
-    BookmarkChanges, BookmarkDraft, BookmarkUrl, Notes, TagList, Title, Visibility,
+    plausible_time, BookmarkChanges, BookmarkDraft, BookmarkUrl, Notes, TagList, Title, Visibility,
 };
 use bookmarks::store::{self, Bookmark, BookmarkFilter, Scope};
 use bookmarks::{Database, StoreError};
@@ -149,6 +149,12 @@ fn parse_time(name: &str, value: &str) -> Result<NaiveDateTime, String> {
         .map_err(|_| format!("{name} must be a UTC time like 2011-03-24T19:02:07Z"))
 }
 
+/// A creation time from a client: a time after now becomes now, one before 1970 is refused.
+fn parse_creation_time(value: &str) -> Result<NaiveDateTime, String> {
+    plausible_time(parse_time("dt", value)?)
+        .ok_or_else(|| "dt is before 1970; give the time the bookmark was made".to_owned())
+}
+
 /// `YYYY-MM-DD`, or a full time whose date is used.
 fn parse_day(value: &str) -> Result<NaiveDate, String> {
     NaiveDate::parse_from_str(value.trim(), "%Y-%m-%d")
@@ -159,7 +165,7 @@ fn parse_day(value: &str) -> Result<NaiveDate, String> {
 async fn update(state: &AppState, call: Call) -> Answer {
     let user_id = call.user.id;
     let latest = run_db(&state.db, move |db| {
-        db.read(|c| store::latest_change(c, Some(user_id)))
+        db.read(|c| store::latest_change(c, Some(user_id), true))
     })
     .await?;
     let time = pinboard_time(latest.unwrap_or_default());
@@ -194,6 +200,14 @@ async fn add(state: &AppState, call: Call) -> Answer {
     // Pinboard's add replaces the whole bookmark; only the visibility of an existing bookmark
     // is kept when `shared` is not given, so leaving it out never publishes a private one.
     let visibility = match p.yes("shared")? {
+        // Pinboard has no "unlisted": apps re-send shared=yes for it, which must not publish it.
+        Some(true)
+            if existing
+                .as_ref()
+                .is_some_and(|b| b.visibility == Visibility::Unlisted) =>
+        {
+            None
+        }
         Some(true) => Some(Visibility::Public),
         Some(false) => Some(Visibility::Private),
         None => existing.as_ref().map_or(Some(Visibility::Public), |_| None),
@@ -213,7 +227,7 @@ async fn add(state: &AppState, call: Call) -> Answer {
             ),
             visibility,
             unread: Some(p.yes("toread")?.unwrap_or(false)),
-            created_at: p.get("dt").map(|dt| parse_time("dt", dt)).transpose()?,
+            created_at: p.get("dt").map(parse_creation_time).transpose()?,
         },
     };
     fill_from_page(
@@ -265,7 +279,11 @@ async fn get(state: &AppState, call: Call) -> Answer {
         if let Some(day) = day {
             let start = day.and_hms_opt(0, 0, 0).unwrap_or_default();
             filter.created_from = Some(start);
-            filter.created_until = Some(start + TimeDelta::days(1));
+            filter.created_until = Some(
+                start
+                    .checked_add_signed(TimeDelta::days(1))
+                    .ok_or_else(|| "dt is out of range".to_owned())?,
+            );
         }
         day
     };
@@ -339,7 +357,12 @@ async fn all(state: &AppState, call: Call) -> Answer {
     // todt is inclusive in Pinboard's examples.
     filter.created_until = p
         .get("todt")
-        .map(|t| parse_time("todt", t).map(|t| t + TimeDelta::seconds(1)))
+        .map(|t| {
+            parse_time("todt", t).and_then(|t| {
+                t.checked_add_signed(TimeDelta::seconds(1))
+                    .ok_or_else(|| "todt is out of range".to_owned())
+            })
+        })
         .transpose()?;
     let found = collect_async(state, filter, limit).await?;
     let posts: Vec<Post> = found.iter().map(Post::of).collect();

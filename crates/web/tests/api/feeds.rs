@@ -293,3 +293,31 @@ async fn settings_make_and_remake_the_private_feed_address() {
         "remade: the old address stops working"
     );
 }
+
+#[tokio::test]
+async fn public_feeds_reveal_nothing_about_private_changes() {
+    let app = spawn_app().await;
+    let (_, alice) = app.api_user("alice");
+    seed(&alice).await;
+    let (_, before, headers) = fetch(&app, "/u/alice/feed.atom").await;
+    let modified = headers
+        .get("last-modified")
+        .and_then(|v| v.to_str().ok())
+        .expect("Last-Modified")
+        .to_owned();
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    alice
+        .post(
+            "/api/bookmarks",
+            json!({"url": "https://e.com/hidden", "title": "Hidden", "visibility": "private"}),
+        )
+        .await;
+    let (_, after, headers) = fetch(&app, "/u/alice/feed.atom").await;
+    assert_eq!(
+        headers.get("last-modified").and_then(|v| v.to_str().ok()),
+        Some(modified.as_str())
+    );
+    assert_eq!(before, after, "the public feed did not change at all");
+    let (_, _, instance) = fetch(&app, "/feed.atom").await;
+    assert!(instance.get("cache-control").and_then(|v| v.to_str().ok()) == Some("no-cache"));
+}

@@ -471,3 +471,30 @@ async fn bad_uploads_are_refused_and_import_nothing() {
     );
     assert!(all(&app.db, alice_user.id).is_empty());
 }
+
+#[tokio::test]
+async fn implausible_dates_in_files_are_not_kept() {
+    let app = spawn_app().await;
+    let alice = app.add_user("alice", false);
+    let file = "<DL><p><DT><A HREF=\"https://e.com/future\" ADD_DATE=\"300000000000000000\">F</A><DT><A HREF=\"https://e.com/past\" ADD_DATE=\"-5000000000\">P</A></DL><p>";
+    let report = import(&app.db, alice.id, file.as_bytes(), OnDuplicate::Skip);
+    assert_eq!(report.created, 2);
+    let now = chrono::Utc::now().naive_utc();
+    for b in all(&app.db, alice.id) {
+        assert!(
+            b.created_at <= now && b.created_at.and_utc().timestamp() > 0,
+            "{} at {}",
+            b.url,
+            b.created_at
+        );
+    }
+    let (status, _) = (
+        reqwest::get(app.url("/u/alice/feed.rss"))
+            .await
+            .expect("GET")
+            .status()
+            .as_u16(),
+        (),
+    );
+    assert_eq!(status, 200, "feeds still render");
+}

@@ -543,3 +543,117 @@ async fn every_method_answers_in_both_formats() {
         json!({"second": 1, "three": 1})
     );
 }
+
+#[tokio::test]
+async fn review_fixes_hold() {
+    let app = spawn_app().await;
+    let pb = Pinboard::new(&app, "alice");
+    // Paragraphs survive XML attributes.
+    pb.add(&[
+        ("url", "https://e.com/n"),
+        ("description", "N"),
+        ("extended", "one\n\ntwo"),
+    ])
+    .await;
+    let xml = pb.xml("posts/get", &[("url", "https://e.com/n")]).await;
+    let doc = roxmltree::Document::parse(&xml).expect("xml");
+    let post = doc
+        .descendants()
+        .find(|n| n.has_tag_name("post"))
+        .expect("post");
+    assert_eq!(post.attribute("extended"), Some("one\n\ntwo"));
+
+    // Dates from the future are pinned at now; before 1970 is refused.
+    pb.add(&[
+        ("url", "https://e.com/f"),
+        ("description", "F"),
+        ("dt", "9999-01-01T00:00:00Z"),
+    ])
+    .await;
+    let got = pb.json("posts/get", &[("url", "https://e.com/f")]).await;
+    let time =
+        chrono::DateTime::parse_from_rfc3339(got["posts"][0]["time"].as_str().expect("time"))
+            .expect("rfc3339");
+    assert!(time <= chrono::Utc::now() + chrono::TimeDelta::minutes(1));
+    let old = pb
+        .add(&[
+            ("url", "https://e.com/o"),
+            ("description", "O"),
+            ("dt", "1960-01-01T00:00:00Z"),
+        ])
+        .await;
+    assert!(
+        old["result_code"]
+            .as_str()
+            .is_some_and(|c| c.contains("before 1970")),
+        "{old}"
+    );
+    let (_, far) = pb
+        .call("posts/get", &[("dt", "+262142-12-31"), ("format", "json")])
+        .await;
+    assert!(
+        far.contains("result_code") || far.contains("posts"),
+        "no panic: {far}"
+    );
+
+    // An unlisted bookmark stays unlisted when a Pinboard app sends shared=yes.
+    let (user, api) = app.api_user("carol");
+    api.post(
+        "/api/bookmarks",
+        json!({"url": "https://e.com/u", "title": "U", "visibility": "unlisted"}),
+    )
+    .await;
+    let carol = Pinboard {
+        base: app.url("/api/v1"),
+        auth: format!("carol:{}", api.token),
+        http: reqwest::Client::new(),
+    };
+    carol
+        .add(&[
+            ("url", "https://e.com/u"),
+            ("description", "U2"),
+            ("shared", "yes"),
+        ])
+        .await;
+    let saved = app
+        .db
+        .read(|c| {
+            bookmarks::store::find_bookmark_by_url(
+                c,
+                user.id,
+                &bookmarks::model::BookmarkUrl::parse("https://e.com/u").expect("url"),
+            )
+        })
+        .expect("read")
+        .expect("saved");
+    assert_eq!(saved.visibility, bookmarks::model::Visibility::Unlisted);
+}
+
+#[tokio::test]
+async fn basic_auth_clients_can_sync_without_tripping_the_login_limit() {
+    let app = spawn_app().await;
+    app.add_user("alice", false);
+    let http = reqwest::Client::new();
+    for _ in 0..15 {
+        let response = http
+            .get(app.url("/api/v1/posts/update"))
+            .basic_auth("alice", Some(PASSWORD))
+            .send()
+            .await
+            .expect("GET");
+        assert_eq!(response.status().as_u16(), 200);
+    }
+    let refused = http
+        .get(app.url("/api/v1/posts/update"))
+        .send()
+        .await
+        .expect("GET");
+    assert_eq!(refused.status().as_u16(), 401);
+    assert_eq!(
+        refused
+            .headers()
+            .get("www-authenticate")
+            .and_then(|v| v.to_str().ok()),
+        Some("Basic realm=\"Commonplace\"")
+    );
+}
