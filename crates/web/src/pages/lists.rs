@@ -33,6 +33,7 @@ struct ListPage {
     chrome: Chrome,
     heading: String,
     subheading: String,
+    other_scope: Option<(String, String)>,
     empty_message: String,
     bookmarks: Vec<BookmarkView>,
     next_href: Option<String>,
@@ -71,6 +72,8 @@ impl ListQuery {
 struct Listing {
     heading: String,
     subheading: String,
+    /// A link to the same search in the other scope (address, label).
+    other_scope: Option<(String, String)>,
     empty_message: String,
     tags_heading: &'static str,
     /// Link for a tag in the side list.
@@ -116,6 +119,7 @@ async fn render_list(
         chrome: Chrome::new(state, page).with_search(filter.search.as_deref().unwrap_or("")),
         heading: listing.heading,
         subheading: listing.subheading,
+        other_scope: listing.other_scope,
         empty_message: listing.empty_message,
         bookmarks: views::views(&result.items, page.viewer_id()),
         next_href,
@@ -143,6 +147,7 @@ async fn home(
             "What people on {} saved lately.",
             state.settings.instance_name
         ),
+        other_scope: None,
         empty_message: "Nothing public has been saved here yet.".into(),
         tags_heading: "Popular tags",
         tag_href: Box::new(instance_tag_href),
@@ -166,12 +171,23 @@ async fn search(
     let mut filter = BookmarkFilter::new(scope, page.viewer_id());
     filter.before = query.cursor()?;
     filter.search = Some(search.clone());
-    let subheading = match (page.user.is_some(), mine) {
-        (true, true) => {
-            "In your bookmarks. Search everyone's public bookmarks with scope=everyone.".to_owned()
-        }
-        (true, false) => "In everyone's public bookmarks.".to_owned(),
-        (false, _) => "In public bookmarks.".to_owned(),
+    let encoded = encode_query(&search);
+    let (subheading, other_scope) = match (page.user.is_some(), mine) {
+        (true, true) => (
+            "In your bookmarks.".to_owned(),
+            Some((
+                format!("/search?q={encoded}&scope=everyone"),
+                "Search everyone's public bookmarks instead".to_owned(),
+            )),
+        ),
+        (true, false) => (
+            "In everyone's public bookmarks.".to_owned(),
+            Some((
+                format!("/search?q={encoded}"),
+                "Search only your bookmarks".to_owned(),
+            )),
+        ),
+        (false, _) => ("In public bookmarks.".to_owned(), None),
     };
     let tag_href: Box<dyn Fn(&str) -> String> = match (&page.user, mine) {
         (Some(user), true) => {
@@ -183,6 +199,7 @@ async fn search(
     let listing = Listing {
         heading: format!("Search: {search}"),
         subheading,
+        other_scope,
         empty_message: "No bookmark matches every word. Try fewer or shorter words.".into(),
         tags_heading: "Tags in the results",
         tag_href,
@@ -220,6 +237,7 @@ async fn user_page(
         } else {
             String::new()
         },
+        other_scope: None,
         empty_message: if is_owner {
             "You have not saved anything yet. Use “Save a link” or the bookmarklet.".into()
         } else {
@@ -283,6 +301,7 @@ async fn user_tag_page(
     let listing = Listing {
         heading: format!("{owner_name} · {}", names.join(" + ")),
         subheading: String::new(),
+        other_scope: None,
         empty_message: "No bookmark has all of these tags.".into(),
         tags_heading: "Related tags",
         tag_href: Box::new(move |tag| {
@@ -310,6 +329,7 @@ async fn instance_tag_page(
     let listing = Listing {
         heading: format!("Tagged {}", names.join(" + ")),
         subheading: format!("Public bookmarks on {}.", state.settings.instance_name),
+        other_scope: None,
         empty_message: "No public bookmark has all of these tags.".into(),
         tags_heading: "Related tags",
         tag_href: Box::new(move |tag| {

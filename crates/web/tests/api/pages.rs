@@ -501,3 +501,18 @@ async fn a_new_form_for_a_saved_url_shows_the_bookmark_instead_of_overwriting_it
         "still private, notes kept"
     );
 }
+
+#[tokio::test]
+async fn search_offers_the_other_scope_as_a_link() {
+    let app = spawn_app().await;
+    app.add_user("alice", false);
+    let alice = app.browser_as("alice").await;
+    let (_, mine) = alice.get("/search?q=rust%20web").await;
+    assert!(
+        mine.contains("href=\"/search?q=rust%20web&#38;scope=everyone\"")
+            || mine.contains("href=\"/search?q=rust%20web&amp;scope=everyone\""),
+        "{mine}"
+    );
+    let (_, everyone) = alice.get("/search?q=rust&scope=everyone").await;
+    assert!(everyone.contains("Search only your bookmarks"));
+}
