@@ -37,10 +37,15 @@ fn run(command: &mut Command, stdin: &str) -> (bool, String, String) {
         .write_all(stdin.as_bytes())
         .expect("write stdin");
     let output = child.wait_with_output().expect("wait");
+    let mut stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+    if !output.status.success() && stderr.is_empty() {
+        // Say how it ended, so a crash is not an empty message.
+        stderr = format!("(no message; {})", output.status);
+    }
     (
         output.status.success(),
         String::from_utf8_lossy(&output.stdout).into_owned(),
-        String::from_utf8_lossy(&output.stderr).into_owned(),
+        stderr,
     )
 }
 

@@ -51,7 +51,10 @@ impl Database {
         };
         let pool = Pool::builder()
             .max_size(max_size)
-            .min_idle(Some(1))
+            // Connections are made when asked for, never in the background: a background
+            // connect still running when a short CLI command exits races libpq's and OpenSSL's
+            // exit handlers (a crash without a message).
+            .min_idle(Some(0))
             .connection_timeout(Duration::from_secs(30))
             .build(manager)
             .map_err(|e| StoreError::Connect(format!("{} ({e})", redact(url))))?;
