@@ -176,10 +176,12 @@ pub(crate) async fn authenticate(
             });
         }
     }
-    if UserName::parse(name).is_err()
-        || !state
-            .login_limiter
-            .allow(req.peer_addr().map(|a| a.ip()), name)
+    if UserName::parse(name).is_err() {
+        return Err(refuse("the user name and password do not match"));
+    }
+    if !state
+        .login_limiter
+        .allow(req.peer_addr().map(|a| a.ip()), name)
     {
         return Err(refuse(
             "too many failed logins; wait a minute and try again",
