@@ -39,6 +39,8 @@ fn load_from(
             .prefix_separator("_")
             .separator("__")
             .try_parsing(true)
+            .list_separator(",")
+            .with_list_parse_key("federation.extra_ca_certificates")
             .source(Some(environment)),
     );
     let settings: Settings = builder
@@ -97,6 +99,27 @@ mod tests {
             federation::FederationMode::LocalTest
         );
         assert_eq!(settings.session_days, 7);
+    }
+
+    #[test]
+    fn intranet_settings_come_from_the_environment_too() {
+        let settings = load_from(
+            None,
+            env(&[
+                ("COMMONPLACE_FEDERATION__ALLOW_PRIVATE_ADDRESSES", "true"),
+                (
+                    "COMMONPLACE_FEDERATION__EXTRA_CA_CERTIFICATES",
+                    "/etc/a.pem,/etc/b.pem",
+                ),
+            ]),
+        )
+        .expect("environment loads");
+        assert!(settings.federation.allow_private_addresses);
+        assert!(!settings.federation.allow_loopback_addresses);
+        assert_eq!(
+            settings.federation.extra_ca_certificates,
+            vec!["/etc/a.pem", "/etc/b.pem"]
+        );
     }
 
     #[test]

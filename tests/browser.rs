@@ -116,6 +116,9 @@ async fn spawn_commonplace(database: &TestDatabase) -> (String, bookmarks::Datab
         import_max_bytes: 5 * 1024 * 1024,
         federation: FederationSettings {
             mode: federation::FederationMode::LocalTest,
+            allow_private_addresses: false,
+            allow_loopback_addresses: false,
+            extra_ca_certificates: Vec::new(),
         },
     };
     let application = Application::build_with_listener(settings, listener)

@@ -9,9 +9,11 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 pub struct AddressPolicy {
     /// 127.0.0.0/8 and ::1.
     pub allow_loopback: bool,
-    /// RFC 1918, CGNAT, unique-local and link-local ranges (including cloud metadata at
-    /// 169.254.169.254).
+    /// RFC 1918, CGNAT and unique-local ranges: intranet servers.
     pub allow_private: bool,
+    /// Link-local ranges, which include cloud metadata services (169.254.169.254): only ever
+    /// for tests on one machine.
+    pub allow_link_local: bool,
 }
 
 impl AddressPolicy {
@@ -20,10 +22,12 @@ impl AddressPolicy {
             FederationMode::Production => Self {
                 allow_loopback: false,
                 allow_private: false,
+                allow_link_local: false,
             },
             FederationMode::LocalTest => Self {
                 allow_loopback: true,
                 allow_private: true,
+                allow_link_local: true,
             },
         }
     }
@@ -33,6 +37,7 @@ impl AddressPolicy {
             Class::Global => true,
             Class::Loopback => self.allow_loopback,
             Class::Private => self.allow_private,
+            Class::LinkLocal => self.allow_link_local,
             Class::Never => false,
         }
     }
@@ -42,6 +47,7 @@ enum Class {
     Global,
     Loopback,
     Private,
+    LinkLocal,
     /// Unspecified, multicast, broadcast, documentation and reserved ranges: never a web server.
     Never,
 }
@@ -57,7 +63,9 @@ fn classify_v4(ip: Ipv4Addr) -> Class {
     let [a, b, c, _] = ip.octets();
     if ip.is_loopback() {
         Class::Loopback
-    } else if ip.is_private() || ip.is_link_local() || (a == 100 && (64..128).contains(&b)) {
+    } else if ip.is_link_local() {
+        Class::LinkLocal
+    } else if ip.is_private() || (a == 100 && (64..128).contains(&b)) {
         Class::Private
     } else if a == 0
         || ip.is_multicast()
@@ -83,8 +91,9 @@ fn classify_v6(ip: Ipv6Addr) -> Class {
     let first = segments[0];
     if ip.is_loopback() {
         Class::Loopback
-    } else if (first & 0xfe00) == 0xfc00 || (first & 0xffc0) == 0xfe80 || (first & 0xffc0) == 0xfec0
-    {
+    } else if (first & 0xffc0) == 0xfe80 {
+        Class::LinkLocal
+    } else if (first & 0xfe00) == 0xfc00 || (first & 0xffc0) == 0xfec0 {
         Class::Private
     } else if ip.is_unspecified()
         || ip.is_multicast()
@@ -177,6 +186,31 @@ mod tests {
         ] {
             assert!(production().allows(ip(good)), "{good} refused");
         }
+    }
+
+    #[test]
+    fn intranet_allowance_opens_private_ranges_but_not_metadata() {
+        let intranet = AddressPolicy {
+            allow_private: true,
+            ..production()
+        };
+        assert!(intranet.allows(ip("10.1.2.3")));
+        assert!(intranet.allows(ip("192.168.0.10")));
+        assert!(intranet.allows(ip("fd12:3456::1")));
+        assert!(
+            !intranet.allows(ip("169.254.169.254")),
+            "cloud metadata stays refused"
+        );
+        assert!(!intranet.allows(ip("fe80::1")));
+        assert!(
+            !intranet.allows(ip("127.0.0.1")),
+            "loopback is a separate allowance"
+        );
+        let lab = AddressPolicy {
+            allow_loopback: true,
+            ..intranet
+        };
+        assert!(lab.allows(ip("127.0.0.1")) && lab.allows(ip("::1")));
     }
 
     #[test]

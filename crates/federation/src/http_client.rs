@@ -27,6 +27,8 @@ pub enum FetchError {
     NotHtml(String),
     #[error("could not fetch the page: {0}")]
     Request(String),
+    #[error("{0}")]
+    Setup(String),
 }
 
 impl From<reqwest::Error> for FetchError {
@@ -68,6 +70,31 @@ pub struct FetchedDocument {
     pub body: Vec<u8>,
 }
 
+/// How this instance may reach other servers: the security switch plus the allowances an
+/// intranet office needs (private addresses, a lab's loopback, an internal certificate
+/// authority), each a setting of its own.
+#[derive(Debug, Clone, Default)]
+pub struct NetworkSettings {
+    pub mode: FederationMode,
+    /// Allow RFC 1918 and unique-local addresses (not link-local: cloud metadata stays refused).
+    pub allow_private_addresses: bool,
+    /// Allow 127.0.0.0/8 and ::1 (a lab of instances on one machine).
+    pub allow_loopback_addresses: bool,
+    /// PEM files of certificate authorities to trust besides the system's.
+    pub extra_ca_certificates: Vec<std::path::PathBuf>,
+}
+
+impl NetworkSettings {
+    pub fn address_policy(&self) -> AddressPolicy {
+        let base = AddressPolicy::for_mode(self.mode);
+        AddressPolicy {
+            allow_private: base.allow_private || self.allow_private_addresses,
+            allow_loopback: base.allow_loopback || self.allow_loopback_addresses,
+            allow_link_local: base.allow_link_local,
+        }
+    }
+}
+
 #[derive(Clone)]
 pub struct SafeClient {
     client: reqwest::Client,
@@ -76,9 +103,33 @@ pub struct SafeClient {
 }
 
 impl SafeClient {
-    pub fn new(mode: FederationMode, user_agent: &str) -> Result<Self, FetchError> {
-        let policy = AddressPolicy::for_mode(mode);
-        let client = reqwest::Client::builder()
+    pub fn new(settings: &NetworkSettings, user_agent: &str) -> Result<Self, FetchError> {
+        let (mode, policy) = (settings.mode, settings.address_policy());
+        let mut builder = reqwest::Client::builder();
+        for path in &settings.extra_ca_certificates {
+            let pem = std::fs::read(path).map_err(|e| {
+                FetchError::Setup(format!(
+                    "cannot read the CA certificate {} (federation.extra_ca_certificates): {e}",
+                    path.display()
+                ))
+            })?;
+            let certificates = reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| {
+                FetchError::Setup(format!(
+                    "{} is not a PEM certificate (federation.extra_ca_certificates): {e}",
+                    path.display()
+                ))
+            })?;
+            if certificates.is_empty() {
+                return Err(FetchError::Setup(format!(
+                    "{} holds no certificate (federation.extra_ca_certificates); give PEM files with -----BEGIN CERTIFICATE-----",
+                    path.display()
+                )));
+            }
+            for certificate in certificates {
+                builder = builder.add_root_certificate(certificate);
+            }
+        }
+        let client = builder
             .user_agent(user_agent)
             .dns_resolver(PolicyResolver { policy, mode })
             .redirect(redirect_policy(policy, mode))

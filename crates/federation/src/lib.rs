@@ -8,5 +8,5 @@ mod http_client;
 mod mode;
 
 pub use address_policy::AddressPolicy;
-pub use http_client::{FetchError, FetchLimits, FetchedDocument, SafeClient};
+pub use http_client::{FetchError, FetchLimits, FetchedDocument, NetworkSettings, SafeClient};
 pub use mode::FederationMode;

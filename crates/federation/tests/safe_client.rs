@@ -4,7 +4,7 @@
 // A failing expectation in a test should panic with its message.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use federation::{FederationMode, FetchError, FetchLimits, SafeClient};
+use federation::{FederationMode, FetchError, FetchLimits, NetworkSettings, SafeClient};
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
@@ -46,7 +46,14 @@ fn http(status: &str, headers: &[(&str, &str)], body: &[u8]) -> Vec<u8> {
 }
 
 fn client(mode: FederationMode) -> SafeClient {
-    SafeClient::new(mode, "Commonplace-test").expect("client")
+    SafeClient::new(
+        &NetworkSettings {
+            mode,
+            ..NetworkSettings::default()
+        },
+        "Commonplace-test",
+    )
+    .expect("client")
 }
 
 fn url(s: &str) -> url::Url {
@@ -199,4 +206,136 @@ async fn errors_and_other_schemes_are_reported() {
         .await
         .err();
     assert!(matches!(err, Some(FetchError::Scheme(s)) if s == "ftp"));
+}
+
+/// A CA and a `localhost` certificate it signed: (CA PEM, server certificate PEM, server key PEM).
+fn internal_ca() -> (String, String, String) {
+    use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair};
+    let ca_key = KeyPair::generate().expect("CA key");
+    let mut ca_params = CertificateParams::new(Vec::<String>::new()).expect("CA params");
+    ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    ca_params
+        .distinguished_name
+        .push(DnType::CommonName, "Office A internal CA");
+    let ca_cert = ca_params.self_signed(&ca_key).expect("CA certificate");
+    let issuer = Issuer::new(ca_params, ca_key);
+    let server_key = KeyPair::generate().expect("server key");
+    let mut server_params =
+        CertificateParams::new(vec!["localhost".to_owned()]).expect("server params");
+    server_params
+        .distinguished_name
+        .push(DnType::CommonName, "localhost");
+    let server_cert = server_params
+        .signed_by(&server_key, &issuer)
+        .expect("server certificate");
+    (ca_cert.pem(), server_cert.pem(), server_key.serialize_pem())
+}
+
+/// Serves `response` over TLS with the given certificate; returns the port.
+async fn serve_tls(response: Vec<u8>, cert_pem: &str, key_pem: &str) -> u16 {
+    let identity =
+        tokio_native_tls::native_tls::Identity::from_pkcs8(cert_pem.as_bytes(), key_pem.as_bytes())
+            .expect("identity");
+    let acceptor = tokio_native_tls::TlsAcceptor::from(
+        tokio_native_tls::native_tls::TlsAcceptor::new(identity).expect("acceptor"),
+    );
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    tokio::spawn(async move {
+        loop {
+            let Ok((socket, _)) = listener.accept().await else {
+                return;
+            };
+            let (acceptor, response) = (acceptor.clone(), response.clone());
+            tokio::spawn(async move {
+                let Ok(mut tls) = acceptor.accept(socket).await else {
+                    return;
+                };
+                let mut buffer = [0u8; 4096];
+                let _ = tls.read(&mut buffer).await;
+                let _ = tls.write_all(&response).await;
+                let _ = tls.shutdown().await;
+            });
+        }
+    });
+    port
+}
+
+#[tokio::test]
+async fn an_intranet_office_reaches_https_servers_of_its_own_certificate_authority() {
+    let (ca_pem, cert_pem, key_pem) = internal_ca();
+    let port = serve_tls(
+        http(
+            "200 OK",
+            &[("Content-Type", "text/html")],
+            b"<title>Intranet</title>",
+        ),
+        &cert_pem,
+        &key_pem,
+    )
+    .await;
+    let url = url(&format!("https://localhost:{port}/wiki"));
+    let dir = std::env::temp_dir().join(format!("commonplace-ca-{port}"));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let ca_file = dir.join("internal-ca.pem");
+    std::fs::write(&ca_file, &ca_pem).expect("write CA");
+
+    // Production mode with the lab's loopback allowance, but without the internal CA: refused.
+    let lab = NetworkSettings {
+        mode: FederationMode::Production,
+        allow_loopback_addresses: true,
+        ..NetworkSettings::default()
+    };
+    let untrusted = SafeClient::new(&lab, "test")
+        .expect("client")
+        .get_html(&url, FetchLimits::PAGE)
+        .await;
+    assert!(
+        untrusted.is_err(),
+        "a certificate from an unknown authority must be refused"
+    );
+
+    // With the CA added, the same server is trusted.
+    let trusting = NetworkSettings {
+        extra_ca_certificates: vec![ca_file.clone()],
+        ..lab.clone()
+    };
+    let page = SafeClient::new(&trusting, "test")
+        .expect("client")
+        .get_html(&url, FetchLimits::PAGE)
+        .await
+        .expect("fetched");
+    assert_eq!(page.body, b"<title>Intranet</title>");
+
+    // Without the loopback allowance, production mode still refuses the address.
+    let no_loopback = NetworkSettings {
+        allow_loopback_addresses: false,
+        ..trusting
+    };
+    let refused = SafeClient::new(&no_loopback, "test")
+        .expect("client")
+        .get_html(&url, FetchLimits::PAGE)
+        .await;
+    assert!(refused
+        .err()
+        .map(|e| e.to_string())
+        .unwrap_or_default()
+        .contains("private, local or reserved"));
+
+    // A CA file that is not a certificate stops the client from being built, naming the file.
+    let bad = dir.join("not-a-cert.pem");
+    std::fs::write(&bad, "hello").expect("write");
+    let error = SafeClient::new(
+        &NetworkSettings {
+            extra_ca_certificates: vec![bad],
+            ..NetworkSettings::default()
+        },
+        "test",
+    )
+    .err();
+    assert!(error
+        .map(|e| e.to_string())
+        .unwrap_or_default()
+        .contains("not-a-cert.pem"));
+    let _ = std::fs::remove_dir_all(&dir);
 }

@@ -31,6 +31,24 @@ pub struct Settings {
 #[serde(deny_unknown_fields)]
 pub struct FederationSettings {
     pub mode: FederationMode,
+    /// Reach servers on private (RFC 1918, unique-local) addresses: an intranet office.
+    pub allow_private_addresses: bool,
+    /// Reach servers on loopback addresses: a lab of instances on one machine.
+    pub allow_loopback_addresses: bool,
+    /// PEM files of certificate authorities to trust besides the system's (an internal CA).
+    pub extra_ca_certificates: Vec<String>,
+}
+
+impl FederationSettings {
+    /// What the outgoing HTTP client needs of these settings.
+    pub fn network(&self) -> federation::NetworkSettings {
+        federation::NetworkSettings {
+            mode: self.mode,
+            allow_private_addresses: self.allow_private_addresses,
+            allow_loopback_addresses: self.allow_loopback_addresses,
+            extra_ca_certificates: self.extra_ca_certificates.iter().map(Into::into).collect(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]

@@ -60,7 +60,7 @@ impl Application {
             env!("CARGO_PKG_VERSION"),
             settings.base_url()
         );
-        let http = SafeClient::new(settings.federation.mode, &user_agent)?;
+        let http = SafeClient::new(&settings.federation.network(), &user_agent)?;
         let (setup_code, setup_url) = if user_count == 0 {
             let code = Secret::generate();
             let url = format!("{}/setup?code={}", settings.base_url(), code.as_str());

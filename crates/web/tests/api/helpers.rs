@@ -34,6 +34,9 @@ pub fn settings(port: u16, database_url: &str) -> Settings {
         import_max_bytes: 5 * 1024 * 1024,
         federation: FederationSettings {
             mode: FederationMode::LocalTest,
+            allow_private_addresses: false,
+            allow_loopback_addresses: false,
+            extra_ca_certificates: Vec::new(),
         },
     }
 }
