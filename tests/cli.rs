@@ -124,10 +124,16 @@ fn bad_configuration_stops_the_server_naming_the_key() {
         commonplace(dir.path(), "x.db")
             .arg("serve")
             .env("COMMONPLACE_BIND", "127.0.0.1:0")
-            .env("COMMONPLACE_FEDERATION__EXTRA_CA_CERTIFICATES", "/nonexistent/office-ca.pem"),
+            .env(
+                "COMMONPLACE_FEDERATION__EXTRA_CA_CERTIFICATES",
+                "/nonexistent/office-ca.pem",
+            ),
         "",
     );
-    assert!(!ok && err.contains("/nonexistent/office-ca.pem") && err.contains("extra_ca_certificates"), "{err}");
+    assert!(
+        !ok && err.contains("/nonexistent/office-ca.pem") && err.contains("extra_ca_certificates"),
+        "{err}"
+    );
 }
 
 #[test]
