@@ -41,6 +41,7 @@ fn load_from(
             .try_parsing(true)
             .list_separator(",")
             .with_list_parse_key("federation.extra_ca_certificates")
+            .with_list_parse_key("trusted_proxies")
             .source(Some(environment)),
     );
     let settings: Settings = builder
@@ -120,6 +121,16 @@ mod tests {
             settings.federation.extra_ca_certificates,
             vec!["/etc/a.pem", "/etc/b.pem"]
         );
+        let proxies = load_from(
+            None,
+            env(&[("COMMONPLACE_TRUSTED_PROXIES", "127.0.0.1,::1")]),
+        )
+        .expect("proxies load");
+        assert_eq!(proxies.trusted_proxies.len(), 2);
+        let bad = load_from(None, env(&[("COMMONPLACE_TRUSTED_PROXIES", "proxy.local")]))
+            .err()
+            .unwrap_or_default();
+        assert!(bad.contains("configuration error"), "{bad}");
     }
 
     #[test]

@@ -114,6 +114,7 @@ async fn spawn_commonplace(database: &TestDatabase) -> (String, bookmarks::Datab
         session_days: 1,
         login_attempts_per_minute: 20,
         import_max_bytes: 5 * 1024 * 1024,
+        trusted_proxies: Vec::new(),
         federation: FederationSettings {
             mode: federation::FederationMode::LocalTest,
             allow_private_addresses: false,

@@ -24,6 +24,8 @@ pub struct Settings {
     pub login_attempts_per_minute: u32,
     /// The largest file Settings → Import accepts, in bytes.
     pub import_max_bytes: u64,
+    /// Reverse proxies whose `X-Forwarded-For` names the client (for the login rate limit).
+    pub trusted_proxies: Vec<std::net::IpAddr>,
     pub federation: FederationSettings,
 }
 

@@ -2,6 +2,7 @@
 //! login rate limit.
 
 pub mod bearer;
+pub mod client_address;
 pub mod csrf;
 pub mod rate_limit;
 pub mod session;

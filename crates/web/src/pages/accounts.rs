@@ -1,6 +1,7 @@
 //! Accounts: first-run setup of the admin, sign-up (open, by invite, or closed), log in and out.
 
 use super::{html, see_other};
+use crate::auth::client_address::client_address;
 use crate::auth::session::{expired_session_cookie, session_cookie, PageContext};
 use crate::blocking::run_db;
 use crate::errors::PageError;
@@ -107,7 +108,7 @@ async fn login(
     } = form.into_inner();
     if !state
         .login_limiter
-        .allow(req.peer_addr().map(|a| a.ip()), &name)
+        .allow(client_address(&req, &state.settings.trusted_proxies), &name)
     {
         return Err(PageError::TooManyRequests(
             "too many login attempts; wait a minute and try again".into(),

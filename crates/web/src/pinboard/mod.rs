@@ -8,6 +8,7 @@ mod output;
 mod posts;
 mod tags_user;
 
+use crate::auth::client_address::client_address;
 use crate::blocking::run_db;
 use crate::state::AppState;
 use actix_web::http::header::AUTHORIZATION;
@@ -181,7 +182,7 @@ pub(crate) async fn authenticate(
     }
     if !state
         .login_limiter
-        .allow(req.peer_addr().map(|a| a.ip()), name)
+        .allow(client_address(req, &state.settings.trusted_proxies), name)
     {
         return Err(refuse(
             "too many failed logins; wait a minute and try again",

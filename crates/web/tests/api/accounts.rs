@@ -281,3 +281,51 @@ async fn login_attempts_are_rate_limited() {
         "even the right password waits"
     );
 }
+
+/// Failed logins for alice, each claiming to come from `forwarded(i)`; returns the statuses.
+async fn failed_logins(
+    app: &crate::helpers::TestApp,
+    count: usize,
+    forwarded: impl Fn(usize) -> String,
+) -> Vec<u16> {
+    let browser = Browser::new(&app.address);
+    let mut statuses = Vec::new();
+    for i in 0..count {
+        let token = browser.csrf("/login").await;
+        let response = browser
+            .http
+            .post(app.url("/login"))
+            .header("X-Forwarded-For", forwarded(i))
+            .form(&[
+                ("csrf", token.as_str()),
+                ("name", "alice"),
+                ("password", "not the password"),
+            ])
+            .send()
+            .await
+            .expect("POST");
+        statuses.push(response.status().as_u16());
+    }
+    statuses
+}
+
+#[tokio::test]
+async fn forwarded_addresses_count_only_behind_a_trusted_proxy() {
+    // Not trusted: a client cannot dodge the limit by inventing X-Forwarded-For addresses.
+    let direct = spawn_app().await;
+    direct.add_user("alice", false);
+    let statuses = failed_logins(&direct, 6, |i| format!("203.0.113.{i}")).await;
+    assert_eq!(statuses[5], 429, "{statuses:?}");
+
+    // Behind a trusted proxy (the test client's own address), each real client has its own count.
+    let proxied =
+        spawn_app_with(|s| s.trusted_proxies = vec!["127.0.0.1".parse().expect("ip")]).await;
+    proxied.add_user("alice", false);
+    let statuses = failed_logins(&proxied, 6, |i| format!("203.0.113.{i}")).await;
+    assert!(statuses.iter().all(|s| *s == 401), "{statuses:?}");
+    let statuses = failed_logins(&proxied, 6, |_| "203.0.113.50".to_owned()).await;
+    assert_eq!(
+        statuses[5], 429,
+        "one client is still limited: {statuses:?}"
+    );
+}

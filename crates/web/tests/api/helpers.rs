@@ -32,6 +32,7 @@ pub fn settings(port: u16, database_url: &str) -> Settings {
         session_days: 1,
         login_attempts_per_minute: 5,
         import_max_bytes: 5 * 1024 * 1024,
+        trusted_proxies: Vec::new(),
         federation: FederationSettings {
             mode: FederationMode::LocalTest,
             allow_private_addresses: false,
