@@ -22,7 +22,8 @@ pub fn pinboard_time(at: NaiveDateTime) -> String {
     at.and_utc().to_rfc3339_opts(SecondsFormat::Secs, true)
 }
 
-/// A small XML document under construction; attribute values and text are escaped.
+/// A small XML document under construction; attribute values and text are escaped. It writes
+/// into memory, where writing cannot fail, so the writer's results are not checked.
 pub struct Xml(Writer<Vec<u8>>);
 
 impl Xml {
