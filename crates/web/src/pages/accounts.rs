@@ -1,6 +1,6 @@
 //! Accounts: first-run setup of the admin, sign-up (open, by invite, or closed), log in and out.
 
-use super::{html, see_other};
+use super::{html, html_with_status, see_other};
 use crate::auth::client_address::client_address;
 use crate::auth::session::{expired_session_cookie, session_cookie, PageContext};
 use crate::blocking::run_db;
@@ -46,6 +46,15 @@ struct SignupPage {
     code: String,
     name: String,
     error: String,
+}
+
+impl SignupPage {
+    /// The form again, with what was typed and what was wrong (400).
+    fn refused(mut self, name: &str, message: String) -> Result<HttpResponse, PageError> {
+        self.name = name.to_owned();
+        self.error = message;
+        Ok(html_with_status(StatusCode::BAD_REQUEST, self.render()?))
+    }
 }
 
 /// Only paths on this site are followed after login (`/save?…`), never `//other.host`. Control
@@ -123,9 +132,7 @@ async fn login(
             error: "that user name and password do not match; check both and try again".into(),
         }
         .render()?;
-        return Ok(HttpResponse::build(StatusCode::UNAUTHORIZED)
-            .content_type("text/html; charset=utf-8")
-            .body(body));
+        return Ok(html_with_status(StatusCode::UNAUTHORIZED, body));
     };
     let destination = safe_next(&next).map_or_else(|| format!("/u/{}", user.name), str::to_owned);
     start_session(&state, &user, &destination).await
@@ -288,15 +295,7 @@ async fn signup(
         ..
     } = form.into_inner();
     let mode = state.settings.registration;
-    let refuse = |message: String| -> Result<HttpResponse, PageError> {
-        let mut shown = signup_page(&state, &page, code.clone());
-        shown.name = name.clone();
-        shown.error = message;
-        let body = shown.render()?;
-        Ok(HttpResponse::BadRequest()
-            .content_type("text/html; charset=utf-8")
-            .body(body))
-    };
+    let refuse = |message: String| signup_page(&state, &page, code.clone()).refused(&name, message);
     if mode == RegistrationMode::Closed || (mode == RegistrationMode::Invite && code.is_empty()) {
         return Err(PageError::Forbidden(
             "sign-up needs an invite link here; ask an administrator".into(),
@@ -387,14 +386,7 @@ async fn setup(
     }
     let account = match new_account(&name, password, true).await {
         Ok(account) => account,
-        Err(e) => {
-            let mut shown = setup_page(&state, &page, code);
-            shown.name = name;
-            shown.error = e.to_string();
-            return Ok(HttpResponse::BadRequest()
-                .content_type("text/html; charset=utf-8")
-                .body(shown.render()?));
-        }
+        Err(e) => return setup_page(&state, &page, code).refused(&name, e.to_string()),
     };
     let created = run_db(&state.db, move |db| {
         db.write(|c| {

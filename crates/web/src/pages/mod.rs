@@ -22,7 +22,15 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 
 /// An HTML response.
 pub(crate) fn html(body: String) -> actix_web::HttpResponse {
-    actix_web::HttpResponse::Ok()
+    html_with_status(actix_web::http::StatusCode::OK, body)
+}
+
+/// An HTML response with another status, e.g. a form shown again with what was wrong.
+pub(crate) fn html_with_status(
+    status: actix_web::http::StatusCode,
+    body: String,
+) -> actix_web::HttpResponse {
+    actix_web::HttpResponse::build(status)
         .content_type("text/html; charset=utf-8")
         .body(body)
 }

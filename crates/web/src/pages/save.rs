@@ -3,7 +3,7 @@
 //! for editing. After saving, a popup closes itself; a same-tab save (`back=1`, when the popup
 //! was blocked) returns to the page; otherwise the user lands on their bookmarks.
 
-use super::{html, see_other};
+use super::{html, html_with_status, see_other};
 use crate::auth::session::LoggedIn;
 use crate::blocking::run_db;
 use crate::errors::PageError;
@@ -163,9 +163,7 @@ async fn render_form(
         user_tags_json: user_tags_json(state, &me.user).await?,
     }
     .render()?;
-    Ok(HttpResponse::build(status)
-        .content_type("text/html; charset=utf-8")
-        .body(body))
+    Ok(html_with_status(status, body))
 }
 
 /// The form for a bookmark already saved ("You saved this on …").
