@@ -59,6 +59,14 @@ impl ListQuery {
         }
     }
 
+    /// A filter for `scope` as `viewer` sees it, from this page's cursor and search.
+    fn filter(&self, scope: Scope, viewer: Option<i64>) -> Result<BookmarkFilter, PageError> {
+        let mut filter = BookmarkFilter::new(scope, viewer);
+        filter.before = self.cursor()?;
+        filter.search = self.search();
+        Ok(filter)
+    }
+
     fn search(&self) -> Option<String> {
         self.q
             .as_deref()
@@ -138,9 +146,7 @@ async fn home(
     req: HttpRequest,
     query: web::Query<ListQuery>,
 ) -> Result<HttpResponse, PageError> {
-    let mut filter = BookmarkFilter::new(Scope::Instance, page.viewer_id());
-    filter.before = query.cursor()?;
-    filter.search = query.search();
+    let filter = query.filter(Scope::Instance, page.viewer_id())?;
     let listing = Listing {
         heading: "Recent bookmarks".into(),
         subheading: format!(
@@ -168,8 +174,7 @@ async fn search(
         (Some(user), true) => Scope::User { owner: user.id },
         _ => Scope::Instance,
     };
-    let mut filter = BookmarkFilter::new(scope, page.viewer_id());
-    filter.before = query.cursor()?;
+    let mut filter = query.filter(scope, page.viewer_id())?;
     filter.search = Some(search.clone());
     let encoded = encode_query(&search);
     let (subheading, other_scope) = match (page.user.is_some(), mine) {
@@ -225,9 +230,7 @@ async fn user_page(
     query: web::Query<ListQuery>,
 ) -> Result<HttpResponse, PageError> {
     let owner = find_owner(&state, &name).await?;
-    let mut filter = BookmarkFilter::new(Scope::User { owner: owner.id }, page.viewer_id());
-    filter.before = query.cursor()?;
-    filter.search = query.search();
+    let filter = query.filter(Scope::User { owner: owner.id }, page.viewer_id())?;
     let owner_name = owner.name.to_string();
     let is_owner = page.viewer_id() == Some(owner.id);
     let listing = Listing {
@@ -292,9 +295,7 @@ async fn user_tag_page(
 ) -> Result<HttpResponse, PageError> {
     let owner = find_owner(&state, req.match_info().get("name").unwrap_or("")).await?;
     let tags = parse_tag_path(raw_tags(&req))?;
-    let mut filter = BookmarkFilter::new(Scope::User { owner: owner.id }, page.viewer_id());
-    filter.before = query.cursor()?;
-    filter.search = query.search();
+    let mut filter = query.filter(Scope::User { owner: owner.id }, page.viewer_id())?;
     filter.tags = tags.clone();
     let owner_name = owner.name.to_string();
     let names: Vec<String> = tags.iter().map(ToString::to_string).collect();
@@ -321,9 +322,7 @@ async fn instance_tag_page(
     query: web::Query<ListQuery>,
 ) -> Result<HttpResponse, PageError> {
     let tags = parse_tag_path(raw_tags(&req))?;
-    let mut filter = BookmarkFilter::new(Scope::Instance, page.viewer_id());
-    filter.before = query.cursor()?;
-    filter.search = query.search();
+    let mut filter = query.filter(Scope::Instance, page.viewer_id())?;
     filter.tags = tags.clone();
     let names: Vec<String> = tags.iter().map(ToString::to_string).collect();
     let listing = Listing {
