@@ -27,6 +27,17 @@ const PASSWORD: &str = "correct horse battery";
 const ARTICLE: &str = r#"<!doctype html><html><head><title>Why Rust matters</title></head>
 <body><h1>Why Rust matters</h1><p id="quote">Memory safety without garbage collection.</p><p>More text.</p></body></html>"#;
 
+/// Polls `$condition` (an expression that may `.await`) every 100 ms for up to 10 s.
+macro_rules! wait_for {
+    ($condition:expr, $what:expr) => {{
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while !($condition) {
+            assert!(Instant::now() < deadline, "{}", $what);
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }};
+}
+
 struct Driver(Child);
 
 impl Drop for Driver {
@@ -245,19 +256,13 @@ async fn bookmarklet_saves_from_a_page_in_a_real_browser() {
         .click()
         .await
         .expect("click");
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while client
-        .find(Locator::Css("form.bookmark-form"))
-        .await
-        .is_err()
-    {
-        assert!(
-            Instant::now() < deadline,
-            "no save form after logging in: {}",
-            client.source().await.unwrap_or_default()
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    wait_for!(
+        client
+            .find(Locator::Css("form.bookmark-form"))
+            .await
+            .is_ok(),
+        "no save form after logging in"
+    );
     assert_eq!(value(&client, "input[name=url]").await, article);
     assert_eq!(
         value(&client, "input[name=title]").await,
@@ -303,19 +308,14 @@ async fn bookmarklet_saves_from_a_page_in_a_real_browser() {
     // 3. Second run on the same page: the popup opens the existing bookmark for editing.
     run_bookmarklet(&client, &article, &bookmarklet, "").await;
     switch_to_popup(&client, &main).await;
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while !client
-        .source()
-        .await
-        .unwrap_or_default()
-        .contains("You saved this on")
-    {
-        assert!(
-            Instant::now() < deadline,
-            "the existing bookmark was not opened"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    wait_for!(
+        client
+            .source()
+            .await
+            .unwrap_or_default()
+            .contains("You saved this on"),
+        "the existing bookmark was not opened"
+    );
     assert_eq!(value(&client, "#tags").await, "rust safety");
     // Tag autocomplete offers the user's own tags.
     let tags = client.find(Locator::Id("tags")).await.expect("tags");
@@ -342,17 +342,15 @@ async fn bookmarklet_saves_from_a_page_in_a_real_browser() {
         "window.open = function () { return null; };",
     )
     .await;
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while !client
-        .current_url()
-        .await
-        .expect("url")
-        .as_str()
-        .contains("/save?")
-    {
-        assert!(Instant::now() < deadline, "no same-tab fallback");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    wait_for!(
+        client
+            .current_url()
+            .await
+            .expect("url")
+            .as_str()
+            .contains("/save?"),
+        "no same-tab fallback"
+    );
     let notes = client
         .find(Locator::Css("textarea[name=notes]"))
         .await
@@ -369,11 +367,10 @@ async fn bookmarklet_saves_from_a_page_in_a_real_browser() {
         .click()
         .await
         .expect("click");
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while client.current_url().await.expect("url").as_str() != article {
-        assert!(Instant::now() < deadline, "did not return to the page");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    wait_for!(
+        client.current_url().await.expect("url").as_str() == article,
+        "did not return to the page"
+    );
     let saved = db
         .read(|c| {
             let user = store::find_user_by_name(c, &UserName::parse("alice").expect("name"))?
