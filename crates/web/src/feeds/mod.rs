@@ -198,6 +198,7 @@ async fn owner_and_access(
 ) -> Result<(User, Option<i64>), PageError> {
     let name = UserName::parse(req.match_info().get("name").unwrap_or(""))
         .map_err(|_| PageError::NotFound)?;
+    let token_given = token.is_some();
     let (owner, private) = run_db(&state.db, move |db| {
         db.read(|c| {
             let Some(owner) = store::find_user_by_name(c, &name)? else {
@@ -212,7 +213,7 @@ async fn owner_and_access(
     })
     .await?;
     let owner = owner.ok_or(PageError::NotFound)?;
-    if req.query_string().contains("token=") && !private {
+    if token_given && !private {
         return Err(PageError::Forbidden(
             "this private feed address is no longer valid; copy the current one from Settings"
                 .into(),
