@@ -12,9 +12,11 @@ pub async fn fill_from_page(
     draft: &mut BookmarkDraft,
     existing_title_empty: bool,
 ) {
-    let given_empty = draft.changes.title.as_ref().is_none_or(|t| t.is_empty());
-    let explicitly_cleared = draft.changes.title.as_ref().is_some_and(|t| t.is_empty());
-    if !(given_empty && (existing_title_empty || explicitly_cleared)) {
+    let wants_title = match &draft.changes.title {
+        Some(title) => title.is_empty(),
+        None => existing_title_empty,
+    };
+    if !wants_title {
         return;
     }
     let meta = fetch_page_meta(&state.http, &draft.url).await;
