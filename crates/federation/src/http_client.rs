@@ -148,6 +148,18 @@ impl SafeClient {
         self.mode
     }
 
+    /// The underlying client (same resolver, redirect rules, CA certificates and User-Agent),
+    /// for the ActivityPub library's signed requests.
+    pub fn reqwest_client(&self) -> reqwest::Client {
+        self.client.clone()
+    }
+
+    /// Refuses a URL whose scheme is not http(s) or whose literal address the policy forbids
+    /// (names are checked when they are resolved, at connect time).
+    pub fn check_address(&self, url: &Url) -> Result<(), FetchError> {
+        check_url(url, self.policy, self.mode)
+    }
+
     /// GETs an HTML document, reading at most `limits.max_bytes` of it.
     pub async fn get_html(
         &self,

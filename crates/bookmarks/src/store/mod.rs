@@ -7,6 +7,7 @@ mod connection;
 mod database;
 mod error;
 mod events;
+pub mod federation;
 mod import;
 mod listing;
 mod retag;
@@ -35,7 +36,7 @@ pub use users::{
     accept_invite, count_users, create_api_token, create_invite, create_session, create_user,
     delete_session, feed_token, feed_token_matches, find_user_by_name, get_user, list_api_tokens,
     list_invites, list_users, regenerate_feed_token, revoke_api_token, user_for_api_token,
-    user_for_session, ApiToken, Invite, NewAccount, User,
+    user_for_session, user_private_key, ApiToken, Invite, NewAccount, User,
 };
 
 // Filters on tags look tags up in their own copy of the tag tables, so that they also work

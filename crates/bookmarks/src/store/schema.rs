@@ -97,12 +97,139 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    remote_actors (id) {
+        id -> BigInt,
+        ap_id -> Text,
+        kind -> Text,
+        handle -> Text,
+        host -> Text,
+        name -> Text,
+        summary -> Text,
+        profile_url -> Text,
+        inbox -> Text,
+        shared_inbox -> Nullable<Text>,
+        public_key_pem -> Text,
+        fetched_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    follows (id) {
+        id -> BigInt,
+        public_id -> Text,
+        user_id -> BigInt,
+        remote_actor_id -> BigInt,
+        state -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    followers (id) {
+        id -> BigInt,
+        user_id -> BigInt,
+        tag -> Text,
+        remote_actor_id -> BigInt,
+        follow_activity_id -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    remote_bookmarks (id) {
+        id -> BigInt,
+        ap_id -> Text,
+        author_id -> BigInt,
+        url -> Text,
+        remote_url -> Text,
+        title -> Text,
+        notes -> Text,
+        tags -> Text,
+        visibility -> Text,
+        published_at -> Timestamp,
+        updated_at -> Timestamp,
+        received_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    network_entries (user_id, remote_bookmark_id, follow_id) {
+        user_id -> BigInt,
+        remote_bookmark_id -> BigInt,
+        follow_id -> BigInt,
+    }
+}
+
+diesel::table! {
+    received_activities (ap_id) {
+        ap_id -> Text,
+        received_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    outgoing_activities (id) {
+        id -> BigInt,
+        ap_id -> Text,
+        user_id -> Nullable<BigInt>,
+        tag -> Text,
+        body -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    deliveries (id) {
+        id -> BigInt,
+        activity_id -> BigInt,
+        instance -> Text,
+        inbox -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    instances (host) {
+        host -> Text,
+        last_success_at -> Nullable<Timestamp>,
+        last_failure_at -> Nullable<Timestamp>,
+        failing_since -> Nullable<Timestamp>,
+        last_error -> Text,
+        failures -> Integer,
+        next_attempt_at -> Timestamp,
+        dead -> Bool,
+        lease_owner -> Text,
+        lease_until -> Timestamp,
+    }
+}
+
+diesel::table! {
+    tag_feeds (user_id, tag) {
+        user_id -> BigInt,
+        tag -> Text,
+        actor_name -> Text,
+        public_key_pem -> Text,
+        private_key_pem -> Text,
+        created_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(api_tokens -> users (user_id));
 diesel::joinable!(bookmarks -> users (user_id));
 diesel::joinable!(bookmark_tags -> bookmarks (bookmark_id));
 diesel::joinable!(bookmark_tags -> tags (tag_id));
 diesel::joinable!(domain_events -> users (user_id));
+diesel::joinable!(follows -> users (user_id));
+diesel::joinable!(follows -> remote_actors (remote_actor_id));
+diesel::joinable!(followers -> users (user_id));
+diesel::joinable!(followers -> remote_actors (remote_actor_id));
+diesel::joinable!(remote_bookmarks -> remote_actors (author_id));
+diesel::joinable!(network_entries -> remote_bookmarks (remote_bookmark_id));
+diesel::joinable!(network_entries -> follows (follow_id));
+diesel::joinable!(deliveries -> outgoing_activities (activity_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     instance_settings,
@@ -114,4 +241,14 @@ diesel::allow_tables_to_appear_in_same_query!(
     tags,
     bookmark_tags,
     domain_events,
+    remote_actors,
+    follows,
+    followers,
+    remote_bookmarks,
+    network_entries,
+    received_activities,
+    outgoing_activities,
+    deliveries,
+    instances,
+    tag_feeds,
 );

@@ -87,6 +87,16 @@ pub fn find_user_by_name(
         .map(User::from))
 }
 
+/// The user's private key (PKCS#8 PEM), for signing on their behalf. Never shown anywhere.
+pub fn user_private_key(conn: &mut DbConnection, id: i64) -> Result<String, StoreError> {
+    users::table
+        .find(id)
+        .select(users::private_key_pem)
+        .first(conn)
+        .optional()?
+        .ok_or(StoreError::NotFound("user"))
+}
+
 pub fn get_user(conn: &mut DbConnection, id: i64) -> Result<User, StoreError> {
     users::table
         .find(id)

@@ -1,0 +1,311 @@
+//! Follows both ways: a local user following a remote actor (`follows`, pending until the other
+//! side accepts), and a remote actor following a local user or one of their tags (`followers`).
+
+use super::actors::RemoteActor;
+use crate::store::connection::DbConnection;
+use crate::store::error::StoreError;
+use crate::store::now;
+use crate::store::schema::{followers, follows, remote_actors};
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FollowState {
+    Pending,
+    Accepted,
+}
+
+impl FollowState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Pending => "pending",
+            Self::Accepted => "accepted",
+        }
+    }
+
+    fn from_stored(value: &str) -> Self {
+        if value == "accepted" {
+            Self::Accepted
+        } else {
+            Self::Pending
+        }
+    }
+}
+
+/// A local user's follow of a remote actor, with the actor.
+#[derive(Debug, Clone)]
+pub struct Follow {
+    pub id: i64,
+    /// The id in the API and in the Follow activity's id.
+    pub public_id: String,
+    pub user_id: i64,
+    pub state: FollowState,
+    pub created_at: NaiveDateTime,
+    pub target: RemoteActor,
+}
+
+type FollowRow = (i64, String, i64, String, NaiveDateTime, RemoteActor);
+
+fn follow_from_row(row: FollowRow) -> Follow {
+    let (id, public_id, user_id, state, created_at, target) = row;
+    Follow {
+        id,
+        public_id,
+        user_id,
+        state: FollowState::from_stored(&state),
+        created_at,
+        target,
+    }
+}
+
+macro_rules! follow_query {
+    () => {
+        follows::table.inner_join(remote_actors::table).select((
+            follows::id,
+            follows::public_id,
+            follows::user_id,
+            follows::state,
+            follows::created_at,
+            RemoteActor::as_select(),
+        ))
+    };
+}
+
+/// Records that `user_id` asked to follow `target`; returns the follow and whether it is new
+/// (following someone already followed returns the existing follow).
+pub fn create_follow(
+    conn: &mut DbConnection,
+    user_id: i64,
+    target: &RemoteActor,
+    public_id: &str,
+) -> Result<(Follow, bool), StoreError> {
+    if let Some(existing) = find_follow(conn, user_id, target.id)? {
+        return Ok((existing, false));
+    }
+    let at = now();
+    diesel::insert_into(follows::table)
+        .values((
+            follows::public_id.eq(public_id),
+            follows::user_id.eq(user_id),
+            follows::remote_actor_id.eq(target.id),
+            follows::state.eq(FollowState::Pending.as_str()),
+            follows::created_at.eq(at),
+            follows::updated_at.eq(at),
+        ))
+        .execute(conn)?;
+    let follow = find_follow(conn, user_id, target.id)?.ok_or(StoreError::NotFound("follow"))?;
+    Ok((follow, true))
+}
+
+pub fn find_follow(
+    conn: &mut DbConnection,
+    user_id: i64,
+    remote_actor_id: i64,
+) -> Result<Option<Follow>, StoreError> {
+    Ok(follow_query!()
+        .filter(follows::user_id.eq(user_id))
+        .filter(follows::remote_actor_id.eq(remote_actor_id))
+        .first::<FollowRow>(conn)
+        .optional()?
+        .map(follow_from_row))
+}
+
+pub fn find_follow_by_public_id(
+    conn: &mut DbConnection,
+    public_id: &str,
+) -> Result<Option<Follow>, StoreError> {
+    Ok(follow_query!()
+        .filter(follows::public_id.eq(public_id))
+        .first::<FollowRow>(conn)
+        .optional()?
+        .map(follow_from_row))
+}
+
+/// A user's follows, newest first.
+pub fn list_follows(conn: &mut DbConnection, user_id: i64) -> Result<Vec<Follow>, StoreError> {
+    Ok(follow_query!()
+        .filter(follows::user_id.eq(user_id))
+        .order(follows::id.desc())
+        .load::<FollowRow>(conn)?
+        .into_iter()
+        .map(follow_from_row)
+        .collect())
+}
+
+/// Marks the follow accepted; false when there is no such follow.
+pub fn accept_follow(conn: &mut DbConnection, follow_id: i64) -> Result<bool, StoreError> {
+    let changed = diesel::update(follows::table.find(follow_id))
+        .set((
+            follows::state.eq(FollowState::Accepted.as_str()),
+            follows::updated_at.eq(now()),
+        ))
+        .execute(conn)?;
+    Ok(changed > 0)
+}
+
+/// Ends a follow; what arrived only through it leaves the user's network with it.
+pub fn delete_follow(conn: &mut DbConnection, follow_id: i64) -> Result<bool, StoreError> {
+    super::network::remove_network_entries(conn, follow_id, None)?;
+    Ok(diesel::delete(follows::table.find(follow_id)).execute(conn)? > 0)
+}
+
+/// `(user id, follow id)` of every accepted follow of a remote actor: who sees what it sends.
+pub fn accepted_follows_of(
+    conn: &mut DbConnection,
+    remote_actor_id: i64,
+) -> Result<Vec<(i64, i64)>, StoreError> {
+    Ok(follows::table
+        .filter(follows::remote_actor_id.eq(remote_actor_id))
+        .filter(follows::state.eq(FollowState::Accepted.as_str()))
+        .select((follows::user_id, follows::id))
+        .load(conn)?)
+}
+
+/// A remote actor following a local user (`tag` empty) or one of their tag feeds.
+#[derive(Debug, Clone)]
+pub struct Follower {
+    pub tag: String,
+    pub follow_activity_id: String,
+    pub created_at: NaiveDateTime,
+    pub actor: RemoteActor,
+}
+
+/// Records a follower; following twice keeps one row (with the newest Follow's id, which an
+/// Undo will name).
+pub fn add_follower(
+    conn: &mut DbConnection,
+    user_id: i64,
+    tag: &str,
+    actor: &RemoteActor,
+    follow_activity_id: &str,
+) -> Result<(), StoreError> {
+    let existing = followers::table
+        .filter(followers::user_id.eq(user_id))
+        .filter(followers::tag.eq(tag))
+        .filter(followers::remote_actor_id.eq(actor.id))
+        .select(followers::id)
+        .first::<i64>(conn)
+        .optional()?;
+    match existing {
+        Some(id) => {
+            diesel::update(followers::table.find(id))
+                .set(followers::follow_activity_id.eq(follow_activity_id))
+                .execute(conn)?;
+        }
+        None => {
+            diesel::insert_into(followers::table)
+                .values((
+                    followers::user_id.eq(user_id),
+                    followers::tag.eq(tag),
+                    followers::remote_actor_id.eq(actor.id),
+                    followers::follow_activity_id.eq(follow_activity_id),
+                    followers::created_at.eq(now()),
+                ))
+                .execute(conn)?;
+        }
+    }
+    Ok(())
+}
+
+pub fn remove_follower(
+    conn: &mut DbConnection,
+    user_id: i64,
+    tag: &str,
+    remote_actor_id: i64,
+) -> Result<bool, StoreError> {
+    let removed = diesel::delete(
+        followers::table
+            .filter(followers::user_id.eq(user_id))
+            .filter(followers::tag.eq(tag))
+            .filter(followers::remote_actor_id.eq(remote_actor_id)),
+    )
+    .execute(conn)?;
+    Ok(removed > 0)
+}
+
+/// Removes the follower that the Follow activity `follow_activity_id` of `remote_actor_id`
+/// made (for an Undo that names the Follow only by id).
+pub fn remove_follower_by_activity(
+    conn: &mut DbConnection,
+    remote_actor_id: i64,
+    follow_activity_id: &str,
+) -> Result<bool, StoreError> {
+    let removed = diesel::delete(
+        followers::table
+            .filter(followers::remote_actor_id.eq(remote_actor_id))
+            .filter(followers::follow_activity_id.eq(follow_activity_id)),
+    )
+    .execute(conn)?;
+    Ok(removed > 0)
+}
+
+/// Followers of a user (`tag` empty) or of one of their tag feeds, oldest first.
+pub fn list_followers(
+    conn: &mut DbConnection,
+    user_id: i64,
+    tag: Option<&str>,
+) -> Result<Vec<Follower>, StoreError> {
+    let mut query = followers::table
+        .inner_join(remote_actors::table)
+        .filter(followers::user_id.eq(user_id))
+        .into_boxed();
+    if let Some(tag) = tag {
+        query = query.filter(followers::tag.eq(tag.to_string()));
+    }
+    let rows: Vec<(String, String, NaiveDateTime, RemoteActor)> = query
+        .order(followers::id.asc())
+        .select((
+            followers::tag,
+            followers::follow_activity_id,
+            followers::created_at,
+            RemoteActor::as_select(),
+        ))
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|(tag, follow_activity_id, created_at, actor)| Follower {
+            tag,
+            follow_activity_id,
+            created_at,
+            actor,
+        })
+        .collect())
+}
+
+pub fn count_followers(
+    conn: &mut DbConnection,
+    user_id: i64,
+    tag: &str,
+) -> Result<i64, StoreError> {
+    Ok(followers::table
+        .filter(followers::user_id.eq(user_id))
+        .filter(followers::tag.eq(tag))
+        .count()
+        .get_result(conn)?)
+}
+
+/// The distinct delivery inboxes (shared inbox where there is one) of the followers of
+/// `user_id`'s feeds named in `tags` (`""` for the person), with each inbox's instance host.
+pub fn follower_inboxes(
+    conn: &mut DbConnection,
+    user_id: i64,
+    tags: &[String],
+) -> Result<Vec<(String, String)>, StoreError> {
+    let rows: Vec<(String, String, Option<String>)> = followers::table
+        .inner_join(remote_actors::table)
+        .filter(followers::user_id.eq(user_id))
+        .filter(followers::tag.eq_any(tags))
+        .select((
+            remote_actors::host,
+            remote_actors::inbox,
+            remote_actors::shared_inbox,
+        ))
+        .load(conn)?;
+    let mut inboxes: Vec<(String, String)> = rows
+        .into_iter()
+        .map(|(host, inbox, shared)| (host, shared.unwrap_or(inbox)))
+        .collect();
+    inboxes.sort();
+    inboxes.dedup();
+    Ok(inboxes)
+}

@@ -1,0 +1,36 @@
+//! Federation's tables: the remote actors we know, follows both ways, the tag-feed actors and
+//! their keys, what arrived from the network, the inbox's record of activities already seen, and
+//! the persistent delivery queue. Plain storage: the ActivityPub side lives in the federation
+//! crate and calls these.
+
+mod actors;
+mod follows;
+mod network;
+mod queue;
+mod received;
+mod tag_feeds;
+
+pub use actors::{
+    find_remote_actor, find_remote_actor_by_handle, upsert_remote_actor, RemoteActor,
+};
+pub use follows::{
+    accept_follow, accepted_follows_of, add_follower, count_followers, create_follow,
+    delete_follow, find_follow, find_follow_by_public_id, follower_inboxes, list_followers,
+    list_follows, remove_follower, remove_follower_by_activity, Follow, FollowState, Follower,
+};
+pub use network::{
+    delete_remote_bookmark, find_remote_bookmark, list_network, remove_network_entries,
+    store_remote_bookmark, NetworkBookmark, NetworkPage, RemoteBookmark,
+};
+pub use queue::{
+    claim_instance, enqueue_activity, instance_status, mark_instance_alive, next_deliveries,
+    pending_instances, record_delivered, record_failure, release_instance, Delivery,
+    InstanceStatus, OutgoingActivity, Signer,
+};
+pub use received::{already_received, mark_received};
+pub use tag_feeds::{
+    actor_name_for, ensure_tag_feed, find_tag_feed, find_tag_feed_by_tag, TagFeed,
+};
+
+/// Whether a remote actor is a user or a user's tag feed here: the follow target of a follower.
+pub const PERSON_FEED: &str = "";

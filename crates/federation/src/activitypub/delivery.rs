@@ -1,0 +1,263 @@
+//! The delivery worker. Each pass publishes new domain events, then takes a lease on every
+//! instance with deliveries due and sends them in order, signing each at send time with its
+//! actor's key. A failure (network error, 5xx, 408, 429) stops that instance's pass and backs
+//! off: exponentially from 2 s, capped at one minute for the first hour of failures (so an
+//! instance that was down for minutes gets its backlog within a minute of returning), then at
+//! one hour; after three days of failures it counts as dead (still retried hourly, alive again
+//! on its first success or on any request from it). A 4xx other than those is the receiver
+//! refusing the activity for good: it leaves the queue.
+
+use super::actors::LocalSigner;
+use super::error::FederationError;
+use super::outgoing::publish_events;
+use crate::context::{Data, FederationContext};
+use activitypub_federation::activity_sending::SendActivityTask;
+use activitypub_federation::traits::Activity;
+use async_trait::async_trait;
+use bookmarks::store::federation::{
+    claim_instance, find_tag_feed_by_tag, next_deliveries, pending_instances, record_delivered,
+    record_failure, release_instance, Delivery, Signer,
+};
+use bookmarks::store::{get_user, user_private_key, StoreError};
+use chrono::TimeDelta;
+use futures_util::StreamExt;
+use serde::{Serialize, Serializer};
+use std::time::Duration;
+use url::Url;
+
+const LEASE: TimeDelta = TimeDelta::minutes(5);
+const DELIVERIES_PER_CLAIM: i64 = 100;
+const INSTANCES_PER_PASS: i64 = 64;
+/// How many instances are delivered to at once.
+const PARALLEL_INSTANCES: usize = 16;
+/// How often the worker looks for work when nothing wakes it.
+const IDLE_POLL: Duration = Duration::from_secs(2);
+
+/// How long to wait after the `failures`-th failure in a row, and whether the instance is dead.
+pub fn backoff(failures: i32, failing_for: TimeDelta) -> (TimeDelta, bool) {
+    let exponent = u32::try_from(failures.clamp(1, 20) - 1).unwrap_or(0);
+    let wait = TimeDelta::seconds(2_i64.saturating_mul(2_i64.saturating_pow(exponent)));
+    let cap = if failing_for < TimeDelta::hours(1) {
+        TimeDelta::minutes(1)
+    } else {
+        TimeDelta::hours(1)
+    };
+    (wait.min(cap), failing_for >= TimeDelta::days(3))
+}
+
+/// An activity already serialised, as the library's sender wants it.
+#[derive(Debug)]
+struct StoredActivity {
+    id: Url,
+    actor: Url,
+    body: serde_json::Value,
+}
+
+impl Serialize for StoredActivity {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.body.serialize(serializer)
+    }
+}
+
+#[async_trait]
+impl Activity for StoredActivity {
+    type DataType = FederationContext;
+    type Error = FederationError;
+
+    fn id(&self) -> &Url {
+        &self.id
+    }
+
+    fn actor(&self) -> &Url {
+        &self.actor
+    }
+
+    // Only ever sent, never received.
+    async fn verify(&self, _: &Data) -> Result<(), FederationError> {
+        Err(FederationError::refused("stored activities are only sent"))
+    }
+
+    async fn receive(self, _: &Data) -> Result<(), FederationError> {
+        Err(FederationError::refused("stored activities are only sent"))
+    }
+}
+
+/// The key that signs for `signer`, looked up when the activity is sent.
+async fn load_signer(data: &Data, signer: Signer) -> Result<LocalSigner, FederationError> {
+    let context: FederationContext = (**data).clone();
+    match signer {
+        Signer::Instance => Ok(LocalSigner::instance(&context)),
+        Signer::User(user_id) => {
+            let (user, private) = data
+                .read(move |conn| Ok((get_user(conn, user_id)?, user_private_key(conn, user_id)?)))
+                .await?;
+            let name = user.name.as_str();
+            Ok(LocalSigner::new(
+                context.urls.user(name),
+                context.urls.user_inbox(name),
+                user.public_key_pem,
+                private,
+            ))
+        }
+        Signer::TagFeed(user_id, tag) => {
+            let (user, feed) = data
+                .read(move |conn| {
+                    let user = get_user(conn, user_id)?;
+                    let feed = find_tag_feed_by_tag(conn, user_id, &tag)?
+                        .ok_or(StoreError::NotFound("tag feed"))?;
+                    Ok((user, feed))
+                })
+                .await?;
+            let name = user.name.as_str();
+            Ok(LocalSigner::new(
+                context.urls.tag_feed(name, &feed.actor_name),
+                context.urls.tag_feed_inbox(name, &feed.actor_name),
+                feed.public_key_pem,
+                feed.private_key_pem,
+            ))
+        }
+    }
+}
+
+async fn send(data: &Data, delivery: &Delivery) -> Result<(), FederationError> {
+    let body: serde_json::Value = serde_json::from_str(&delivery.activity.body)?;
+    let signer = load_signer(data, delivery.activity.signer.clone()).await?;
+    let activity = StoredActivity {
+        id: Url::parse(&delivery.activity.ap_id)?,
+        actor: activitypub_federation::traits::Object::id(&signer).clone(),
+        body,
+    };
+    let inbox = Url::parse(&delivery.inbox)?;
+    for task in SendActivityTask::prepare(&activity, &signer, vec![inbox], data).await? {
+        task.sign_and_send(data).await?;
+    }
+    Ok(())
+}
+
+/// Delivers what is due for one instance, in order, while it holds the lease. Returns how many
+/// deliveries left the queue.
+async fn deliver_instance(data: &Data, host: String, owner: &str) -> Result<usize, StoreError> {
+    let (claim_host, claim_owner) = (host.clone(), owner.to_string());
+    let claimed = data
+        .write(move |conn| claim_instance(conn, &claim_host, &claim_owner, LEASE))
+        .await?;
+    if !claimed {
+        return Ok(0);
+    }
+    let mut delivered = 0;
+    let outcome = loop {
+        let batch_host = host.clone();
+        let batch = data
+            .read(move |conn| next_deliveries(conn, &batch_host, DELIVERIES_PER_CLAIM))
+            .await?;
+        if batch.is_empty() {
+            break Ok(());
+        }
+        let mut failed = None;
+        for delivery in batch {
+            match send(data, &delivery).await {
+                Ok(()) => {
+                    let (id, done_host) = (delivery.id, host.clone());
+                    data.write(move |conn| record_delivered(conn, id, &done_host))
+                        .await?;
+                    delivered += 1;
+                }
+                Err(e) => {
+                    failed = Some(e.to_string());
+                    break;
+                }
+            }
+        }
+        if let Some(error) = failed {
+            break Err(error);
+        }
+    };
+    if let Err(error) = outcome {
+        tracing::info!(instance = %host, %error, "delivery failed; backing off");
+        let failed_host = host.clone();
+        data.write(move |conn| record_failure(conn, &failed_host, &error, backoff))
+            .await?;
+    }
+    let (release_host, release_owner) = (host, owner.to_string());
+    data.write(move |conn| release_instance(conn, &release_host, &release_owner))
+        .await?;
+    Ok(delivered)
+}
+
+/// One pass: publish new events, then deliver to every instance that is due. Returns the
+/// number of events published plus deliveries made (0 when there was nothing to do).
+pub async fn run_pass(data: &Data, owner: &str) -> Result<usize, StoreError> {
+    let mut progress = 0;
+    loop {
+        let context: FederationContext = (**data).clone();
+        let published = data
+            .write(move |conn| publish_events(conn, &context))
+            .await?;
+        progress += published;
+        if published == 0 {
+            break;
+        }
+    }
+    let hosts = data
+        .read(|conn| pending_instances(conn, INSTANCES_PER_PASS))
+        .await?;
+    let results: Vec<Result<usize, StoreError>> = futures_util::stream::iter(hosts)
+        .map(|host| deliver_instance(data, host, owner))
+        .buffer_unordered(PARALLEL_INSTANCES)
+        .collect()
+        .await;
+    for result in results {
+        progress += result?;
+    }
+    Ok(progress)
+}
+
+/// Runs passes until one finds nothing to do: everything due has been delivered or is backing
+/// off. For tests and the `federation drain` command, so nobody sleeps and hopes.
+pub async fn drain(data: &Data) -> Result<usize, StoreError> {
+    let owner = format!("drain-{}", uuid::Uuid::now_v7().simple());
+    let mut total = 0;
+    loop {
+        let progress = run_pass(data, &owner).await?;
+        if progress == 0 {
+            return Ok(total);
+        }
+        total += progress;
+    }
+}
+
+/// The background worker: a pass whenever something was queued, and every few seconds.
+pub async fn run_worker(data: Data) {
+    let owner = format!("worker-{}", uuid::Uuid::now_v7().simple());
+    loop {
+        match run_pass(&data, &owner).await {
+            Ok(0) => {
+                let _ = tokio::time::timeout(IDLE_POLL, data.wake.notified()).await;
+            }
+            Ok(_) => {}
+            Err(e) => {
+                tracing::warn!(error = %e, "delivery pass failed");
+                tokio::time::sleep(IDLE_POLL).await;
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::backoff;
+    use chrono::TimeDelta;
+
+    #[test]
+    fn backoff_grows_is_capped_by_age_and_declares_death_after_days() {
+        assert_eq!(
+            backoff(1, TimeDelta::zero()),
+            (TimeDelta::seconds(2), false)
+        );
+        assert_eq!(backoff(3, TimeDelta::seconds(10)).0, TimeDelta::seconds(8));
+        assert_eq!(backoff(12, TimeDelta::minutes(30)).0, TimeDelta::minutes(1));
+        assert_eq!(backoff(12, TimeDelta::hours(2)).0, TimeDelta::hours(1));
+        assert!(!backoff(40, TimeDelta::days(2)).1);
+        assert!(backoff(40, TimeDelta::days(3)).1);
+    }
+}

@@ -1,0 +1,478 @@
+//! Activities we send. Follow, Undo(Follow) and Accept are queued in the transaction of the
+//! change they announce. Bookmark activities come from the domain events the bookmark store
+//! records in the transaction of each change: [`publish_events`] turns the events after a
+//! stored cursor into activities and deliveries, and moves the cursor, in one transaction, so
+//! every event is published exactly once even across crashes and with several processes.
+
+use super::note::{addressing, context, note_json, NoteSource};
+use crate::context::FederationContext;
+use bookmarks::model::{BookmarkSnapshot, DomainEvent};
+use bookmarks::store::federation::{
+    enqueue_activity, follower_inboxes, Follow, OutgoingActivity, RemoteActor, Signer, TagFeed,
+    PERSON_FEED,
+};
+use bookmarks::store::schema::{instance_settings, outgoing_activities, tag_feeds};
+use bookmarks::store::{get_bookmark, get_user, list_events, DbConnection, StoreError, User};
+use diesel::prelude::*;
+use serde_json::{json, Value};
+use std::collections::HashMap;
+use url::Url;
+
+const EVENT_CURSOR: &str = "federation.event_cursor";
+const EVENTS_PER_BATCH: i64 = 200;
+
+/// Who signs, with what the activity needs to name it.
+#[derive(Debug, Clone)]
+pub enum SignerRef {
+    User(User),
+    TagFeed(User, TagFeed),
+}
+
+impl SignerRef {
+    fn id(&self, context: &FederationContext) -> Url {
+        match self {
+            Self::User(user) => context.urls.user(user.name.as_str()),
+            Self::TagFeed(user, feed) => {
+                context.urls.tag_feed(user.name.as_str(), &feed.actor_name)
+            }
+        }
+    }
+
+    fn signer(&self) -> Signer {
+        match self {
+            Self::User(user) => Signer::User(user.id),
+            Self::TagFeed(user, feed) => Signer::TagFeed(user.id, feed.tag.clone()),
+        }
+    }
+}
+
+fn with_context(mut activity: Value) -> Value {
+    if let Value::Object(map) = &mut activity {
+        map.insert("@context".into(), context());
+    }
+    activity
+}
+
+fn queue(
+    conn: &mut DbConnection,
+    id: &Url,
+    signer: Signer,
+    activity: Value,
+    inboxes: &[(String, String)],
+) -> Result<(), StoreError> {
+    let body = serde_json::to_string(&with_context(activity))
+        .map_err(|e| StoreError::Conflict(format!("could not encode an activity: {e}")))?;
+    enqueue_activity(
+        conn,
+        &OutgoingActivity {
+            ap_id: id.to_string(),
+            signer,
+            body,
+        },
+        inboxes,
+    )
+}
+
+fn inbox_of(actor: &RemoteActor) -> Vec<(String, String)> {
+    vec![(actor.host.clone(), actor.inbox.clone())]
+}
+
+/// Queues `Accept` of a remote actor's Follow of one of our actors.
+pub fn enqueue_accept(
+    conn: &mut DbConnection,
+    context: &FederationContext,
+    signer: &SignerRef,
+    follower: &RemoteActor,
+    follow: Value,
+) -> Result<(), StoreError> {
+    let id = context.urls.new_activity("accept");
+    let activity = json!({
+        "id": id,
+        "type": "Accept",
+        "actor": signer.id(context),
+        "object": follow,
+        "to": [follower.ap_id],
+    });
+    queue(conn, &id, signer.signer(), activity, &inbox_of(follower))
+}
+
+fn follow_activity(context: &FederationContext, user: &User, follow: &Follow) -> Value {
+    json!({
+        "id": context.urls.follow_activity(&follow.public_id),
+        "type": "Follow",
+        "actor": context.urls.user(user.name.as_str()),
+        "object": follow.target.ap_id,
+        "to": [follow.target.ap_id],
+    })
+}
+
+/// Queues the `Follow` for a follow just recorded.
+pub fn enqueue_follow(
+    conn: &mut DbConnection,
+    context: &FederationContext,
+    user: &User,
+    follow: &Follow,
+) -> Result<(), StoreError> {
+    let id = context.urls.follow_activity(&follow.public_id);
+    let activity = follow_activity(context, user, follow);
+    queue(
+        conn,
+        &id,
+        Signer::User(user.id),
+        activity,
+        &inbox_of(&follow.target),
+    )
+}
+
+/// Queues `Undo(Follow)` for a follow being removed.
+pub fn enqueue_unfollow(
+    conn: &mut DbConnection,
+    context: &FederationContext,
+    user: &User,
+    follow: &Follow,
+) -> Result<(), StoreError> {
+    let id = context.urls.new_activity("undo");
+    let activity = json!({
+        "id": id,
+        "type": "Undo",
+        "actor": context.urls.user(user.name.as_str()),
+        "object": follow_activity(context, user, follow),
+        "to": [follow.target.ap_id],
+    });
+    queue(
+        conn,
+        &id,
+        Signer::User(user.id),
+        activity,
+        &inbox_of(&follow.target),
+    )
+}
+
+/// Publishes the domain events recorded since the last call; returns how many were read.
+pub fn publish_events(
+    conn: &mut DbConnection,
+    context: &FederationContext,
+) -> Result<usize, StoreError> {
+    // Touch the cursor row first: on PostgreSQL this locks it, so two processes publishing at
+    // once take turns and neither publishes an event twice.
+    let locked = diesel::update(instance_settings::table.find(EVENT_CURSOR))
+        .set(instance_settings::value.eq(instance_settings::value))
+        .execute(conn)?;
+    if locked == 0 {
+        diesel::insert_into(instance_settings::table)
+            .values((
+                instance_settings::name.eq(EVENT_CURSOR),
+                instance_settings::value.eq("0"),
+            ))
+            .execute(conn)?;
+    }
+    let cursor: i64 = instance_settings::table
+        .find(EVENT_CURSOR)
+        .select(instance_settings::value)
+        .first::<String>(conn)?
+        .parse()
+        .unwrap_or(0);
+    let events = list_events(conn, cursor, EVENTS_PER_BATCH)?;
+    let mut users: HashMap<i64, User> = HashMap::new();
+    for stored in &events {
+        if !users.contains_key(&stored.user_id) {
+            users.insert(stored.user_id, get_user(conn, stored.user_id)?);
+        }
+        if let Some(user) = users.get(&stored.user_id) {
+            publish_event(conn, context, user, &stored.event, stored.created_at)?;
+        }
+    }
+    if let Some(last) = events.last() {
+        diesel::update(instance_settings::table.find(EVENT_CURSOR))
+            .set(instance_settings::value.eq(last.id.to_string()))
+            .execute(conn)?;
+    }
+    Ok(events.len())
+}
+
+fn shared(snapshot: &BookmarkSnapshot) -> bool {
+    snapshot.visibility != "private"
+}
+
+fn publish_event(
+    conn: &mut DbConnection,
+    context: &FederationContext,
+    user: &User,
+    event: &DomainEvent,
+    at: chrono::NaiveDateTime,
+) -> Result<(), StoreError> {
+    let published = |conn: &mut DbConnection, public_id: &str| {
+        get_bookmark(conn, public_id).map(|b| b.map_or(at, |b| b.created_at))
+    };
+    match event {
+        DomainEvent::BookmarkImported { .. } => Ok(()),
+        DomainEvent::BookmarkCreated { bookmark } if shared(bookmark) => {
+            let note = NoteSource::from_snapshot(user, bookmark, at, None);
+            send_note(conn, context, user, "create", &note, &bookmark.tags)?;
+            announce(conn, context, user, &note, &bookmark.tags)
+        }
+        DomainEvent::BookmarkCreated { .. } => Ok(()),
+        DomainEvent::BookmarkDeleted { bookmark } if shared(bookmark) => {
+            send_delete(conn, context, user, bookmark)
+        }
+        DomainEvent::BookmarkDeleted { .. } => Ok(()),
+        DomainEvent::BookmarkUpdated { before, after } => match (shared(before), shared(after)) {
+            (false, false) => Ok(()),
+            (true, false) => send_delete(conn, context, user, before),
+            (false, true) => {
+                let first = published(conn, &after.public_id)?;
+                let note = NoteSource::from_snapshot(user, after, first, None);
+                send_note(conn, context, user, "create", &note, &after.tags)?;
+                announce(conn, context, user, &note, &after.tags)
+            }
+            (true, true) => {
+                let first = published(conn, &after.public_id)?;
+                let note = NoteSource::from_snapshot(user, after, first, Some(at));
+                let mut reached: Vec<String> = before.tags.clone();
+                reached.extend(after.tags.iter().cloned());
+                send_note(conn, context, user, "update", &note, &reached)?;
+                let added: Vec<String> = after
+                    .tags
+                    .iter()
+                    .filter(|t| !before.tags.contains(t))
+                    .cloned()
+                    .collect();
+                let removed: Vec<String> = before
+                    .tags
+                    .iter()
+                    .filter(|t| !after.tags.contains(t))
+                    .cloned()
+                    .collect();
+                announce(conn, context, user, &note, &added)?;
+                unannounce(conn, context, user, &after.public_id, &removed)
+            }
+        },
+    }
+}
+
+impl NoteSource {
+    fn from_snapshot(
+        user: &User,
+        snapshot: &BookmarkSnapshot,
+        published: chrono::NaiveDateTime,
+        updated: Option<chrono::NaiveDateTime>,
+    ) -> Self {
+        Self {
+            public_id: snapshot.public_id.clone(),
+            author: user.name.as_str().to_string(),
+            url: snapshot.url.clone(),
+            title: snapshot.title.clone(),
+            notes: snapshot.notes.clone(),
+            tags: snapshot.tags.clone(),
+            visibility: snapshot.visibility.clone(),
+            published,
+            updated,
+        }
+    }
+}
+
+/// Inboxes of the user's followers and of the followers of their feeds for `tags`, with
+/// organisation-only bookmarks restricted to allowlisted instances.
+fn reach(
+    conn: &mut DbConnection,
+    context: &FederationContext,
+    user: &User,
+    visibility: &str,
+    tags: &[String],
+) -> Result<Vec<(String, String)>, StoreError> {
+    let mut feeds = vec![PERSON_FEED.to_string()];
+    feeds.extend(tags.iter().cloned());
+    let mut inboxes = follower_inboxes(conn, user.id, &feeds)?;
+    if visibility == "org" {
+        inboxes.retain(|(host, _)| context.instance_in_organisation(host));
+    }
+    inboxes.retain(|(host, _)| context.instance_allowed(host));
+    Ok(inboxes)
+}
+
+fn send_note(
+    conn: &mut DbConnection,
+    context: &FederationContext,
+    user: &User,
+    kind: &str,
+    note: &NoteSource,
+    tags: &[String],
+) -> Result<(), StoreError> {
+    let inboxes = reach(conn, context, user, &note.visibility, tags)?;
+    let actor = context.urls.user(user.name.as_str());
+    let (to, cc) = addressing(
+        &note.visibility,
+        &context.urls.user_followers(user.name.as_str()),
+    );
+    let id = context.urls.new_activity(kind);
+    let mut object = note_json(&context.urls, note);
+    if let Value::Object(map) = &mut object {
+        map.remove("@context");
+    }
+    let activity = json!({
+        "id": id,
+        "type": if kind == "create" { "Create" } else { "Update" },
+        "actor": actor,
+        "published": super::note::timestamp(note.updated.unwrap_or(note.published)),
+        "to": to,
+        "cc": cc,
+        "object": object,
+    });
+    queue(conn, &id, Signer::User(user.id), activity, &inboxes)
+}
+
+fn send_delete(
+    conn: &mut DbConnection,
+    context: &FederationContext,
+    user: &User,
+    bookmark: &BookmarkSnapshot,
+) -> Result<(), StoreError> {
+    let inboxes = reach(conn, context, user, &bookmark.visibility, &bookmark.tags)?;
+    let id = context.urls.new_activity("delete");
+    let (to, cc) = addressing(
+        &bookmark.visibility,
+        &context.urls.user_followers(user.name.as_str()),
+    );
+    let activity = json!({
+        "id": id,
+        "type": "Delete",
+        "actor": context.urls.user(user.name.as_str()),
+        "to": to,
+        "cc": cc,
+        "object": { "id": context.urls.note(&bookmark.public_id), "type": "Tombstone" },
+    });
+    queue(conn, &id, Signer::User(user.id), activity, &inboxes)
+}
+
+/// Tag feeds of `user` for `tags` that exist (a feed exists once someone looked it up to follow
+/// it; a feed nobody follows has nobody to announce to).
+fn existing_feeds(
+    conn: &mut DbConnection,
+    user: &User,
+    tags: &[String],
+) -> Result<Vec<TagFeed>, StoreError> {
+    if tags.is_empty() {
+        return Ok(vec![]);
+    }
+    Ok(tag_feeds::table
+        .filter(tag_feeds::user_id.eq(user.id))
+        .filter(tag_feeds::tag.eq_any(tags))
+        .select(TagFeed::as_select())
+        .load(conn)?)
+}
+
+fn announce_id(
+    context: &FederationContext,
+    user: &User,
+    feed: &TagFeed,
+    public_id: &str,
+) -> String {
+    format!(
+        "{}/announces/{public_id}/{}",
+        context.urls.tag_feed(user.name.as_str(), &feed.actor_name),
+        uuid::Uuid::now_v7().simple()
+    )
+}
+
+fn announce(
+    conn: &mut DbConnection,
+    context: &FederationContext,
+    user: &User,
+    note: &NoteSource,
+    tags: &[String],
+) -> Result<(), StoreError> {
+    for feed in existing_feeds(conn, user, tags)? {
+        let mut inboxes = follower_inboxes(conn, user.id, std::slice::from_ref(&feed.tag))?;
+        if note.visibility == "org" {
+            inboxes.retain(|(host, _)| context.instance_in_organisation(host));
+        }
+        inboxes.retain(|(host, _)| context.instance_allowed(host));
+        if inboxes.is_empty() {
+            continue;
+        }
+        let actor = context.urls.tag_feed(user.name.as_str(), &feed.actor_name);
+        let (to, cc) = addressing(
+            &note.visibility,
+            &context
+                .urls
+                .tag_feed_followers(user.name.as_str(), &feed.actor_name),
+        );
+        let id = Url::parse(&announce_id(context, user, &feed, &note.public_id))
+            .map_err(|e| StoreError::Conflict(format!("bad announce id: {e}")))?;
+        let activity = json!({
+            "id": id,
+            "type": "Announce",
+            "actor": actor,
+            "published": super::note::timestamp(note.updated.unwrap_or(note.published)),
+            "to": to,
+            "cc": cc,
+            "object": note_json(&context.urls, note),
+        });
+        queue(
+            conn,
+            &id,
+            Signer::TagFeed(user.id, feed.tag.clone()),
+            activity,
+            &inboxes,
+        )?;
+    }
+    Ok(())
+}
+
+fn unannounce(
+    conn: &mut DbConnection,
+    context: &FederationContext,
+    user: &User,
+    public_id: &str,
+    tags: &[String],
+) -> Result<(), StoreError> {
+    for feed in existing_feeds(conn, user, tags)? {
+        let feed_url = context.urls.tag_feed(user.name.as_str(), &feed.actor_name);
+        // The Undo names the Announce it takes back, by the id that Announce was sent with.
+        let prefix = format!("{feed_url}/announces/{public_id}/");
+        let announced: Option<String> = outgoing_activities::table
+            .filter(
+                outgoing_activities::ap_id
+                    .like(format!("{}%", escape_like(&prefix)))
+                    .escape('\\'),
+            )
+            .order(outgoing_activities::id.desc())
+            .select(outgoing_activities::ap_id)
+            .first(conn)
+            .optional()?;
+        let Some(announce_id) = announced else {
+            continue;
+        };
+        let inboxes = follower_inboxes(conn, user.id, std::slice::from_ref(&feed.tag))?;
+        let id = context.urls.new_activity("undo");
+        let followers = context
+            .urls
+            .tag_feed_followers(user.name.as_str(), &feed.actor_name);
+        let activity = json!({
+            "id": id,
+            "type": "Undo",
+            "actor": feed_url,
+            "to": [followers],
+            "object": {
+                "id": announce_id,
+                "type": "Announce",
+                "actor": feed_url,
+                "object": context.urls.note(public_id),
+            },
+        });
+        queue(
+            conn,
+            &id,
+            Signer::TagFeed(user.id, feed.tag.clone()),
+            activity,
+            &inboxes,
+        )?;
+    }
+    Ok(())
+}
+
+fn escape_like(text: &str) -> String {
+    text.replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_")
+}

@@ -1,0 +1,10 @@
+DROP TABLE tag_feeds;
+DROP TABLE instances;
+DROP TABLE deliveries;
+DROP TABLE outgoing_activities;
+DROP TABLE received_activities;
+DROP TABLE network_entries;
+DROP TABLE remote_bookmarks;
+DROP TABLE followers;
+DROP TABLE follows;
+DROP TABLE remote_actors;
