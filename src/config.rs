@@ -42,6 +42,8 @@ fn load_from(
             .list_separator(",")
             .with_list_parse_key("federation.extra_ca_certificates")
             .with_list_parse_key("trusted_proxies")
+            .with_list_parse_key("federation.allowlist")
+            .with_list_parse_key("federation.blocklist")
             .source(Some(environment)),
     );
     let settings: Settings = builder

@@ -124,13 +124,15 @@ pub enum ApiError {
     Unauthorized(String),
     NotFound(String),
     Conflict(String),
+    /// Another server could not be reached or answered wrongly.
+    BadGateway(String),
     Internal,
 }
 
 impl fmt::Display for ApiError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Self::BadRequest(m) | Self::Unauthorized(m) | Self::NotFound(m) | Self::Conflict(m) => f.write_str(m),
+            Self::BadRequest(m) | Self::Unauthorized(m) | Self::NotFound(m) | Self::Conflict(m) | Self::BadGateway(m) => f.write_str(m),
             Self::Internal => f.write_str("the server could not finish this request; try again, and tell the operator if it persists"),
         }
     }
@@ -150,6 +152,21 @@ impl From<StoreError> for ApiError {
     }
 }
 
+impl From<federation::FederationError> for ApiError {
+    fn from(e: federation::FederationError) -> Self {
+        use federation::FederationError as F;
+        match e {
+            F::Store(store) => store.into(),
+            F::Refused(m) => Self::BadRequest(m),
+            F::NotFound(m) => Self::NotFound(m),
+            F::Fetch(m) => Self::BadGateway(m),
+            F::Library(library) => Self::BadGateway(format!(
+                "the other server could not be used: {library}; check the handle, and that the server is reachable and allowed"
+            )),
+        }
+    }
+}
+
 impl From<FieldError> for ApiError {
     fn from(e: FieldError) -> Self {
         Self::BadRequest(e.to_string())
@@ -163,6 +180,7 @@ impl ResponseError for ApiError {
             Self::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::Conflict(_) => StatusCode::CONFLICT,
+            Self::BadGateway(_) => StatusCode::BAD_GATEWAY,
             Self::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }

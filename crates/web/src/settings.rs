@@ -39,6 +39,20 @@ pub struct FederationSettings {
     pub allow_loopback_addresses: bool,
     /// PEM files of certificate authorities to trust besides the system's (an internal CA).
     pub extra_ca_certificates: Vec<String>,
+    /// When not empty, only these instances (`host` or `host:port`) may federate with this one.
+    #[serde(default)]
+    pub allowlist: Vec<String>,
+    /// Instances that may never federate with this one.
+    #[serde(default)]
+    pub blocklist: Vec<String>,
+    /// Whether this process runs the delivery worker (one of several processes on one
+    /// PostgreSQL database may leave it to the others; tests drain the queue themselves).
+    #[serde(default = "deliver_by_default")]
+    pub deliver: bool,
+}
+
+fn deliver_by_default() -> bool {
+    true
 }
 
 impl FederationSettings {

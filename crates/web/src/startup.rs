@@ -13,7 +13,9 @@ use actix_web::{web, App, HttpServer};
 use anyhow::Context;
 use bookmarks::model::Secret;
 use bookmarks::{store, Database};
-use federation::SafeClient;
+use federation::activitypub::delivery;
+use federation::activitypub::routes::routes as federation_routes;
+use federation::{Federation, FederationSettings, SafeClient};
 use std::net::TcpListener;
 use std::sync::Mutex;
 
@@ -22,6 +24,7 @@ pub struct Application {
     server: Server,
     setup_url: Option<String>,
     db: Database,
+    federation: Federation,
 }
 
 impl Application {
@@ -61,6 +64,20 @@ impl Application {
             settings.base_url()
         );
         let http = SafeClient::new(&settings.federation.network(), &user_agent)?;
+        let federation = Federation::new(
+            FederationSettings {
+                public_url: settings.public_url.clone(),
+                network: settings.federation.network(),
+                allowlist: settings.federation.allowlist.clone(),
+                blocklist: settings.federation.blocklist.clone(),
+            },
+            db.clone(),
+            http.clone(),
+        )
+        .await?;
+        if settings.federation.deliver {
+            tokio::spawn(delivery::run_worker(federation.data()));
+        }
         let (setup_code, setup_url) = if user_count == 0 {
             let code = Secret::generate();
             let url = format!("{}/setup?code={}", settings.base_url(), code.as_str());
@@ -73,15 +90,18 @@ impl Application {
             login_limiter: LoginLimiter::new(settings.login_attempts_per_minute),
             settings,
             http,
+            federation: federation.clone(),
             csrf_key: csrf_key.into_bytes(),
             setup_code: Mutex::new(setup_code),
             imports: Default::default(),
             pinboard_logins: Default::default(),
         });
+        let served = federation.clone();
         let server =
             HttpServer::new(move || {
                 App::new()
                     .app_data(state.clone())
+                    .wrap(served.middleware())
                     .app_data(web::FormConfig::default().limit(256 * 1024).error_handler(
                         |err, _| {
                             PageError::BadRequest(format!(
@@ -107,6 +127,7 @@ impl Application {
                     .configure(pinboard::routes)
                     .configure(api::routes)
                     .configure(feeds::routes)
+                    .configure(federation_routes)
                     .configure(pages::routes)
                     .default_service(web::to(|| async {
                         Err::<actix_web::HttpResponse, _>(PageError::NotFound)
@@ -119,6 +140,7 @@ impl Application {
             server,
             setup_url,
             db,
+            federation,
         })
     }
 
@@ -133,6 +155,10 @@ impl Application {
 
     pub fn database(&self) -> &Database {
         &self.db
+    }
+
+    pub fn federation(&self) -> &Federation {
+        &self.federation
     }
 
     pub async fn run_until_stopped(self) -> std::io::Result<()> {

@@ -12,6 +12,8 @@ pub struct AppState {
     pub db: Database,
     pub settings: Settings,
     pub http: SafeClient,
+    /// ActivityPub: following, the network, delivery.
+    pub federation: federation::Federation,
     /// Signs CSRF tokens; made once per instance and kept in the database.
     pub csrf_key: Vec<u8>,
     pub login_limiter: LoginLimiter,

@@ -1,5 +1,5 @@
-//! The ActivityPub and discovery endpoints. Pages that are also HTML (`/u/{name}`, `/b/{id}`)
-//! stay in the web crate, which asks [`wants_activity_json`] and calls [`super::documents`].
+//! The ActivityPub and discovery endpoints. `/u/{name}` and `/b/{id}` are also HTML pages (in the
+//! web crate): the JSON routes here are guarded by the `Accept` header and registered first.
 
 use super::actors::ApActor;
 use super::documents::{self, find_user};
@@ -7,6 +7,7 @@ use super::error::FederationError;
 use super::inbox::InboxActivity;
 use crate::context::{Data, FederationContext};
 use activitypub_federation::actix_web::inbox::receive_activity;
+use actix_web::guard;
 use actix_web::http::header;
 use actix_web::web::{self, Bytes};
 use actix_web::{HttpRequest, HttpResponse};
@@ -24,20 +25,18 @@ const INBOX_MAX_BYTES: usize = 256 * 1024;
 const INBOX_TIMEOUT: Duration = Duration::from_secs(20);
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    let inbox_body = web::PayloadConfig::new(INBOX_MAX_BYTES);
-    cfg.route("/.well-known/webfinger", web::get().to(webfinger))
+    let activity_json = || guard::fn_guard(|ctx| accepts_activity_json(ctx.head().headers()));
+    cfg.route("/u/{name}", web::get().guard(activity_json()).to(person))
+        .route("/b/{id}", web::get().guard(activity_json()).to(note))
+        .route("/.well-known/webfinger", web::get().to(webfinger))
         .route("/.well-known/nodeinfo", web::get().to(nodeinfo_links))
         .route("/nodeinfo/2.1", web::get().to(nodeinfo))
         .route("/nodeinfo/2.0", web::get().to(nodeinfo))
         .route("/actor", web::get().to(instance_actor))
-        .service(
-            web::scope("")
-                .app_data(inbox_body)
-                .route("/inbox", web::post().to(inbox))
-                .route("/actor/inbox", web::post().to(inbox))
-                .route("/u/{name}/inbox", web::post().to(inbox))
-                .route("/u/{name}/tags/{feed}/inbox", web::post().to(inbox)),
-        )
+        .service(inbox_resource("/inbox"))
+        .service(inbox_resource("/actor/inbox"))
+        .service(inbox_resource("/u/{name}/inbox"))
+        .service(inbox_resource("/u/{name}/tags/{feed}/inbox"))
         .route("/u/{name}/outbox", web::get().to(outbox))
         .route("/u/{name}/followers", web::get().to(followers))
         .route("/u/{name}/following", web::get().to(following))
@@ -52,11 +51,20 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         );
 }
 
+fn inbox_resource(path: &str) -> actix_web::Resource {
+    web::resource(path)
+        .app_data(web::PayloadConfig::new(INBOX_MAX_BYTES))
+        .route(web::post().to(inbox))
+}
+
 /// Whether the request asks for ActivityPub JSON rather than a page: `application/activity+json`
 /// or `application/ld+json` (with or without the ActivityStreams profile) in `Accept`.
 pub fn wants_activity_json(request: &HttpRequest) -> bool {
-    request
-        .headers()
+    accepts_activity_json(request.headers())
+}
+
+fn accepts_activity_json(headers: &header::HeaderMap) -> bool {
+    headers
         .get_all(header::ACCEPT)
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(','))
@@ -192,6 +200,14 @@ async fn nodeinfo(request: HttpRequest, data: Data) -> Result<HttpResponse, Fede
 
 async fn instance_actor(data: Data) -> HttpResponse {
     activity_response(&documents::instance_json(&data))
+}
+
+async fn person(path: web::Path<String>, data: Data) -> Result<HttpResponse, FederationError> {
+    Ok(activity_response(&documents::person(&data, &path).await?))
+}
+
+async fn note(path: web::Path<String>, data: Data) -> Result<HttpResponse, FederationError> {
+    Ok(activity_response(&documents::note(&data, &path).await?))
 }
 
 async fn outbox(path: web::Path<String>, data: Data) -> Result<HttpResponse, FederationError> {

@@ -2,6 +2,7 @@
 //! `{"error": "…"}` with a fitting status, including malformed JSON and unknown routes.
 
 mod bookmarks_api;
+mod follows_api;
 mod health;
 mod json;
 mod tags_api;
@@ -36,6 +37,11 @@ fn api_scope() -> utoipa_actix_web::scope::Scope<
         .service(bookmarks_api::update)
         .service(bookmarks_api::delete)
         .service(tags_api::list_tags)
+        .service(follows_api::create)
+        .service(follows_api::list)
+        .service(follows_api::remove)
+        .service(follows_api::followers)
+        .service(follows_api::network)
         .service(openapi_json)
         .default_service(web::to(not_found))
 }

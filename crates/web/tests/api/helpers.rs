@@ -19,6 +19,7 @@ pub struct TestApp {
     pub address: String,
     pub db: Database,
     pub setup_url: Option<String>,
+    pub federation: federation::Federation,
     _database: TestDatabase,
 }
 
@@ -38,6 +39,10 @@ pub fn settings(port: u16, database_url: &str) -> Settings {
             allow_private_addresses: false,
             allow_loopback_addresses: false,
             extra_ca_certificates: Vec::new(),
+            allowlist: Vec::new(),
+            blocklist: Vec::new(),
+            // Tests deliver with `drain()`, so nothing is sent behind their back.
+            deliver: false,
         },
     }
 }
@@ -57,11 +62,13 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
         .expect("application builds");
     let db = application.database().clone();
     let setup_url = application.setup_url().map(str::to_owned);
+    let federation = application.federation().clone();
     tokio::spawn(application.run_until_stopped());
     TestApp {
         address: format!("http://localhost:{port}"),
         db,
         setup_url,
+        federation,
         _database: database,
     }
 }
@@ -81,6 +88,18 @@ fn password_hash() -> PasswordHash {
 }
 
 impl TestApp {
+    /// Publishes pending domain events and delivers everything that is due, now.
+    pub async fn drain(&self) -> usize {
+        federation::activitypub::delivery::drain(&self.federation.data())
+            .await
+            .expect("delivery queue drains")
+    }
+
+    /// `localhost:PORT`, the host part of handles on this instance.
+    pub fn host(&self) -> String {
+        self.address.trim_start_matches("http://").to_string()
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.address)
     }

@@ -6,6 +6,7 @@
 
 mod accounts;
 mod bookmarks_api;
+mod federation;
 mod feeds;
 mod helpers;
 mod import_export;

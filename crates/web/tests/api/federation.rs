@@ -1,0 +1,474 @@
+//! Federation between real instances in one process, each on its own `localhost:PORT` in
+//! `local-test` mode, delivering only when a test drains its queue.
+
+use crate::helpers::{spawn_app, spawn_app_with, ApiClient, TestApp};
+use serde_json::{json, Value};
+
+/// Drains every instance until none has anything left to do (a Follow goes out, the Accept
+/// comes back, and so on).
+async fn settle(apps: &[&TestApp]) {
+    for _ in 0..6 {
+        let mut progress = 0;
+        for app in apps {
+            progress += app.drain().await;
+        }
+        if progress == 0 {
+            return;
+        }
+    }
+    panic!("delivery did not settle");
+}
+
+async fn network(client: &ApiClient) -> Vec<Value> {
+    let (status, body) = client.get("/api/network").await;
+    assert_eq!(status, 200, "{body}");
+    body["bookmarks"].as_array().unwrap().clone()
+}
+
+async fn save(client: &ApiClient, url: &str, tags: &[&str], visibility: &str) -> String {
+    let (status, body) = client
+        .post(
+            "/api/bookmarks",
+            json!({"url": url, "title": format!("Title of {url}"), "notes": "why <b>it</b> matters",
+                   "tags": tags, "visibility": visibility}),
+        )
+        .await;
+    assert_eq!(status, 201, "{body}");
+    body["id"].as_str().unwrap().to_string()
+}
+
+async fn follow(client: &ApiClient, handle: &str) -> Value {
+    let (status, body) = client
+        .post("/api/follows", json!({ "handle": handle }))
+        .await;
+    assert_eq!(status, 202, "{body}");
+    body
+}
+
+fn urls(items: &[Value]) -> Vec<String> {
+    items
+        .iter()
+        .map(|b| b["url"].as_str().unwrap().to_string())
+        .collect()
+}
+
+#[tokio::test]
+async fn a_person_follow_is_accepted_and_bookmarks_edits_and_deletes_arrive() {
+    let (office_a, office_b) = (spawn_app().await, spawn_app().await);
+    let (_, alice) = office_a.api_user("alice");
+    let (_, bob) = office_b.api_user("bob");
+
+    let asked = follow(&bob, &format!("alice@{}", office_a.host())).await;
+    assert_eq!(asked["state"], "pending");
+    assert_eq!(asked["handle"], format!("alice@{}", office_a.host()));
+    settle(&[&office_a, &office_b]).await;
+    let (_, follows) = bob.get("/api/follows").await;
+    assert_eq!(follows["follows"][0]["state"], "accepted", "{follows}");
+    let (_, followers) = alice.get("/api/followers").await;
+    assert_eq!(
+        followers["followers"][0]["handle"],
+        format!("bob@{}", office_b.host())
+    );
+    assert_eq!(followers["followers"][0]["tag"], Value::Null);
+
+    let public = save(&alice, "https://example.com/public", &["rust"], "public").await;
+    save(&alice, "https://example.com/unlisted", &[], "unlisted").await;
+    save(&alice, "https://example.com/private", &["rust"], "private").await;
+    settle(&[&office_a, &office_b]).await;
+    let items = network(&bob).await;
+    assert_eq!(
+        urls(&items),
+        vec!["https://example.com/unlisted", "https://example.com/public"],
+        "private bookmarks never leave their instance"
+    );
+    let arrived = &items[1];
+    assert_eq!(arrived["author"], format!("alice@{}", office_a.host()));
+    assert_eq!(arrived["title"], "Title of https://example.com/public");
+    assert_eq!(arrived["notes"], "why <b>it</b> matters");
+    assert_eq!(arrived["tags"], json!(["rust"]));
+    assert_eq!(arrived["remote_url"], office_a.url(&format!("/b/{public}")));
+
+    let (status, _) = alice
+        .send(
+            reqwest::Method::PATCH,
+            &format!("/api/bookmarks/{public}"),
+            Some(json!({"title": "Edited", "tags": ["rust", "async"]})),
+        )
+        .await;
+    assert_eq!(status, 200);
+    settle(&[&office_a, &office_b]).await;
+    let items = network(&bob).await;
+    let edited = items
+        .iter()
+        .find(|b| b["url"] == "https://example.com/public")
+        .unwrap();
+    assert_eq!(edited["title"], "Edited");
+    assert_eq!(edited["tags"], json!(["rust", "async"]));
+
+    let (status, _) = alice
+        .send(
+            reqwest::Method::DELETE,
+            &format!("/api/bookmarks/{public}"),
+            None,
+        )
+        .await;
+    assert_eq!(status, 204);
+    settle(&[&office_a, &office_b]).await;
+    assert_eq!(
+        urls(&network(&bob).await),
+        vec!["https://example.com/unlisted"]
+    );
+
+    // Making a shared bookmark private takes it back too.
+    let unlisted = alice.get("/api/bookmarks").await.1["bookmarks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|b| b["url"] == "https://example.com/unlisted")
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    alice
+        .send(
+            reqwest::Method::PATCH,
+            &format!("/api/bookmarks/{unlisted}"),
+            Some(json!({"visibility": "private"})),
+        )
+        .await;
+    settle(&[&office_a, &office_b]).await;
+    assert!(network(&bob).await.is_empty());
+}
+
+#[tokio::test]
+async fn tag_follows_see_only_their_tag_once_and_lose_it_when_the_tag_goes() {
+    let (office_a, office_b, office_c) = (spawn_app().await, spawn_app().await, spawn_app().await);
+    let (_, alice) = office_a.api_user("alice");
+    let (_, bob) = office_b.api_user("bob");
+    let (_, carol) = office_c.api_user("carol");
+    // The feed exists once alice has used the tag.
+    save(
+        &alice,
+        "https://example.com/first-rust",
+        &["rust"],
+        "public",
+    )
+    .await;
+
+    follow(&carol, &format!("alice.rust@{}", office_a.host())).await;
+    follow(&bob, &format!("alice.rust@{}", office_a.host())).await;
+    follow(&bob, &format!("alice@{}", office_a.host())).await;
+    settle(&[&office_a, &office_b, &office_c]).await;
+    let (_, follows) = carol.get("/api/follows").await;
+    assert_eq!(follows["follows"][0]["state"], "accepted", "{follows}");
+    assert_eq!(
+        follows["follows"][0]["handle"],
+        format!("alice.rust@{}", office_a.host())
+    );
+
+    let tagged = save(
+        &alice,
+        "https://example.com/rust-news",
+        &["rust", "news"],
+        "public",
+    )
+    .await;
+    save(&alice, "https://example.com/go-news", &["go"], "public").await;
+    settle(&[&office_a, &office_b, &office_c]).await;
+    assert_eq!(
+        urls(&network(&carol).await),
+        vec!["https://example.com/rust-news"]
+    );
+    assert_eq!(
+        urls(&network(&bob).await),
+        vec![
+            "https://example.com/go-news",
+            "https://example.com/rust-news"
+        ],
+        "a bookmark that arrives through a person follow and a tag follow appears once"
+    );
+
+    // Taking the tag away takes the bookmark off the tag follower's network only.
+    let (status, _) = alice
+        .send(
+            reqwest::Method::PATCH,
+            &format!("/api/bookmarks/{tagged}"),
+            Some(json!({"tags": ["news"]})),
+        )
+        .await;
+    assert_eq!(status, 200);
+    settle(&[&office_a, &office_b, &office_c]).await;
+    assert!(network(&carol).await.is_empty());
+    assert_eq!(network(&bob).await.len(), 2);
+
+    // Unfollowing removes the follower on the other side and what came only through it.
+    let (_, follows) = bob.get("/api/follows").await;
+    for f in follows["follows"].as_array().unwrap() {
+        let (status, _) = bob
+            .send(
+                reqwest::Method::DELETE,
+                &format!("/api/follows/{}", f["id"].as_str().unwrap()),
+                None,
+            )
+            .await;
+        assert_eq!(status, 204);
+    }
+    settle(&[&office_a, &office_b, &office_c]).await;
+    assert!(network(&bob).await.is_empty());
+    let (_, followers) = alice.get("/api/followers").await;
+    let handles: Vec<&str> = followers["followers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["handle"].as_str().unwrap())
+        .collect();
+    assert_eq!(handles, vec![format!("carol@{}", office_c.host())]);
+}
+
+#[tokio::test]
+async fn a_delivery_made_twice_changes_nothing() {
+    let (office_a, office_b) = (spawn_app().await, spawn_app().await);
+    let (_, alice) = office_a.api_user("alice");
+    let (_, bob) = office_b.api_user("bob");
+    follow(&bob, &format!("alice@{}", office_a.host())).await;
+    settle(&[&office_a, &office_b]).await;
+    save(&alice, "https://example.com/once", &[], "public").await;
+    settle(&[&office_a, &office_b]).await;
+    assert_eq!(network(&bob).await.len(), 1);
+
+    // Queue every activity alice's office ever sent a second time, as a retry after a lost
+    // answer would, and deliver again.
+    let inbox = office_b.url("/inbox");
+    let host = office_b.host();
+    office_a
+        .db
+        .write(|c| {
+            use bookmarks::store::schema::{deliveries, outgoing_activities};
+            use diesel::prelude::*;
+            let ids: Vec<i64> = outgoing_activities::table
+                .select(outgoing_activities::id)
+                .load(c)?;
+            for id in ids {
+                diesel::insert_into(deliveries::table)
+                    .values((
+                        deliveries::activity_id.eq(id),
+                        deliveries::instance.eq(&host),
+                        deliveries::inbox.eq(&inbox),
+                        deliveries::created_at.eq(chrono::Utc::now().naive_utc()),
+                    ))
+                    .execute(c)?;
+            }
+            Ok(())
+        })
+        .unwrap();
+    assert!(office_a.drain().await >= 2);
+    settle(&[&office_a, &office_b]).await;
+    assert_eq!(network(&bob).await.len(), 1);
+    let (_, follows) = bob.get("/api/follows").await;
+    assert_eq!(follows["follows"].as_array().unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn unsigned_and_forged_activities_are_refused_and_change_nothing() {
+    let (office_a, office_b) = (spawn_app().await, spawn_app().await);
+    let (_, alice) = office_a.api_user("alice");
+    office_b.api_user("mallory");
+    let follow = json!({
+        "@context": "https://www.w3.org/ns/activitystreams",
+        "id": office_b.url("/activities/follow/forged"),
+        "type": "Follow",
+        "actor": office_b.url("/u/mallory"),
+        "object": office_a.url("/u/alice"),
+    });
+    let http = reqwest::Client::new();
+    let unsigned = http
+        .post(office_a.url("/u/alice/inbox"))
+        .header("Content-Type", "application/activity+json")
+        .body(follow.to_string())
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        unsigned.status().is_client_error(),
+        "unsigned: {}",
+        unsigned.status()
+    );
+    let garbage = http
+        .post(office_a.url("/inbox"))
+        .header("Content-Type", "application/activity+json")
+        .body("{not json")
+        .send()
+        .await
+        .unwrap();
+    assert!(garbage.status().is_client_error());
+    let (_, followers) = alice.get("/api/followers").await;
+    assert!(followers["followers"].as_array().unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn blocked_instances_cannot_be_followed() {
+    let office_a = spawn_app().await;
+    let blocked = office_a.host();
+    let office_b = spawn_app_with(move |s| s.federation.blocklist = vec![blocked]).await;
+    office_a.api_user("alice");
+    let (_, bob) = office_b.api_user("bob");
+    let (status, body) = bob
+        .post(
+            "/api/follows",
+            json!({"handle": format!("alice@{}", office_a.host())}),
+        )
+        .await;
+    assert!(status >= 400, "{status} {body}");
+    assert!(
+        body["error"].as_str().unwrap().contains("blocked"),
+        "{body}"
+    );
+    let (_, follows) = bob.get("/api/follows").await;
+    assert!(follows["follows"].as_array().unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn handles_that_name_nothing_get_clear_errors() {
+    let office_a = spawn_app().await;
+    let office_b = spawn_app().await;
+    let (_, bob) = office_b.api_user("bob");
+    let (status, body) = bob
+        .post("/api/follows", json!({"handle": "not a handle"}))
+        .await;
+    assert_eq!(status, 400);
+    assert!(
+        body["error"].as_str().unwrap().contains("name@host"),
+        "{body}"
+    );
+    let (status, body) = bob
+        .post(
+            "/api/follows",
+            json!({"handle": format!("nobody@{}", office_a.host())}),
+        )
+        .await;
+    assert_eq!(status, 404, "{body}");
+    let (status, body) = bob
+        .post(
+            "/api/follows",
+            json!({"handle": format!("bob@{}", office_b.host())}),
+        )
+        .await;
+    assert_eq!(status, 400, "{body}");
+    let (status, _) = bob
+        .send(reqwest::Method::DELETE, "/api/follows/unknown", None)
+        .await;
+    assert_eq!(status, 404);
+}
+
+#[tokio::test]
+async fn actors_notes_webfinger_and_nodeinfo_are_served() {
+    let office = spawn_app().await;
+    let (_, alice) = office.api_user("alice");
+    let public = save(&alice, "https://example.com/a", &["rust"], "public").await;
+    let private = save(&alice, "https://example.com/p", &[], "private").await;
+    let http = reqwest::Client::new();
+    let get_json = |path: String, accept: &'static str| {
+        let http = http.clone();
+        async move {
+            let response = http
+                .get(path)
+                .header("Accept", accept)
+                .send()
+                .await
+                .unwrap();
+            let status = response.status().as_u16();
+            let kind = response
+                .headers()
+                .get("content-type")
+                .map(|v| v.to_str().unwrap().to_string())
+                .unwrap_or_default();
+            (status, kind, response.text().await.unwrap())
+        }
+    };
+    let (status, kind, body) = get_json(office.url("/u/alice"), "application/activity+json").await;
+    assert_eq!(status, 200);
+    assert_eq!(kind, "application/activity+json");
+    let person: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(person["type"], "Person");
+    assert_eq!(person["attachment"], json!([]));
+    assert_eq!(person["endpoints"]["sharedInbox"], office.url("/inbox"));
+    assert!(person["publicKey"]["publicKeyPem"]
+        .as_str()
+        .unwrap()
+        .contains("PUBLIC KEY"));
+    // Browsers get the page.
+    let (_, kind, _) = get_json(office.url("/u/alice"), "text/html").await;
+    assert!(kind.starts_with("text/html"), "{kind}");
+
+    let profile = r#"application/ld+json; profile="https://www.w3.org/ns/activitystreams""#;
+    let (status, _, body) = get_json(office.url(&format!("/b/{public}")), profile).await;
+    assert_eq!(status, 200);
+    let note: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(note["type"], "Note");
+    assert!(note["published"].is_string());
+    let (status, _, _) = get_json(
+        office.url(&format!("/b/{private}")),
+        "application/activity+json",
+    )
+    .await;
+    assert_eq!(status, 404, "private bookmarks are not served to anyone");
+
+    let (status, kind, body) = get_json(
+        office.url(&format!(
+            "/.well-known/webfinger?resource=acct:alice.rust@{}",
+            office.host()
+        )),
+        "application/jrd+json",
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert!(kind.starts_with("application/jrd+json"));
+    let jrd: Value = serde_json::from_str(&body).unwrap();
+    let feed_url = jrd["links"][0]["href"].as_str().unwrap().to_string();
+    assert_eq!(feed_url, office.url("/u/alice/tags/rust"));
+    let (_, _, body) = get_json(feed_url, "application/activity+json").await;
+    let feed: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(feed["type"], "Service");
+    assert_eq!(feed["preferredUsername"], "alice.rust");
+    let (status, _, _) = get_json(
+        office.url(&format!(
+            "/.well-known/webfinger?resource=acct:alice.unused@{}",
+            office.host()
+        )),
+        "application/jrd+json",
+    )
+    .await;
+    assert_eq!(status, 404, "no feed for a tag alice never used");
+    let (status, _, body) = get_json(
+        office.url(&format!(
+            "/.well-known/webfinger?resource=acct:instance@{}",
+            office.host()
+        )),
+        "application/jrd+json",
+    )
+    .await;
+    assert_eq!(status, 200);
+    let jrd: Value = serde_json::from_str(&body).unwrap();
+    let (_, _, body) = get_json(
+        jrd["links"][0]["href"].as_str().unwrap().into(),
+        "application/activity+json",
+    )
+    .await;
+    assert_eq!(
+        serde_json::from_str::<Value>(&body).unwrap()["type"],
+        "Application"
+    );
+
+    let (_, _, body) = get_json(office.url("/.well-known/nodeinfo"), "application/json").await;
+    let links: Value = serde_json::from_str(&body).unwrap();
+    let (status, _, body) = get_json(
+        links["links"][0]["href"].as_str().unwrap().into(),
+        "application/json",
+    )
+    .await;
+    assert_eq!(status, 200);
+    let info: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(info["software"]["name"], "commonplace");
+    assert_eq!(info["protocols"], json!(["activitypub"]));
+    assert_eq!(info["usage"]["localPosts"], 1);
+}
