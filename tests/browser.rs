@@ -131,6 +131,9 @@ async fn spawn_commonplace(database: &TestDatabase) -> (String, bookmarks::Datab
             allow_private_addresses: false,
             allow_loopback_addresses: false,
             extra_ca_certificates: Vec::new(),
+            allowlist: Vec::new(),
+            blocklist: Vec::new(),
+            deliver: false,
         },
     };
     let application = Application::build_with_listener(settings, listener)

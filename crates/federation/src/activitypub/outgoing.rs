@@ -175,12 +175,13 @@ pub fn publish_events(
     let events = list_events(conn, cursor, EVENTS_PER_BATCH)?;
     let mut users: HashMap<i64, User> = HashMap::new();
     for stored in &events {
-        if !users.contains_key(&stored.user_id) {
-            users.insert(stored.user_id, get_user(conn, stored.user_id)?);
-        }
-        if let Some(user) = users.get(&stored.user_id) {
-            publish_event(conn, context, user, &stored.event, stored.created_at)?;
-        }
+        let user = match users.entry(stored.user_id) {
+            std::collections::hash_map::Entry::Occupied(known) => known.into_mut(),
+            std::collections::hash_map::Entry::Vacant(slot) => {
+                slot.insert(get_user(conn, stored.user_id)?)
+            }
+        };
+        publish_event(conn, context, user, &stored.event, stored.created_at)?;
     }
     if let Some(last) = events.last() {
         diesel::update(instance_settings::table.find(EVENT_CURSOR))
