@@ -4,6 +4,7 @@ pub(crate) mod accounts;
 mod bookmark;
 pub(crate) mod import;
 pub(crate) mod lists;
+mod network;
 mod save;
 mod settings;
 mod tools;
@@ -18,6 +19,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     settings::routes(cfg);
     import::routes(cfg);
     tools::routes(cfg);
+    network::routes(cfg);
 }
 
 /// An HTML response.

@@ -472,3 +472,78 @@ async fn actors_notes_webfinger_and_nodeinfo_are_served() {
     assert_eq!(info["protocols"], json!(["activitypub"]));
     assert_eq!(info["usage"]["localPosts"], 1);
 }
+
+#[tokio::test]
+async fn the_network_page_follows_unfollows_and_shows_what_arrived_escaped() {
+    let (office_a, office_b) = (spawn_app().await, spawn_app().await);
+    let (_, alice) = office_a.api_user("alice");
+    office_b.api_user("bob");
+    let browser = office_b.browser_as("bob").await;
+
+    // Without the CSRF token nothing happens.
+    let forged = browser
+        .http
+        .post(office_b.url("/network/follow"))
+        .form(&[("handle", format!("alice@{}", office_a.host()))])
+        .send()
+        .await
+        .unwrap();
+    assert!(forged.status().is_client_error(), "{}", forged.status());
+
+    let bad = browser
+        .submit(
+            "/network",
+            "/network/follow",
+            &[("handle", "no handle here")],
+        )
+        .await;
+    assert_eq!(bad.status(), 422);
+    assert!(bad.text().await.unwrap().contains("name@host"));
+
+    let handle = format!("alice@{}", office_a.host());
+    let done = browser
+        .submit(
+            "/network",
+            "/network/follow",
+            &[("handle", handle.as_str())],
+        )
+        .await;
+    assert_eq!(done.status(), 303);
+    let (_, page) = browser.get("/network").await;
+    assert!(
+        page.contains(&handle) && page.contains("(pending)"),
+        "{page}"
+    );
+    settle(&[&office_a, &office_b]).await;
+
+    alice
+        .post(
+            "/api/bookmarks",
+            json!({"url": "https://example.com/x", "title": "<script>alert(1)</script>",
+                   "notes": "a & b", "visibility": "public"}),
+        )
+        .await;
+    settle(&[&office_a, &office_b]).await;
+    let (status, page) = browser.get("/network").await;
+    assert_eq!(status, 200);
+    assert!(!page.contains("(pending)"));
+    assert!(page.contains("https://example.com/x"));
+    assert!(
+        page.contains("&#60;script&#62;alert(1)&#60;/script&#62;"),
+        "{page}"
+    );
+    assert!(!page.contains("<script>alert(1)"));
+
+    let follow_id = page
+        .split("/network/unfollow/")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .unwrap()
+        .to_string();
+    let gone = browser
+        .submit("/network", &format!("/network/unfollow/{follow_id}"), &[])
+        .await;
+    assert_eq!(gone.status(), 303);
+    let (_, page) = browser.get("/network").await;
+    assert!(!page.contains("https://example.com/x"));
+}

@@ -45,6 +45,11 @@ async fn every_api_route_is_documented_and_every_documented_route_answers() {
         ("DELETE", "/api/bookmarks/{id}"),
         ("GET", "/api/tags"),
         ("GET", "/api/openapi.json"),
+        ("POST", "/api/follows"),
+        ("GET", "/api/follows"),
+        ("DELETE", "/api/follows/{id}"),
+        ("GET", "/api/followers"),
+        ("GET", "/api/network"),
     ]
     .into_iter()
     .map(|(m, p)| (m.to_owned(), p.to_owned()))

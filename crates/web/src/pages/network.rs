@@ -1,0 +1,208 @@
+//! The network page (`/network`): follow someone (or one of their tags) on another instance,
+//! see and end your follows, see who follows you, and read what the people and tags you follow
+//! saved.
+
+use super::{html_with_status, see_other};
+use crate::auth::session::LoggedIn;
+use crate::blocking::run_db;
+use crate::errors::PageError;
+use crate::state::AppState;
+use crate::views::Chrome;
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpResponse};
+use askama::Template;
+use bookmarks::model::Cursor;
+use bookmarks::store::federation::{
+    list_followers, list_follows, list_network, Follow, FollowState, Follower, NetworkBookmark,
+};
+use federation::activitypub::follow::{follow, unfollow};
+use serde::Deserialize;
+
+const PAGE_SIZE: i64 = 50;
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/network", web::get().to(show))
+        .route("/network/follow", web::post().to(create_follow))
+        .route("/network/unfollow/{id}", web::post().to(remove_follow));
+}
+
+#[derive(Template)]
+#[template(path = "network.html")]
+struct NetworkPage {
+    chrome: Chrome,
+    handle: String,
+    error: Option<String>,
+    follows: Vec<FollowView>,
+    followers: Vec<FollowerView>,
+    bookmarks: Vec<NetworkBookmarkView>,
+    next_href: Option<String>,
+}
+
+struct FollowView {
+    id: String,
+    handle: String,
+    profile: String,
+    pending: bool,
+}
+
+struct FollowerView {
+    handle: String,
+    profile: String,
+    tag: String,
+}
+
+struct NetworkBookmarkView {
+    url: String,
+    title: String,
+    notes: String,
+    tags: Vec<String>,
+    author: String,
+    author_url: String,
+    remote_url: String,
+    date: String,
+}
+
+impl From<&Follow> for FollowView {
+    fn from(f: &Follow) -> Self {
+        Self {
+            id: f.public_id.clone(),
+            handle: f.target.handle.clone(),
+            profile: f.target.profile_url.clone(),
+            pending: f.state == FollowState::Pending,
+        }
+    }
+}
+
+impl From<&Follower> for FollowerView {
+    fn from(f: &Follower) -> Self {
+        Self {
+            handle: f.actor.handle.clone(),
+            profile: f.actor.profile_url.clone(),
+            tag: f.tag.clone(),
+        }
+    }
+}
+
+/// Only http(s) links from other servers become links on our pages.
+fn safe_link(url: &str) -> String {
+    if url.starts_with("https://") || url.starts_with("http://") {
+        url.to_string()
+    } else {
+        "#".to_string()
+    }
+}
+
+impl From<&NetworkBookmark> for NetworkBookmarkView {
+    fn from(n: &NetworkBookmark) -> Self {
+        let b = &n.bookmark;
+        Self {
+            url: safe_link(&b.url),
+            title: if b.title.is_empty() {
+                b.url.clone()
+            } else {
+                b.title.clone()
+            },
+            notes: b.notes.clone(),
+            tags: b.tags.clone(),
+            author: n.author_handle.clone(),
+            author_url: safe_link(&n.author_url),
+            remote_url: safe_link(&b.remote_url),
+            date: b.published_at.format("%Y-%m-%d").to_string(),
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct NetworkQuery {
+    cursor: Option<String>,
+}
+
+async fn render(
+    state: &AppState,
+    me: &LoggedIn,
+    before: Option<Cursor>,
+    handle: String,
+    error: Option<String>,
+) -> Result<HttpResponse, PageError> {
+    let user_id = me.user.id;
+    let (follows, followers, page) = run_db(&state.db, move |db| {
+        db.read(|c| {
+            Ok((
+                list_follows(c, user_id)?,
+                list_followers(c, user_id, None)?,
+                list_network(c, user_id, before, PAGE_SIZE)?,
+            ))
+        })
+    })
+    .await?;
+    let status = if error.is_some() {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        StatusCode::OK
+    };
+    let body = NetworkPage {
+        chrome: Chrome::new(state, &me.page),
+        handle,
+        error,
+        follows: follows.iter().map(FollowView::from).collect(),
+        followers: followers.iter().map(FollowerView::from).collect(),
+        bookmarks: page.items.iter().map(NetworkBookmarkView::from).collect(),
+        next_href: page.next.map(|c| format!("/network?cursor={}", c.encode())),
+    }
+    .render()?;
+    Ok(html_with_status(status, body))
+}
+
+async fn show(
+    state: web::Data<AppState>,
+    me: LoggedIn,
+    query: web::Query<NetworkQuery>,
+) -> Result<HttpResponse, PageError> {
+    let before = query
+        .cursor
+        .as_deref()
+        .filter(|c| !c.is_empty())
+        .map(Cursor::parse)
+        .transpose()?;
+    render(&state, &me, before, String::new(), None).await
+}
+
+#[derive(Deserialize)]
+struct FollowForm {
+    csrf: String,
+    handle: String,
+}
+
+async fn create_follow(
+    state: web::Data<AppState>,
+    me: LoggedIn,
+    form: web::Form<FollowForm>,
+) -> Result<HttpResponse, PageError> {
+    me.page.verify_csrf(&form.csrf)?;
+    let handle = form.into_inner().handle;
+    match follow(&state.federation.data(), &me.user, &handle).await {
+        Ok(_) => Ok(see_other("/network")),
+        Err(e) => {
+            let message = crate::errors::ApiError::from(e).to_string();
+            render(&state, &me, None, handle, Some(message)).await
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct CsrfForm {
+    csrf: String,
+}
+
+async fn remove_follow(
+    state: web::Data<AppState>,
+    me: LoggedIn,
+    id: web::Path<String>,
+    form: web::Form<CsrfForm>,
+) -> Result<HttpResponse, PageError> {
+    me.page.verify_csrf(&form.csrf)?;
+    unfollow(&state.federation.data(), &me.user, &id)
+        .await
+        .map_err(|e| PageError::BadRequest(crate::errors::ApiError::from(e).to_string()))?;
+    Ok(see_other("/network"))
+}
