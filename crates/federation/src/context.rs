@@ -7,7 +7,7 @@ use crate::mode::FederationMode;
 use crate::urls::Urls;
 use activitypub_federation::config::{FederationConfig, FederationMiddleware};
 use bookmarks::model::ActorKeys;
-use bookmarks::store::{get_or_create_setting, Database, StoreError};
+use bookmarks::store::{get_or_create_setting, get_setting, Database, StoreError};
 use std::sync::Arc;
 use std::time::Duration;
 use url::Url;
@@ -164,18 +164,21 @@ impl Federation {
 }
 
 fn instance_keys(db: &Database) -> Result<ActorKeys, StoreError> {
-    let stored = db.write(|conn| {
-        get_or_create_setting(conn, "federation.instance_keys", || {
-            // Made once per instance; a failure here is reported below as unreadable keys.
-            ActorKeys::generate()
-                .ok()
-                .and_then(|k| serde_json::to_string(&[k.public_pem, k.private_pem]).ok())
-                .unwrap_or_default()
-        })
-    })?;
+    const NAME: &str = "federation.instance_keys";
+    let stored = match db.read(|conn| get_setting(conn, NAME))? {
+        Some(stored) => stored,
+        None => {
+            // First start: make the pair outside the transaction; if two processes race, the
+            // first one stored wins and the other's pair is dropped.
+            let keys = ActorKeys::generate()?;
+            let made = serde_json::to_string(&[keys.public_pem, keys.private_pem])
+                .map_err(|e| StoreError::Conflict(format!("could not encode keys: {e}")))?;
+            db.write(|conn| get_or_create_setting(conn, NAME, || made.clone()))?
+        }
+    };
     let [public_pem, private_pem]: [String; 2] = serde_json::from_str(&stored).map_err(|e| {
         StoreError::Conflict(format!(
-            "the instance actor's keys in instance_settings are unreadable ({e})"
+            "the instance actor's keys in instance_settings ({NAME}) are unreadable ({e})"
         ))
     })?;
     Ok(ActorKeys {

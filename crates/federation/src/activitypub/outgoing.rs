@@ -60,6 +60,10 @@ fn queue(
     activity: Value,
     inboxes: &[(String, String)],
 ) -> Result<(), StoreError> {
+    if inboxes.is_empty() {
+        // Nobody to tell (a bookmark of someone without followers): nothing to store either.
+        return Ok(());
+    }
     let body = serde_json::to_string(&with_context(activity))
         .map_err(|e| StoreError::Conflict(format!("could not encode an activity: {e}")))?;
     enqueue_activity(
