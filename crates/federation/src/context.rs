@@ -21,6 +21,8 @@ pub struct FederationSettings {
     pub allowlist: Vec<String>,
     /// Instances that may never federate with us.
     pub blocklist: Vec<String>,
+    /// Whether anyone may sign up (for NodeInfo's `openRegistrations`).
+    pub open_registrations: bool,
 }
 
 /// The application data the ActivityPub library hands to every handler.
@@ -44,27 +46,14 @@ impl FederationContext {
 
     /// Whether the instance at `host` (`name` or `name:port`) may federate with us.
     pub fn instance_allowed(&self, host: &str) -> bool {
-        let bare = host.rsplit_once(':').map_or(host, |(name, _)| name);
-        let listed = |list: &[String]| {
-            list.iter()
-                .any(|entry| entry.eq_ignore_ascii_case(host) || entry.eq_ignore_ascii_case(bare))
-        };
-        if listed(&self.settings.blocklist) {
-            return false;
-        }
-        self.settings.allowlist.is_empty() || listed(&self.settings.allowlist)
+        !names(&self.settings.blocklist, host)
+            && (self.settings.allowlist.is_empty() || names(&self.settings.allowlist, host))
     }
 
     /// Whether `host` is on the allowlist itself (an office of the same organisation), which
     /// is what organisation-only bookmarks need; an empty allowlist admits nobody to those.
     pub fn instance_in_organisation(&self, host: &str) -> bool {
-        let bare = host.rsplit_once(':').map_or(host, |(name, _)| name);
-        self.instance_allowed(host)
-            && self
-                .settings
-                .allowlist
-                .iter()
-                .any(|entry| entry.eq_ignore_ascii_case(host) || entry.eq_ignore_ascii_case(bare))
+        !names(&self.settings.blocklist, host) && names(&self.settings.allowlist, host)
     }
 
     /// Runs a storage write on the blocking pool.
@@ -88,6 +77,13 @@ impl FederationContext {
             .await
             .map_err(|e| StoreError::Pool(format!("storage task failed: {e}")))?
     }
+}
+
+/// Whether a list of instances names `host` (`name:port`), either exactly or by its name alone.
+fn names(list: &[String], host: &str) -> bool {
+    let bare = host.rsplit_once(':').map_or(host, |(name, _)| name);
+    list.iter()
+        .any(|entry| entry.eq_ignore_ascii_case(host) || entry.eq_ignore_ascii_case(bare))
 }
 
 /// Federation for one instance: the library's configuration around our context.

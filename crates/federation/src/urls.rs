@@ -31,13 +31,9 @@ impl Urls {
         &self.base
     }
 
+    /// Also the host part of handles (`alice@{authority}`): with the port, if any, so handles
+    /// stay resolvable for instances on a port (local tests, labs).
     pub fn authority(&self) -> &str {
-        &self.authority
-    }
-
-    /// The name part of handles: `alice@{webfinger_host}`. The host with its port, if any, so
-    /// handles stay resolvable for instances on a port (local tests, labs).
-    pub fn webfinger_host(&self) -> &str {
         &self.authority
     }
 

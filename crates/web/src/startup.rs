@@ -70,6 +70,8 @@ impl Application {
                 network: settings.federation.network(),
                 allowlist: settings.federation.allowlist.clone(),
                 blocklist: settings.federation.blocklist.clone(),
+                open_registrations: settings.registration
+                    == crate::settings::RegistrationMode::Open,
             },
             db.clone(),
             http.clone(),

@@ -88,3 +88,44 @@ pub fn latest_change(
     }
     Ok(query.first::<Option<NaiveDateTime>>(conn)?)
 }
+
+/// Takes the named cursor over the event log for the rest of the transaction and returns it (0
+/// when new). The row is updated first, which locks it on PostgreSQL, so two processes reading
+/// events behind one cursor take turns; SQLite writes are serialised anyway.
+pub fn lock_event_cursor(conn: &mut DbConnection, name: &str) -> Result<i64, StoreError> {
+    use super::schema::instance_settings;
+    let locked = diesel::update(instance_settings::table.find(name))
+        .set(instance_settings::value.eq(instance_settings::value))
+        .execute(conn)?;
+    if locked == 0 {
+        diesel::insert_into(instance_settings::table)
+            .values((
+                instance_settings::name.eq(name),
+                instance_settings::value.eq("0"),
+            ))
+            .execute(conn)?;
+        return Ok(0);
+    }
+    let value: String = instance_settings::table
+        .find(name)
+        .select(instance_settings::value)
+        .first(conn)?;
+    value.parse().map_err(|_| {
+        StoreError::Conflict(format!(
+            "instance setting {name} should be an event id, not `{value}`"
+        ))
+    })
+}
+
+/// Moves the named cursor (taken with [`lock_event_cursor`] in the same transaction).
+pub fn set_event_cursor(
+    conn: &mut DbConnection,
+    name: &str,
+    event_id: i64,
+) -> Result<(), StoreError> {
+    use super::schema::instance_settings;
+    diesel::update(instance_settings::table.find(name))
+        .set(instance_settings::value.eq(event_id.to_string()))
+        .execute(conn)?;
+    Ok(())
+}

@@ -24,7 +24,7 @@ pub use bookmarks::{
 pub use connection::{Backend, DbConnection};
 pub use database::Database;
 pub use error::StoreError;
-pub use events::{latest_change, list_events, StoredEvent};
+pub use events::{latest_change, list_events, lock_event_cursor, set_event_cursor, StoredEvent};
 pub use import::{import_batch, BatchReport};
 pub use listing::{
     bookmark_times, list_bookmarks, BookmarkFilter, BookmarkPage, Scope, MAX_PAGE_SIZE,

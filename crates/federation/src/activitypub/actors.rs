@@ -12,7 +12,7 @@ use async_trait::async_trait;
 use bookmarks::store::federation::{find_remote_actor, upsert_remote_actor, RemoteActor};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Value};
+use serde_json::Value;
 use url::Url;
 
 pub const ACTIVITY_CONTEXT: &str = "https://www.w3.org/ns/activitystreams";
@@ -69,7 +69,9 @@ impl Object for LocalSigner {
     }
 
     async fn into_json(self, _: &Data) -> Result<Value, FederationError> {
-        Ok(json!({ "id": self.id, "inbox": self.inbox }))
+        Err(FederationError::refused(
+            "local actors are served by their documents, not through a signer",
+        ))
     }
 
     async fn verify(_: &Value, _: &Url, _: &Data) -> Result<(), FederationError> {

@@ -22,6 +22,7 @@ use bookmarks::store::{get_user, user_private_key, StoreError};
 use chrono::TimeDelta;
 use futures_util::StreamExt;
 use serde::{Serialize, Serializer};
+use std::collections::HashMap;
 use std::time::Duration;
 use url::Url;
 
@@ -119,9 +120,24 @@ async fn load_signer(data: &Data, signer: Signer) -> Result<LocalSigner, Federat
     }
 }
 
-async fn send(data: &Data, delivery: &Delivery) -> Result<(), FederationError> {
+/// Signers already loaded during one instance's pass: a fan-out sends the same actor's
+/// activities many times, and its key is read once.
+type Signers = HashMap<Signer, LocalSigner>;
+
+async fn send(
+    data: &Data,
+    delivery: &Delivery,
+    signers: &mut Signers,
+) -> Result<(), FederationError> {
     let body: serde_json::Value = serde_json::from_str(&delivery.activity.body)?;
-    let signer = load_signer(data, delivery.activity.signer.clone()).await?;
+    let signer = match signers.get(&delivery.activity.signer) {
+        Some(known) => known.clone(),
+        None => {
+            let loaded = load_signer(data, delivery.activity.signer.clone()).await?;
+            signers.insert(delivery.activity.signer.clone(), loaded.clone());
+            loaded
+        }
+    };
     let activity = StoredActivity {
         id: Url::parse(&delivery.activity.ap_id)?,
         actor: activitypub_federation::traits::Object::id(&signer).clone(),
@@ -145,6 +161,7 @@ async fn deliver_instance(data: &Data, host: String, owner: &str) -> Result<usiz
         return Ok(0);
     }
     let mut delivered = 0;
+    let mut signers = Signers::new();
     let outcome = loop {
         let batch_host = host.clone();
         let batch = data
@@ -155,7 +172,7 @@ async fn deliver_instance(data: &Data, host: String, owner: &str) -> Result<usiz
         }
         let mut failed = None;
         for delivery in batch {
-            match send(data, &delivery).await {
+            match send(data, &delivery, &mut signers).await {
                 Ok(()) => {
                     let (id, done_host) = (delivery.id, host.clone());
                     data.write(move |conn| record_delivered(conn, id, &done_host))

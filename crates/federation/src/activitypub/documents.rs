@@ -3,7 +3,7 @@
 
 use super::actors::{ACTIVITY_CONTEXT, SECURITY_CONTEXT};
 use super::error::FederationError;
-use super::note::{context, note_json, timestamp, NoteSource};
+use super::note::{context, escape, note_json, timestamp, NoteSource};
 use crate::context::{Data, FederationContext};
 use bookmarks::model::{ActorKeys, TagName, UserName};
 use bookmarks::store::federation::{
@@ -25,9 +25,16 @@ fn actor_context() -> Value {
     json!([ACTIVITY_CONTEXT, SECURITY_CONTEXT, context()[2].clone()])
 }
 
+/// The local user a name in one of our URLs names, if any.
+pub fn local_user(conn: &mut DbConnection, name: &str) -> Result<Option<User>, StoreError> {
+    match UserName::parse(name) {
+        Ok(name) => find_user_by_name(conn, &name),
+        Err(_) => Ok(None),
+    }
+}
+
 pub fn find_user(conn: &mut DbConnection, name: &str) -> Result<User, StoreError> {
-    let name = UserName::parse(name).map_err(|_| StoreError::NotFound("user"))?;
-    find_user_by_name(conn, &name)?.ok_or(StoreError::NotFound("user"))
+    local_user(conn, name)?.ok_or(StoreError::NotFound("user"))
 }
 
 pub async fn person(data: &Data, name: &str) -> Result<Value, FederationError> {
@@ -135,12 +142,6 @@ pub fn tag_feed_json(context: &FederationContext, user: &User, feed: &TagFeed) -
         "discoverable": true,
         "attachment": [],
     })
-}
-
-fn escape(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
 }
 
 pub fn instance_json(context: &FederationContext) -> Value {

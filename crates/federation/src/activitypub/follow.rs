@@ -142,7 +142,7 @@ pub async fn resolve_actor(data: &Data, input: &str) -> Result<ApActor, Federati
     let id = match ActorAddress::parse(input)? {
         ActorAddress::Url(url) => url,
         ActorAddress::Handle { name, host } => {
-            if host == data.urls.webfinger_host() {
+            if host == data.urls.authority() {
                 return Err(FederationError::refused(format!(
                     "{name}@{host} is on this instance; open their page here instead (following colleagues on the same instance is not supported yet)"
                 )));

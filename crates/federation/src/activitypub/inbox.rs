@@ -5,6 +5,7 @@
 //! signer's host and attributed to it; anything else is acknowledged and ignored.
 
 use super::actors::{first_link, type_name, ApActor};
+use super::documents::local_user;
 use super::error::FederationError;
 use super::note::{object_id_and_author, parse_note};
 use super::outgoing::{enqueue_accept, SignerRef};
@@ -14,14 +15,12 @@ use activitypub_federation::fetch::fetch_object_http;
 use activitypub_federation::fetch::object_id::ObjectId;
 use activitypub_federation::traits::Activity;
 use async_trait::async_trait;
-use bookmarks::model::UserName;
 use bookmarks::store::federation::{
     accept_follow, accepted_follows_of, add_follower, delete_follow, delete_remote_bookmark,
     find_follow, find_follow_by_public_id, find_remote_bookmark, find_tag_feed,
     mark_instance_alive, mark_received, remove_follower, remove_follower_by_activity,
     remove_network_entries, store_remote_bookmark, PERSON_FEED,
 };
-use bookmarks::store::find_user_by_name;
 use serde::{Deserialize, Deserializer};
 use serde_json::Value;
 use url::Url;
@@ -121,10 +120,7 @@ impl InboxActivity {
             if !mark_received(conn, &activity_id)? {
                 return Ok(());
             }
-            let Ok(user_name) = UserName::parse(&name) else {
-                return Ok(());
-            };
-            let Some(user) = find_user_by_name(conn, &user_name)? else {
+            let Some(user) = local_user(conn, &name)? else {
                 return Ok(());
             };
             let (tag, signer) = match &tag_actor {
@@ -166,12 +162,7 @@ impl InboxActivity {
             }
             let follow = match (&follow_public_id, &follower_name) {
                 (Some(public_id), _) => find_follow_by_public_id(conn, public_id)?,
-                (None, Some(name)) => match UserName::parse(name)
-                    .ok()
-                    .map(|n| find_user_by_name(conn, &n))
-                    .transpose()?
-                    .flatten()
-                {
+                (None, Some(name)) => match local_user(conn, name)? {
                     Some(user) => find_follow(conn, user.id, actor.stored.id)?,
                     None => None,
                 },
@@ -221,12 +212,7 @@ impl InboxActivity {
                 "Follow" | "" => {
                     let removed = remove_follower_by_activity(conn, actor.stored.id, &inner_id)?;
                     if let (false, Some((name, tag_actor))) = (removed, &local_target) {
-                        let Some(user) = UserName::parse(name)
-                            .ok()
-                            .map(|n| find_user_by_name(conn, &n))
-                            .transpose()?
-                            .flatten()
-                        else {
+                        let Some(user) = local_user(conn, name)? else {
                             return Ok(());
                         };
                         let tag = match tag_actor {

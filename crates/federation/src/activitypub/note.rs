@@ -52,7 +52,8 @@ pub fn addressing(visibility: &str, followers: &Url) -> (Vec<String>, Vec<String
     }
 }
 
-fn escape(text: &str) -> String {
+/// Escapes text for HTML content and attribute values.
+pub(crate) fn escape(text: &str) -> String {
     text.replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")

@@ -8,12 +8,13 @@ use super::note::{addressing, context, note_json, NoteSource};
 use crate::context::FederationContext;
 use bookmarks::model::{BookmarkSnapshot, DomainEvent};
 use bookmarks::store::federation::{
-    enqueue_activity, follower_inboxes, Follow, OutgoingActivity, RemoteActor, Signer, TagFeed,
-    PERSON_FEED,
+    enqueue_activity, follower_inboxes, latest_activity_with_prefix, tag_feeds_for, Follow,
+    OutgoingActivity, RemoteActor, Signer, TagFeed, PERSON_FEED,
 };
-use bookmarks::store::schema::{instance_settings, outgoing_activities, tag_feeds};
-use bookmarks::store::{get_bookmark, get_user, list_events, DbConnection, StoreError, User};
-use diesel::prelude::*;
+use bookmarks::store::{
+    get_bookmark, get_user, list_events, lock_event_cursor, set_event_cursor, DbConnection,
+    StoreError, User,
+};
 use serde_json::{json, Value};
 use std::collections::HashMap;
 use url::Url;
@@ -157,25 +158,7 @@ pub fn publish_events(
     conn: &mut DbConnection,
     context: &FederationContext,
 ) -> Result<usize, StoreError> {
-    // Touch the cursor row first: on PostgreSQL this locks it, so two processes publishing at
-    // once take turns and neither publishes an event twice.
-    let locked = diesel::update(instance_settings::table.find(EVENT_CURSOR))
-        .set(instance_settings::value.eq(instance_settings::value))
-        .execute(conn)?;
-    if locked == 0 {
-        diesel::insert_into(instance_settings::table)
-            .values((
-                instance_settings::name.eq(EVENT_CURSOR),
-                instance_settings::value.eq("0"),
-            ))
-            .execute(conn)?;
-    }
-    let cursor: i64 = instance_settings::table
-        .find(EVENT_CURSOR)
-        .select(instance_settings::value)
-        .first::<String>(conn)?
-        .parse()
-        .unwrap_or(0);
+    let cursor = lock_event_cursor(conn, EVENT_CURSOR)?;
     let events = list_events(conn, cursor, EVENTS_PER_BATCH)?;
     let mut users: HashMap<i64, User> = HashMap::new();
     for stored in &events {
@@ -188,9 +171,7 @@ pub fn publish_events(
         publish_event(conn, context, user, &stored.event, stored.created_at)?;
     }
     if let Some(last) = events.last() {
-        diesel::update(instance_settings::table.find(EVENT_CURSOR))
-            .set(instance_settings::value.eq(last.id.to_string()))
-            .execute(conn)?;
+        set_event_cursor(conn, EVENT_CURSOR, last.id)?;
     }
     Ok(events.len())
 }
@@ -310,10 +291,7 @@ fn send_note(
         &context.urls.user_followers(user.name.as_str()),
     );
     let id = context.urls.new_activity(kind);
-    let mut object = note_json(&context.urls, note);
-    if let Value::Object(map) = &mut object {
-        map.remove("@context");
-    }
+    let object = note_json(&context.urls, note);
     let activity = json!({
         "id": id,
         "type": if kind == "create" { "Create" } else { "Update" },
@@ -349,23 +327,6 @@ fn send_delete(
     queue(conn, &id, Signer::User(user.id), activity, &inboxes)
 }
 
-/// Tag feeds of `user` for `tags` that exist (a feed exists once someone looked it up to follow
-/// it; a feed nobody follows has nobody to announce to).
-fn existing_feeds(
-    conn: &mut DbConnection,
-    user: &User,
-    tags: &[String],
-) -> Result<Vec<TagFeed>, StoreError> {
-    if tags.is_empty() {
-        return Ok(vec![]);
-    }
-    Ok(tag_feeds::table
-        .filter(tag_feeds::user_id.eq(user.id))
-        .filter(tag_feeds::tag.eq_any(tags))
-        .select(TagFeed::as_select())
-        .load(conn)?)
-}
-
 fn announce_id(
     context: &FederationContext,
     user: &User,
@@ -386,7 +347,8 @@ fn announce(
     note: &NoteSource,
     tags: &[String],
 ) -> Result<(), StoreError> {
-    for feed in existing_feeds(conn, user, tags)? {
+    // A feed exists once someone looked it up to follow it; one nobody follows is not there.
+    for feed in tag_feeds_for(conn, user.id, tags)? {
         let mut inboxes = follower_inboxes(conn, user.id, std::slice::from_ref(&feed.tag))?;
         if note.visibility == "org" {
             inboxes.retain(|(host, _)| context.instance_in_organisation(host));
@@ -431,20 +393,11 @@ fn unannounce(
     public_id: &str,
     tags: &[String],
 ) -> Result<(), StoreError> {
-    for feed in existing_feeds(conn, user, tags)? {
+    for feed in tag_feeds_for(conn, user.id, tags)? {
         let feed_url = context.urls.tag_feed(user.name.as_str(), &feed.actor_name);
         // The Undo names the Announce it takes back, by the id that Announce was sent with.
         let prefix = format!("{feed_url}/announces/{public_id}/");
-        let announced: Option<String> = outgoing_activities::table
-            .filter(
-                outgoing_activities::ap_id
-                    .like(format!("{}%", escape_like(&prefix)))
-                    .escape('\\'),
-            )
-            .order(outgoing_activities::id.desc())
-            .select(outgoing_activities::ap_id)
-            .first(conn)
-            .optional()?;
+        let announced = latest_activity_with_prefix(conn, &prefix)?;
         let Some(announce_id) = announced else {
             continue;
         };
@@ -474,10 +427,4 @@ fn unannounce(
         )?;
     }
     Ok(())
-}
-
-fn escape_like(text: &str) -> String {
-    text.replace('\\', "\\\\")
-        .replace('%', "\\%")
-        .replace('_', "\\_")
 }

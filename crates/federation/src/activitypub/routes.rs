@@ -59,7 +59,7 @@ fn inbox_resource(path: &str) -> actix_web::Resource {
 
 /// Whether the request asks for ActivityPub JSON rather than a page: `application/activity+json`
 /// or `application/ld+json` (with or without the ActivityStreams profile) in `Accept`.
-pub fn wants_activity_json(request: &HttpRequest) -> bool {
+fn wants_activity_json(request: &HttpRequest) -> bool {
     accepts_activity_json(request.headers())
 }
 
@@ -118,14 +118,13 @@ async fn webfinger(
         (name.to_string(), rest.to_string())
     } else if let Some((name, feed)) = urls.local_actor(resource) {
         let full = feed.map_or(name.clone(), |f| format!("{name}.{f}"));
-        (full, urls.webfinger_host().to_string())
+        (full, urls.authority().to_string())
     } else if resource == urls.instance_actor().as_str() {
-        ("instance".to_string(), urls.webfinger_host().to_string())
+        ("instance".to_string(), urls.authority().to_string())
     } else {
         return Err(not_found());
     };
-    if !host.eq_ignore_ascii_case(urls.webfinger_host()) && !host.eq_ignore_ascii_case(urls.host())
-    {
+    if !host.eq_ignore_ascii_case(urls.authority()) && !host.eq_ignore_ascii_case(urls.host()) {
         return Err(not_found());
     }
     let (actor, page) = if name == "instance" {
@@ -144,7 +143,7 @@ async fn webfinger(
         (actor.clone(), actor.to_string())
     };
     let document = json!({
-        "subject": format!("acct:{name}@{}", urls.webfinger_host()),
+        "subject": format!("acct:{name}@{}", urls.authority()),
         "aliases": [actor],
         "links": [
             { "rel": "self", "type": ACTIVITY_JSON, "href": actor },
@@ -192,7 +191,7 @@ async fn nodeinfo(request: HttpRequest, data: Data) -> Result<HttpResponse, Fede
             "software": software,
             "protocols": ["activitypub"],
             "services": { "inbound": [], "outbound": ["atom1.0", "rss2.0"] },
-            "openRegistrations": false,
+            "openRegistrations": data.settings.open_registrations,
             "usage": { "users": { "total": users_total }, "localPosts": posts },
             "metadata": { "nodeName": data.urls.host() },
         })))

@@ -471,6 +471,10 @@ async fn actors_notes_webfinger_and_nodeinfo_are_served() {
     assert_eq!(info["software"]["name"], "commonplace");
     assert_eq!(info["protocols"], json!(["activitypub"]));
     assert_eq!(info["usage"]["localPosts"], 1);
+    assert_eq!(
+        info["openRegistrations"], true,
+        "the test instances are open"
+    );
 }
 
 #[tokio::test]

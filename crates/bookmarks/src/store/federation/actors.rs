@@ -36,7 +36,6 @@ impl RemoteActor {
 }
 
 /// Stores what was fetched of an actor, replacing what was known; returns the stored row.
-#[allow(clippy::too_many_arguments)]
 pub fn upsert_remote_actor(
     conn: &mut DbConnection,
     actor: &RemoteActor,

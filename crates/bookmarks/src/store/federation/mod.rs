@@ -23,14 +23,14 @@ pub use network::{
     store_remote_bookmark, NetworkBookmark, NetworkPage, RemoteBookmark,
 };
 pub use queue::{
-    claim_instance, enqueue_activity, instance_status, mark_instance_alive, next_deliveries,
-    pending_instances, record_delivered, record_failure, release_instance, Delivery,
-    InstanceStatus, OutgoingActivity, Signer,
+    claim_instance, enqueue_activity, instance_status, latest_activity_with_prefix,
+    mark_instance_alive, next_deliveries, pending_instances, record_delivered, record_failure,
+    release_instance, Delivery, InstanceStatus, OutgoingActivity, Signer,
 };
 pub use received::{already_received, mark_received};
 pub use tag_feeds::{
-    actor_name_for, ensure_tag_feed, find_tag_feed, find_tag_feed_by_tag, TagFeed,
+    actor_name_for, ensure_tag_feed, find_tag_feed, find_tag_feed_by_tag, tag_feeds_for, TagFeed,
 };
 
-/// Whether a remote actor is a user or a user's tag feed here: the follow target of a follower.
+/// The `tag` of a follower that follows the person rather than one of their tags.
 pub const PERSON_FEED: &str = "";

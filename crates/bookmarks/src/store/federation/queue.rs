@@ -12,7 +12,7 @@ use chrono::{NaiveDateTime, TimeDelta};
 use diesel::prelude::*;
 
 /// Who signs an activity: the instance actor, a user, or one of a user's tag feeds.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Signer {
     Instance,
     User(i64),
@@ -104,6 +104,21 @@ fn ensure_instance(conn: &mut DbConnection, host: &str) -> Result<(), StoreError
             .execute(conn)?;
     }
     Ok(())
+}
+
+/// The id of the newest stored activity whose id starts with `prefix` (an Undo names the
+/// activity it takes back by that id).
+pub fn latest_activity_with_prefix(
+    conn: &mut DbConnection,
+    prefix: &str,
+) -> Result<Option<String>, StoreError> {
+    let pattern = format!("{}%", crate::store::listing::escape_like(prefix));
+    Ok(outgoing_activities::table
+        .filter(outgoing_activities::ap_id.like(pattern).escape('\\'))
+        .order(outgoing_activities::id.desc())
+        .select(outgoing_activities::ap_id)
+        .first(conn)
+        .optional()?)
 }
 
 /// Instances with deliveries waiting whose backoff has passed and that nobody holds a lease on.

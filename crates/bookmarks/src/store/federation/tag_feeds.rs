@@ -62,6 +62,22 @@ pub fn find_tag_feed_by_tag(
         .optional()?)
 }
 
+/// The feeds of `user_id` that exist for any of `tags`.
+pub fn tag_feeds_for(
+    conn: &mut DbConnection,
+    user_id: i64,
+    tags: &[String],
+) -> Result<Vec<TagFeed>, StoreError> {
+    if tags.is_empty() {
+        return Ok(vec![]);
+    }
+    Ok(tag_feeds::table
+        .filter(tag_feeds::user_id.eq(user_id))
+        .filter(tag_feeds::tag.eq_any(tags))
+        .select(TagFeed::as_select())
+        .load(conn)?)
+}
+
 /// The feed for `user_id`'s `tag`, made (with a new key pair) if it does not exist yet. Run it
 /// inside [`crate::store::Database::write`]; `keys` is only called when a feed is made.
 pub fn ensure_tag_feed(
