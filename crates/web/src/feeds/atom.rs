@@ -1,9 +1,9 @@
 //! Atom 1.0 rendering (atom_syndication). Entry ids are the bookmarks' stable addresses;
 //! notes travel as escaped text, tags as categories.
 
+use super::entry::FeedEntry;
 use super::FeedInfo;
 use atom_syndication::{Category, Entry, Feed, FixedDateTime, Generator, Link, Person, Text};
-use bookmarks::store::Bookmark;
 use chrono::NaiveDateTime;
 
 fn time(at: NaiveDateTime) -> FixedDateTime {
@@ -19,42 +19,34 @@ fn link(href: String, rel: &str, mime_type: Option<&str>) -> Link {
     }
 }
 
-pub fn render(info: &FeedInfo, items: &[Bookmark], updated: NaiveDateTime) -> String {
+pub fn render(info: &FeedInfo, items: &[FeedEntry], updated: NaiveDateTime) -> String {
     let entries = items
         .iter()
-        .map(|b| {
-            let title = b.heading();
-            let owner_url = format!("{}/u/{}", info.base_url, b.owner_name);
-            Entry {
-                id: format!("{}/b/{}", info.base_url, b.public_id),
-                title: Text::plain(title),
-                updated: time(b.updated_at),
-                published: Some(time(b.created_at)),
-                authors: vec![Person {
-                    name: b.owner_name.clone(),
-                    uri: Some(owner_url.clone()),
-                    ..Person::default()
-                }],
-                links: vec![
-                    link(b.url.to_string(), "alternate", Some("text/html")),
-                    link(
-                        format!("{}/b/{}", info.base_url, b.public_id),
-                        "related",
-                        Some("text/html"),
-                    ),
-                ],
-                categories: b
-                    .tags
-                    .iter()
-                    .map(|t| Category {
-                        term: t.to_string(),
-                        scheme: Some(format!("{owner_url}/t/")),
-                        label: Some(t.to_string()),
-                    })
-                    .collect(),
-                summary: (!b.notes.as_str().is_empty()).then(|| Text::plain(b.notes.as_str())),
-                ..Entry::default()
-            }
+        .map(|e| Entry {
+            id: e.id.clone(),
+            title: Text::plain(e.title.clone()),
+            updated: time(e.updated),
+            published: Some(time(e.published)),
+            authors: vec![Person {
+                name: e.author_name.clone(),
+                uri: Some(e.author_url.clone()),
+                ..Person::default()
+            }],
+            links: vec![
+                link(e.link.clone(), "alternate", Some("text/html")),
+                link(e.page.clone(), "related", Some("text/html")),
+            ],
+            categories: e
+                .tags
+                .iter()
+                .map(|t| Category {
+                    term: t.clone(),
+                    scheme: Some(e.tag_scheme.clone()),
+                    label: Some(t.clone()),
+                })
+                .collect(),
+            summary: (!e.notes.is_empty()).then(|| Text::plain(e.notes.clone())),
+            ..Entry::default()
         })
         .collect();
     let feed = Feed {

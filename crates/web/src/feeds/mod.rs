@@ -1,11 +1,13 @@
 //! Atom 1.0 and RSS 2.0 feeds of every list: the instance (`/feed.atom`), a user
 //! (`/u/{name}/feed.atom`), a user's tags (`/u/{name}/t/{tags}/feed.atom`), the instance's tags
 //! (`/t/{tags}/feed.atom`) and a search (`/search/feed.atom?q=…`); `.rss` for RSS. Public feeds
-//! need nothing; a user's own private bookmarks come with `?token=` their secret feed token.
+//! need nothing; a user's own private bookmarks come with `?token=` their secret feed token, and so
+//! does their network (`/u/{name}/network/feed.atom?token=…`), which is always private.
 //! Feeds answer conditional GETs (ETag, Last-Modified → 304).
 
 mod atom;
 mod conditional;
+mod entry;
 mod rss_feed;
 
 use crate::blocking::run_db;
@@ -15,8 +17,10 @@ use crate::state::AppState;
 use crate::views::encode_query;
 use actix_web::{web, HttpRequest, HttpResponse};
 use bookmarks::model::UserName;
-use bookmarks::store::{self, Bookmark, BookmarkFilter, Scope, User};
+use bookmarks::store::federation::list_network;
+use bookmarks::store::{self, BookmarkFilter, Scope, User};
 use chrono::NaiveDateTime;
+use entry::FeedEntry;
 use serde::Deserialize;
 
 /// Entries per feed, newest first.
@@ -33,6 +37,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route(
             "/t/{tags}/feed.{format:atom|rss}",
             web::get().to(instance_tag_feed),
+        )
+        .route(
+            "/u/{name}/network/feed.{format:atom|rss}",
+            web::get().to(network_feed),
         );
 }
 
@@ -118,25 +126,41 @@ async fn respond(
         })
     })
     .await?;
-    let format = Format::of(req);
-    let updated = feed_updated(&page.items, latest);
-    let body = match format {
-        Format::Atom => atom::render(&info, &page.items, updated),
-        Format::Rss => rss_feed::render(&info, &page.items, updated),
-    };
-    Ok(conditional::respond(
+    let entries: Vec<FeedEntry> = page
+        .items
+        .iter()
+        .map(|b| FeedEntry::from_bookmark(b, &info.base_url))
+        .collect();
+    Ok(render(
         req,
-        body,
-        updated,
-        format.content_type(),
+        &info,
+        &entries,
+        latest,
         private_owner.is_some(),
     ))
 }
 
+/// The feed in the requested format, answering conditional GETs.
+fn render(
+    req: &HttpRequest,
+    info: &FeedInfo,
+    entries: &[FeedEntry],
+    latest_change: Option<NaiveDateTime>,
+    private: bool,
+) -> HttpResponse {
+    let format = Format::of(req);
+    let updated = feed_updated(entries, latest_change);
+    let body = match format {
+        Format::Atom => atom::render(info, entries, updated),
+        Format::Rss => rss_feed::render(info, entries, updated),
+    };
+    conditional::respond(req, body, updated, format.content_type(), private)
+}
+
 /// The feed's `updated`: the latest change it may reveal, else its newest entry, else the epoch
 /// for an empty feed that never changed.
-fn feed_updated(items: &[Bookmark], latest_change: Option<NaiveDateTime>) -> NaiveDateTime {
-    let newest = items.iter().map(|b| b.updated_at).max();
+fn feed_updated(items: &[FeedEntry], latest_change: Option<NaiveDateTime>) -> NaiveDateTime {
+    let newest = items.iter().map(|e| e.updated).max();
     latest_change.max(newest).unwrap_or_default()
 }
 
@@ -286,6 +310,40 @@ async fn instance_tag_feed(
     );
     let info = info(&state, &req, &path, format!("Tagged {}", names.join(" + ")));
     respond(&state, &req, filter, info, None).await
+}
+
+/// What the people and tags a user follows saved: always private, so only with the token.
+async fn network_feed(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    query: web::Query<FeedQuery>,
+) -> Result<HttpResponse, PageError> {
+    let (owner, viewer) = owner_and_access(&state, &req, query.into_inner().token).await?;
+    if viewer.is_none() {
+        return Err(PageError::Forbidden(
+            "the network feed is private; copy its address (with the token) from Settings".into(),
+        ));
+    }
+    let owner_id = owner.id;
+    let page = run_db(&state.db, move |db| {
+        db.read(|c| list_network(c, owner_id, None, FEED_SIZE))
+    })
+    .await?;
+    let entries: Vec<FeedEntry> = page.items.iter().map(FeedEntry::from_network).collect();
+    let mut info = info(
+        &state,
+        &req,
+        "/network",
+        format!("{}'s network", owner.name),
+    );
+    info.id = format!(
+        "{}/u/{}/network/feed.{}",
+        info.base_url,
+        owner.name,
+        Format::of(&req).extension()
+    );
+    // Removals change the body and so the ETag; the date is the newest entry's.
+    Ok(render(&req, &info, &entries, None, true))
 }
 
 #[cfg(test)]

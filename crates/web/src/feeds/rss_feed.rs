@@ -1,45 +1,41 @@
 //! RSS 2.0 rendering (rss crate), with an atom:link to itself and dc:creator for the author
 //! (RSS's own `author` wants an e-mail address).
 
+use super::entry::FeedEntry;
 use super::FeedInfo;
 use crate::views::escape_html;
-use bookmarks::store::Bookmark;
 use chrono::NaiveDateTime;
 use rss::extension::atom::{AtomExtension, Link};
 use rss::extension::dublincore::DublinCoreExtension;
 use rss::{Category, Channel, Guid, Item};
 
-pub fn render(info: &FeedInfo, items: &[Bookmark], updated: NaiveDateTime) -> String {
+pub fn render(info: &FeedInfo, items: &[FeedEntry], updated: NaiveDateTime) -> String {
     let items = items
         .iter()
-        .map(|b| {
-            let title = b.heading();
-            let owner_url = format!("{}/u/{}", info.base_url, b.owner_name);
-            Item {
-                title: Some(title),
-                link: Some(b.url.to_string()),
-                // Readers treat an RSS description as HTML: the notes are text, so escape them.
-                description: (!b.notes.as_str().is_empty())
-                    .then(|| escape_html(b.notes.as_str()).replace('\n', "<br>\n")),
-                guid: Some(Guid {
-                    value: format!("{}/b/{}", info.base_url, b.public_id),
-                    permalink: true,
-                }),
-                pub_date: Some(b.created_at.and_utc().to_rfc2822()),
-                categories: b
-                    .tags
-                    .iter()
-                    .map(|t| Category {
-                        name: t.to_string(),
-                        domain: Some(format!("{owner_url}/t/")),
-                    })
-                    .collect(),
-                dublin_core_ext: Some(DublinCoreExtension {
-                    creators: vec![b.owner_name.clone()],
-                    ..DublinCoreExtension::default()
-                }),
-                ..Item::default()
-            }
+        .map(|e| Item {
+            title: Some(e.title.clone()),
+            link: Some(e.link.clone()),
+            // Readers treat an RSS description as HTML: the notes are text, so escape them.
+            description: (!e.notes.is_empty())
+                .then(|| escape_html(&e.notes).replace('\n', "<br>\n")),
+            guid: Some(Guid {
+                value: e.id.clone(),
+                permalink: true,
+            }),
+            pub_date: Some(e.published.and_utc().to_rfc2822()),
+            categories: e
+                .tags
+                .iter()
+                .map(|t| Category {
+                    name: t.clone(),
+                    domain: Some(e.tag_scheme.clone()),
+                })
+                .collect(),
+            dublin_core_ext: Some(DublinCoreExtension {
+                creators: vec![e.author_name.clone()],
+                ..DublinCoreExtension::default()
+            }),
+            ..Item::default()
         })
         .collect();
     let channel = Channel {

@@ -54,6 +54,8 @@ struct SettingsPage {
     import_limit: String,
     /// The private Atom and RSS feed addresses, once the user made a feed token.
     private_feeds: Option<(String, String)>,
+    /// The same for the network page (what the people and tags the user follows saved).
+    network_feeds: Option<(String, String)>,
     new_token: Option<String>,
     is_admin: bool,
     invites_enabled: bool,
@@ -84,13 +86,17 @@ async fn render(
     })
     .await?;
     let now = chrono::Utc::now().naive_utc();
-    let private_feeds = feed_token.map(|token| {
-        let base = format!("{}/u/{}/feed", state.settings.base_url(), me.user.name);
-        (
-            format!("{base}.atom?token={token}"),
-            format!("{base}.rss?token={token}"),
-        )
-    });
+    let feeds_at = |path: &str| {
+        feed_token.as_ref().map(|token| {
+            let base = format!("{}/u/{}/{path}", state.settings.base_url(), me.user.name);
+            (
+                format!("{base}.atom?token={token}"),
+                format!("{base}.rss?token={token}"),
+            )
+        })
+    };
+    let private_feeds = feeds_at("feed");
+    let network_feeds = feeds_at("network/feed");
     let body = SettingsPage {
         chrome: Chrome::new(state, &me.page),
         error: String::new(),
@@ -105,6 +111,7 @@ async fn render(
             .collect(),
         new_token,
         private_feeds,
+        network_feeds,
         import_limit: crate::pages::import::megabytes(state.settings.import_max_bytes),
         is_admin,
         invites_enabled: state.settings.registration == RegistrationMode::Invite,

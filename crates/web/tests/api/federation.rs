@@ -551,3 +551,50 @@ async fn the_network_page_follows_unfollows_and_shows_what_arrived_escaped() {
     let (_, page) = browser.get("/network").await;
     assert!(!page.contains("https://example.com/x"));
 }
+
+#[tokio::test]
+async fn the_network_feed_carries_what_arrived_and_needs_the_token() {
+    let (office_a, office_b) = (spawn_app().await, spawn_app().await);
+    let (_, alice) = office_a.api_user("alice");
+    let (bob_user, bob) = office_b.api_user("bob");
+    follow(&bob, &format!("alice@{}", office_a.host())).await;
+    settle(&[&office_a, &office_b]).await;
+    save(&alice, "https://example.com/feed-me", &["rust"], "public").await;
+    settle(&[&office_a, &office_b]).await;
+
+    let http = reqwest::Client::new();
+    let without = http
+        .get(office_b.url("/u/bob/network/feed.atom"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(without.status(), 403);
+    let token = office_b
+        .db
+        .write(|c| bookmarks::store::regenerate_feed_token(c, bob_user.id))
+        .unwrap();
+    let wrong = http
+        .get(office_b.url("/u/bob/network/feed.atom?token=wrong"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(wrong.status(), 403);
+    for format in ["atom", "rss"] {
+        let body = http
+            .get(office_b.url(&format!("/u/bob/network/feed.{format}?token={token}")))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        let feed = feed_rs::parser::parse(body.as_bytes()).expect("a valid feed");
+        assert_eq!(feed.entries.len(), 1, "{body}");
+        let entry = &feed.entries[0];
+        assert_eq!(entry.links[0].href, "https://example.com/feed-me");
+        assert_eq!(entry.categories[0].term, "rust");
+        assert!(entry.id.starts_with(&office_a.url("/b/")), "{}", entry.id);
+    }
+    let (_, settings) = office_b.browser_as("bob").await.get("/settings").await;
+    assert!(settings.contains(&format!("/u/bob/network/feed.atom?token={token}")));
+}
