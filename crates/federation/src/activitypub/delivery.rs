@@ -26,7 +26,10 @@ use std::collections::HashMap;
 use std::time::Duration;
 use url::Url;
 
-const LEASE: TimeDelta = TimeDelta::minutes(5);
+/// How long a worker holds an instance without delivering: longer than one send may take (10 s
+/// timeout), short enough that a crashed worker's instances are picked up again soon. Renewed
+/// with every delivery.
+const LEASE: TimeDelta = TimeDelta::seconds(30);
 const DELIVERIES_PER_CLAIM: i64 = 100;
 const INSTANCES_PER_PASS: i64 = 64;
 /// How many instances are delivered to at once.
@@ -174,9 +177,12 @@ async fn deliver_instance(data: &Data, host: String, owner: &str) -> Result<usiz
         for delivery in batch {
             match send(data, &delivery, &mut signers).await {
                 Ok(()) => {
-                    let (id, done_host) = (delivery.id, host.clone());
-                    data.write(move |conn| record_delivered(conn, id, &done_host))
-                        .await?;
+                    let (id, done_host, lease_owner) =
+                        (delivery.id, host.clone(), owner.to_string());
+                    data.write(move |conn| {
+                        record_delivered(conn, id, &done_host, &lease_owner, LEASE)
+                    })
+                    .await?;
                     delivered += 1;
                 }
                 Err(e) => {

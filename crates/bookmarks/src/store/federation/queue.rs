@@ -207,12 +207,16 @@ pub fn next_deliveries(
         .collect())
 }
 
-/// A delivery arrived (or was refused for good by the receiver): it leaves the queue, and the
-/// instance counts as alive.
+/// A delivery arrived (or was refused for good by the receiver): it leaves the queue, the
+/// instance counts as alive, and `owner`'s lease on it is extended by `lease` from now. Leases
+/// are short and renewed with every delivery, so a worker that died (a crash, SIGKILL) holds
+/// its instance for at most one lease.
 pub fn record_delivered(
     conn: &mut DbConnection,
     delivery_id: i64,
     host: &str,
+    owner: &str,
+    lease: TimeDelta,
 ) -> Result<(), StoreError> {
     diesel::delete(deliveries::table.find(delivery_id)).execute(conn)?;
     let at = now();
@@ -225,6 +229,13 @@ pub fn record_delivered(
             instances::next_attempt_at.eq(at),
         ))
         .execute(conn)?;
+    diesel::update(
+        instances::table
+            .filter(instances::host.eq(host))
+            .filter(instances::lease_owner.eq(owner)),
+    )
+    .set(instances::lease_until.eq(at + lease))
+    .execute(conn)?;
     Ok(())
 }
 
