@@ -12,6 +12,7 @@ use crate::RegistrationMode;
 use actix_web::{web, HttpResponse};
 use askama::Template;
 use bookmarks::store;
+use bookmarks::store::federation::{instance_status, InstanceStatus};
 use serde::Deserialize;
 
 /// How long an invite link stays valid.
@@ -63,6 +64,49 @@ struct SettingsPage {
     invite_days: i64,
     invites: Vec<InviteView>,
     new_invite: Option<String>,
+    /// Delivery state per remote instance (admins only).
+    instances: Vec<InstanceView>,
+}
+
+struct InstanceView {
+    host: String,
+    state: String,
+    last_success: String,
+    backlog: i64,
+    last_error: String,
+}
+
+impl From<InstanceStatus> for InstanceView {
+    fn from(i: InstanceStatus) -> Self {
+        let state = if i.dead {
+            format!(
+                "dead (failing since {})",
+                i.failing_since.map(human_date).unwrap_or_default()
+            )
+        } else if i.failures > 0 {
+            format!(
+                "failing ({} attempts), next try {}",
+                i.failures,
+                i.next_attempt_at.format("%H:%M:%S UTC")
+            )
+        } else {
+            "ok".to_string()
+        };
+        Self {
+            host: i.host,
+            state,
+            last_success: i
+                .last_success_at
+                .map(human_date)
+                .unwrap_or_else(|| "never".into()),
+            backlog: i.backlog,
+            last_error: if i.failures > 0 {
+                i.last_error
+            } else {
+                String::new()
+            },
+        }
+    }
 }
 
 async fn render(
@@ -72,16 +116,16 @@ async fn render(
     new_invite: Option<String>,
 ) -> Result<HttpResponse, PageError> {
     let (user_id, is_admin) = (me.user.id, me.user.is_admin);
-    let (tokens, invites, feed_token) = run_db(&state.db, move |db| {
+    let (tokens, invites, feed_token, instances) = run_db(&state.db, move |db| {
         db.read(|c| {
             let tokens = store::list_api_tokens(c, user_id)?;
             let feed_token = store::feed_token(c, user_id)?;
-            let invites = if is_admin {
-                store::list_invites(c, user_id)?
+            let (invites, instances) = if is_admin {
+                (store::list_invites(c, user_id)?, instance_status(c)?)
             } else {
-                Vec::new()
+                (Vec::new(), Vec::new())
             };
-            Ok((tokens, invites, feed_token))
+            Ok((tokens, invites, feed_token, instances))
         })
     })
     .await?;
@@ -112,6 +156,7 @@ async fn render(
         new_token,
         private_feeds,
         network_feeds,
+        instances: instances.into_iter().map(InstanceView::from).collect(),
         import_limit: crate::pages::import::megabytes(state.settings.import_max_bytes),
         is_admin,
         invites_enabled: state.settings.registration == RegistrationMode::Invite,

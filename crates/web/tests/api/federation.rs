@@ -598,3 +598,25 @@ async fn the_network_feed_carries_what_arrived_and_needs_the_token() {
     let (_, settings) = office_b.browser_as("bob").await.get("/settings").await;
     assert!(settings.contains(&format!("/u/bob/network/feed.atom?token={token}")));
 }
+
+#[tokio::test]
+async fn admins_see_delivery_state_per_instance_and_others_do_not() {
+    let (office_a, office_b) = (spawn_app().await, spawn_app().await);
+    office_a.add_user("root", true);
+    let (_, alice) = office_a.api_user("alice");
+    let (_, bob) = office_b.api_user("bob");
+    follow(&bob, &format!("alice@{}", office_a.host())).await;
+    settle(&[&office_a, &office_b]).await;
+    save(&alice, "https://example.com/tracked", &[], "public").await;
+    settle(&[&office_a, &office_b]).await;
+
+    let (_, page) = office_a.browser_as("root").await.get("/settings").await;
+    let row = page
+        .split("<tr>")
+        .find(|r| r.contains(&office_b.host()))
+        .unwrap_or_else(|| panic!("no row for {}: {page}", office_b.host()));
+    assert!(row.contains("<td>ok</td>"), "{row}");
+    assert!(row.contains("<td>0</td>"), "nothing waiting: {row}");
+    let (_, page) = office_a.browser_as("alice").await.get("/settings").await;
+    assert!(!page.contains("Federation delivery"));
+}
