@@ -15,6 +15,7 @@ use crate::views::{
 use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
 use bookmarks::model::{Cursor, TagName, UserName};
+use bookmarks::store::federation::{list_followers, list_follows, FollowState};
 use bookmarks::store::{self, BookmarkFilter, Scope};
 use percent_encoding::percent_decode_str;
 use serde::Deserialize;
@@ -39,6 +40,7 @@ struct ListPage {
     next_href: Option<String>,
     tags_heading: &'static str,
     tags: Vec<TagCountView>,
+    social: Option<SocialView>,
     /// The Atom and RSS feeds of this list.
     feed_atom: String,
     feed_rss: String,
@@ -88,6 +90,47 @@ struct Listing {
     tag_href: Box<dyn Fn(&str) -> String>,
     /// Related tags (co-occurring with `filter.tags`) instead of the plain tag cloud.
     related: bool,
+    /// On a user's page: their handle, followers and follows.
+    social: Option<SocialView>,
+}
+
+/// Who follows a user (or one of their tags) from other instances, and whom they follow.
+pub(crate) struct SocialView {
+    handle: String,
+    /// `(handle, page here, tag followed or empty)`.
+    followers: Vec<(String, String, String)>,
+    /// `(handle, page here)`.
+    following: Vec<(String, String)>,
+}
+
+/// The page here about a remote actor.
+pub(crate) fn remote_profile_href(handle: &str) -> String {
+    format!("/@{handle}")
+}
+
+async fn social_view(state: &AppState, user_id: i64, name: &str) -> Result<SocialView, PageError> {
+    let (followers, follows) = run_db(&state.db, move |db| {
+        db.read(|c| Ok((list_followers(c, user_id, None)?, list_follows(c, user_id)?)))
+    })
+    .await?;
+    Ok(SocialView {
+        handle: format!("{name}@{}", state.federation.context().urls.authority()),
+        followers: followers
+            .into_iter()
+            .map(|f| {
+                let href = remote_profile_href(&f.actor.handle);
+                (f.actor.handle, href, f.tag)
+            })
+            .collect(),
+        following: follows
+            .into_iter()
+            .filter(|f| f.state == FollowState::Accepted)
+            .map(|f| {
+                let href = remote_profile_href(&f.target.handle);
+                (f.target.handle, href)
+            })
+            .collect(),
+    })
 }
 
 const PAGE_SIZE: i64 = 50;
@@ -133,6 +176,7 @@ async fn render_list(
         next_href,
         tags_heading: listing.tags_heading,
         tags: tag_cloud(&counts, listing.tag_href),
+        social: listing.social,
         feed_atom: feed_path(&feed_page, Format::Atom),
         feed_rss: feed_path(&feed_page, Format::Rss),
     }
@@ -158,6 +202,7 @@ async fn home(
         tags_heading: "Popular tags",
         tag_href: Box::new(instance_tag_href),
         related: false,
+        social: None,
     };
     render_list(&state, &page, &req, filter, listing).await
 }
@@ -209,6 +254,7 @@ async fn search(
         tags_heading: "Tags in the results",
         tag_href,
         related: false,
+        social: None,
     };
     render_list(&state, &page, &req, filter, listing).await
 }
@@ -249,6 +295,7 @@ async fn user_page(
         tags_heading: "Tags",
         tag_href: Box::new(move |tag| user_tag_href(&owner_name, &[tag])),
         related: false,
+        social: Some(social_view(&state, owner.id, owner.name.as_str()).await?),
     };
     render_list(&state, &page, &req, filter, listing).await
 }
@@ -311,6 +358,7 @@ async fn user_tag_page(
             user_tag_href(&owner_name, &combined)
         }),
         related: true,
+        social: None,
     };
     render_list(&state, &page, &req, filter, listing).await
 }
@@ -337,6 +385,7 @@ async fn instance_tag_page(
             format!("/t/{}", combined.join("+"))
         }),
         related: true,
+        social: None,
     };
     render_list(&state, &page, &req, filter, listing).await
 }

@@ -5,6 +5,7 @@ mod bookmark;
 pub(crate) mod import;
 pub(crate) mod lists;
 mod network;
+mod remote_profile;
 mod save;
 mod settings;
 mod tools;
@@ -20,6 +21,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     import::routes(cfg);
     tools::routes(cfg);
     network::routes(cfg);
+    remote_profile::routes(cfg);
 }
 
 /// An HTML response.

@@ -41,13 +41,11 @@ struct NetworkPage {
 struct FollowView {
     id: String,
     handle: String,
-    profile: String,
     pending: bool,
 }
 
 struct FollowerView {
     handle: String,
-    profile: String,
     tag: String,
 }
 
@@ -57,9 +55,15 @@ struct NetworkBookmarkView {
     notes: String,
     tags: Vec<String>,
     author: String,
-    author_url: String,
     remote_url: String,
     date: String,
+}
+
+impl NetworkBookmarkView {
+    /// The author's page here.
+    fn author_page(&self) -> String {
+        crate::pages::lists::remote_profile_href(&self.author)
+    }
 }
 
 impl From<&Follow> for FollowView {
@@ -67,7 +71,6 @@ impl From<&Follow> for FollowView {
         Self {
             id: f.public_id.clone(),
             handle: f.target.handle.clone(),
-            profile: f.target.profile_url.clone(),
             pending: f.state == FollowState::Pending,
         }
     }
@@ -77,7 +80,6 @@ impl From<&Follower> for FollowerView {
     fn from(f: &Follower) -> Self {
         Self {
             handle: f.actor.handle.clone(),
-            profile: f.actor.profile_url.clone(),
             tag: f.tag.clone(),
         }
     }
@@ -105,7 +107,6 @@ impl From<&NetworkBookmark> for NetworkBookmarkView {
             notes: b.notes.clone(),
             tags: b.tags.clone(),
             author: n.author_handle.clone(),
-            author_url: safe_link(&n.author_url),
             remote_url: safe_link(&b.remote_url),
             date: b.published_at.format("%Y-%m-%d").to_string(),
         }
@@ -171,6 +172,22 @@ async fn show(
 struct FollowForm {
     csrf: String,
     handle: String,
+    /// A remote profile page (`/@…`) to return to instead of the network page.
+    back: Option<String>,
+}
+
+/// Where a follow form returns to: the remote profile it came from, else the network page.
+fn back_to(back: Option<&str>) -> String {
+    match back {
+        Some(path)
+            if path.starts_with("/@")
+                && !path.contains("//")
+                && !path.chars().any(char::is_control) =>
+        {
+            path.to_string()
+        }
+        _ => "/network".to_string(),
+    }
 }
 
 async fn create_follow(
@@ -179,9 +196,9 @@ async fn create_follow(
     form: web::Form<FollowForm>,
 ) -> Result<HttpResponse, PageError> {
     me.page.verify_csrf(&form.csrf)?;
-    let handle = form.into_inner().handle;
+    let FollowForm { handle, back, .. } = form.into_inner();
     match follow(&state.federation.data(), &me.user, &handle).await {
-        Ok(_) => Ok(see_other("/network")),
+        Ok(_) => Ok(see_other(&back_to(back.as_deref()))),
         Err(e) => {
             let message = crate::errors::ApiError::from(e).to_string();
             render(&state, &me, None, handle, Some(message)).await
@@ -190,19 +207,20 @@ async fn create_follow(
 }
 
 #[derive(Deserialize)]
-struct CsrfForm {
+struct UnfollowForm {
     csrf: String,
+    back: Option<String>,
 }
 
 async fn remove_follow(
     state: web::Data<AppState>,
     me: LoggedIn,
     id: web::Path<String>,
-    form: web::Form<CsrfForm>,
+    form: web::Form<UnfollowForm>,
 ) -> Result<HttpResponse, PageError> {
     me.page.verify_csrf(&form.csrf)?;
     unfollow(&state.federation.data(), &me.user, &id)
         .await
         .map_err(|e| PageError::BadRequest(crate::errors::ApiError::from(e).to_string()))?;
-    Ok(see_other("/network"))
+    Ok(see_other(&back_to(form.back.as_deref())))
 }

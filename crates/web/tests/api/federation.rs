@@ -620,3 +620,69 @@ async fn admins_see_delivery_state_per_instance_and_others_do_not() {
     let (_, page) = office_a.browser_as("alice").await.get("/settings").await;
     assert!(!page.contains("Federation delivery"));
 }
+
+#[tokio::test]
+async fn profiles_show_followers_and_remote_people_with_follow_buttons() {
+    let (office_a, office_b) = (spawn_app().await, spawn_app().await);
+    let (_, alice) = office_a.api_user("alice");
+    office_b.api_user("bob");
+    save(&alice, "https://example.com/seen", &["rust"], "public").await;
+    let browser = office_b.browser_as("bob").await;
+    let alice_handle = format!("alice@{}", office_a.host());
+
+    // A visitor cannot make the server look anyone up.
+    let visitor = crate::helpers::Browser::new(&office_b.address);
+    let (status, _) = visitor.get(&format!("/@{alice_handle}")).await;
+    assert_eq!(status, 404);
+
+    // Logged in, the profile is looked up and offers both kinds of follow.
+    let (status, page) = browser.get(&format!("/@{alice_handle}")).await;
+    assert_eq!(status, 200, "{page}");
+    assert!(page.contains(&format!("Follow {alice_handle}")), "{page}");
+    let back = format!("/@{alice_handle}");
+    let followed = browser
+        .submit(
+            &back,
+            "/network/follow",
+            &[("handle", alice_handle.as_str()), ("back", back.as_str())],
+        )
+        .await;
+    assert_eq!(followed.status(), 303);
+    assert_eq!(
+        crate::helpers::header(&followed, "location").as_deref(),
+        Some(back.as_str())
+    );
+    settle(&[&office_a, &office_b]).await;
+    save(
+        &alice,
+        "https://example.com/after-follow",
+        &["rust"],
+        "public",
+    )
+    .await;
+    settle(&[&office_a, &office_b]).await;
+    let (_, page) = browser.get(&back).await;
+    assert!(
+        page.contains("Following") && page.contains("https://example.com/after-follow"),
+        "{page}"
+    );
+    assert!(
+        page.contains(&format!("alice.rust@{}", office_a.host())),
+        "a button for her rust feed: {page}"
+    );
+
+    // Her page on office A lists bob as a follower; his on B lists her as followed.
+    let (_, page) = crate::helpers::Browser::new(&office_a.address)
+        .get("/u/alice")
+        .await;
+    assert!(page.contains(&format!("bob@{}", office_b.host())), "{page}");
+    assert!(page.contains("Followers (1)"), "{page}");
+    let (_, page) = browser.get("/u/bob").await;
+    assert!(
+        page.contains("Following (1)") && page.contains(&alice_handle),
+        "{page}"
+    );
+    // Known now, so visitors see it too.
+    let (status, _) = visitor.get(&back).await;
+    assert_eq!(status, 200);
+}

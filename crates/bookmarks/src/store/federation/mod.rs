@@ -19,8 +19,8 @@ pub use follows::{
     list_follows, remove_follower, remove_follower_by_activity, Follow, FollowState, Follower,
 };
 pub use network::{
-    delete_remote_bookmark, find_remote_bookmark, list_network, remove_network_entries,
-    store_remote_bookmark, NetworkBookmark, NetworkPage, RemoteBookmark,
+    delete_remote_bookmark, find_remote_bookmark, list_network, public_bookmarks_by,
+    remove_network_entries, store_remote_bookmark, NetworkBookmark, NetworkPage, RemoteBookmark,
 };
 pub use queue::{
     claim_instance, enqueue_activity, instance_status, latest_activity_with_prefix,

@@ -164,6 +164,26 @@ pub fn remove_network_entries(
     Ok(())
 }
 
+/// The newest public bookmarks by `author_id` this instance has received, for their profile
+/// page here.
+pub fn public_bookmarks_by(
+    conn: &mut DbConnection,
+    author_id: i64,
+    limit: i64,
+) -> Result<Vec<RemoteBookmark>, StoreError> {
+    let rows: Vec<BookmarkRow> = remote_bookmarks::table
+        .filter(remote_bookmarks::author_id.eq(author_id))
+        .filter(remote_bookmarks::visibility.eq("public"))
+        .order((
+            remote_bookmarks::published_at.desc(),
+            remote_bookmarks::id.desc(),
+        ))
+        .limit(limit)
+        .select(BookmarkRow::as_select())
+        .load(conn)?;
+    Ok(rows.into_iter().map(Into::into).collect())
+}
+
 /// A page of `user_id`'s network, newest first, each bookmark once.
 pub fn list_network(
     conn: &mut DbConnection,
