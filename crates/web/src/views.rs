@@ -103,7 +103,7 @@ impl BookmarkView {
                     href: user_tag_href(&owner, &[t.as_str()]),
                 })
                 .collect(),
-            visibility: bookmark.visibility.as_str(),
+            visibility: bookmark.visibility.label(),
             is_public: bookmark.visibility == Visibility::Public,
             unread: bookmark.unread,
             saved_on: human_date(bookmark.created_at),

@@ -48,10 +48,10 @@ impl DomainEvent {
         }
     }
 
-    /// Whether the change touched something other people can see: a bookmark that was, or is
-    /// now, not private.
+    /// Whether the change touched something anyone may see (public feeds date themselves by
+    /// these): a bookmark that was, or is now, public or unlisted.
     pub fn visible_to_others(&self) -> bool {
-        let shown = |b: &BookmarkSnapshot| b.visibility != "private";
+        let shown = |b: &BookmarkSnapshot| matches!(b.visibility.as_str(), "public" | "unlisted");
         match self {
             Self::BookmarkCreated { bookmark }
             | Self::BookmarkDeleted { bookmark }

@@ -1,6 +1,8 @@
 //! Who may see a bookmark. `public`: everyone, everywhere; `unlisted`: anyone with the link and
 //! on the owner's own pages, but not in instance-wide lists (home page, instance tag pages,
-//! instance search); `private`: the owner only, never anybody else on any page.
+//! instance search); `org` ("my organisation"): people logged in on this instance and followers
+//! on the instances of `federation.allowlist`, never visitors, never instance-wide lists;
+//! `private`: the owner only, never anybody else on any page.
 
 use super::FieldError;
 use std::fmt;
@@ -10,13 +12,15 @@ pub enum Visibility {
     #[default]
     Public,
     Unlisted,
+    Org,
     Private,
 }
 
 impl Visibility {
-    pub const ALL: [Visibility; 3] = [
+    pub const ALL: [Visibility; 4] = [
         Visibility::Public,
         Visibility::Unlisted,
+        Visibility::Org,
         Visibility::Private,
     ];
 
@@ -24,10 +28,13 @@ impl Visibility {
         match input.trim().to_ascii_lowercase().as_str() {
             "public" => Ok(Self::Public),
             "unlisted" => Ok(Self::Unlisted),
+            "org" => Ok(Self::Org),
             "private" => Ok(Self::Private),
             other => Err(FieldError::new(
                 "visibility",
-                format!("`{other}` is not a visibility; use `public`, `unlisted` or `private`"),
+                format!(
+                    "`{other}` is not a visibility; use `public`, `unlisted`, `org` (my organisation) or `private`"
+                ),
             )),
         }
     }
@@ -36,8 +43,22 @@ impl Visibility {
         match self {
             Self::Public => "public",
             Self::Unlisted => "unlisted",
+            Self::Org => "org",
             Self::Private => "private",
         }
+    }
+
+    /// What people read in forms and badges.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Org => "my organisation",
+            other => other.as_str(),
+        }
+    }
+
+    /// Whether someone other than the owner who is not logged in here may see it.
+    pub fn is_open(self) -> bool {
+        matches!(self, Self::Public | Self::Unlisted)
     }
 
     /// Values read back from storage were written by `as_str`; anything else is treated as
@@ -56,6 +77,17 @@ impl fmt::Display for Visibility {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn my_organisation_parses_is_labelled_and_is_not_open() {
+        assert_eq!(Visibility::parse(" ORG "), Ok(Visibility::Org));
+        assert_eq!(Visibility::from_stored("org"), Visibility::Org);
+        assert_eq!(Visibility::Org.label(), "my organisation");
+        assert!(!Visibility::Org.is_open() && !Visibility::Private.is_open());
+        assert!(Visibility::Unlisted.is_open());
+        let e = Visibility::parse("friends").unwrap_err().to_string();
+        assert!(e.contains("`org`"), "{e}");
+    }
 
     #[test]
     fn parses_known_names_case_insensitively() {

@@ -60,7 +60,11 @@ impl BookmarkRow {
 impl Bookmark {
     /// The single rule for who may see one bookmark: its owner always; others unless private.
     pub fn visible_to(&self, viewer: Option<i64>) -> bool {
-        self.visibility != Visibility::Private || viewer == Some(self.owner_id)
+        match self.visibility {
+            Visibility::Public | Visibility::Unlisted => true,
+            Visibility::Org => viewer.is_some(),
+            Visibility::Private => viewer == Some(self.owner_id),
+        }
     }
 
     /// What to call it in lists and feeds: its title, or its address when it has none.

@@ -82,6 +82,13 @@ macro_rules! apply_filter {
                 let query = query.filter(bookmarks::user_id.eq(owner));
                 if filter.viewer == Some(owner) {
                     query
+                } else if filter.viewer.is_some() {
+                    // Colleagues logged in here also see "my organisation" bookmarks.
+                    query.filter(bookmarks::visibility.eq_any([
+                        Visibility::Public.as_str(),
+                        Visibility::Unlisted.as_str(),
+                        Visibility::Org.as_str(),
+                    ]))
                 } else {
                     query.filter(
                         bookmarks::visibility

@@ -5,7 +5,7 @@ use super::actors::{ACTIVITY_CONTEXT, SECURITY_CONTEXT};
 use super::error::FederationError;
 use super::note::{context, escape, note_json, timestamp, NoteSource};
 use crate::context::{Data, FederationContext};
-use bookmarks::model::{ActorKeys, TagName, UserName};
+use bookmarks::model::{ActorKeys, TagName, UserName, Visibility};
 use bookmarks::store::federation::{
     actor_name_for, count_followers, ensure_tag_feed, find_tag_feed, list_followers, list_follows,
     FollowState, TagFeed, PERSON_FEED,
@@ -184,13 +184,18 @@ pub fn note_source(bookmark: &Bookmark) -> NoteSource {
     }
 }
 
-/// A bookmark's Note, for anyone when it is public or unlisted; never for a private one.
-pub async fn note(data: &Data, public_id: &str) -> Result<Value, FederationError> {
+/// A bookmark's Note: for anyone when it is public or unlisted, for `organisation` readers (a
+/// signed fetch from an allowlisted instance) when it is "my organisation", never when private.
+pub async fn note(
+    data: &Data,
+    public_id: &str,
+    organisation: bool,
+) -> Result<Value, FederationError> {
     let public_id = public_id.to_string();
     let bookmark = data
         .read(move |conn| get_bookmark(conn, &public_id))
         .await?
-        .filter(|b| matches!(b.visibility.to_string().as_str(), "public" | "unlisted"))
+        .filter(|b| b.visibility.is_open() || (organisation && b.visibility == Visibility::Org))
         .ok_or(StoreError::NotFound("bookmark"))?;
     let mut note = note_json(&data.urls, &note_source(&bookmark));
     if let Value::Object(map) = &mut note {

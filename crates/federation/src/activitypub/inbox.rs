@@ -360,7 +360,7 @@ impl InboxActivity {
 
 /// Fetches an object by id with a signed GET (as the instance actor); the library checks the
 /// content type and that the id in the answer is the URL asked for.
-async fn fetch_json(link: &str, data: &Data) -> Result<Value, FederationError> {
+pub async fn fetch_json(link: &str, data: &Data) -> Result<Value, FederationError> {
     let url = Url::parse(link)?;
     let response = fetch_object_http::<_, Value>(&url, data).await?;
     Ok(response.object)

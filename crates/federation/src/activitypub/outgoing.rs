@@ -211,6 +211,18 @@ fn publish_event(
                 send_note(conn, context, user, "create", &note, &after.tags)?;
                 announce(conn, context, user, &note, &after.tags)
             }
+            // Into or out of "my organisation": the audience changes, so those who had it lose
+            // it and those who may have it now get it afresh.
+            (true, true)
+                if before.visibility != after.visibility
+                    && (before.visibility == "org" || after.visibility == "org") =>
+            {
+                send_delete(conn, context, user, before)?;
+                let first = published(conn, &after.public_id)?;
+                let note = NoteSource::from_snapshot(user, after, first, Some(at));
+                send_note(conn, context, user, "create", &note, &after.tags)?;
+                announce(conn, context, user, &note, &after.tags)
+            }
             (true, true) => {
                 let first = published(conn, &after.public_id)?;
                 let note = NoteSource::from_snapshot(user, after, first, Some(at));

@@ -7,6 +7,7 @@ use super::error::FederationError;
 use super::inbox::InboxActivity;
 use crate::context::{Data, FederationContext};
 use activitypub_federation::actix_web::inbox::receive_activity;
+use activitypub_federation::actix_web::signing_actor;
 use actix_web::guard;
 use actix_web::http::header;
 use actix_web::web::{self, Bytes};
@@ -205,8 +206,30 @@ async fn person(path: web::Path<String>, data: Data) -> Result<HttpResponse, Fed
     Ok(activity_response(&documents::person(&data, &path).await?))
 }
 
-async fn note(path: web::Path<String>, data: Data) -> Result<HttpResponse, FederationError> {
-    Ok(activity_response(&documents::note(&data, &path).await?))
+async fn note(
+    request: HttpRequest,
+    path: web::Path<String>,
+    data: Data,
+) -> Result<HttpResponse, FederationError> {
+    let organisation = signed_by_organisation(&request, &data).await;
+    Ok(activity_response(
+        &documents::note(&data, &path, organisation).await?,
+    ))
+}
+
+/// Whether a GET carries a valid HTTP signature of an actor on an allowlisted instance (what
+/// "my organisation" bookmarks need). Unsigned requests cost nothing.
+async fn signed_by_organisation(request: &HttpRequest, data: &Data) -> bool {
+    if !request.headers().contains_key("signature") {
+        return false;
+    }
+    match signing_actor::<ApActor>(request, None, data).await {
+        Ok(actor) => data.instance_in_organisation(&actor.stored.host),
+        Err(e) => {
+            tracing::debug!(error = %e, "a signed fetch did not verify");
+            false
+        }
+    }
 }
 
 async fn outbox(path: web::Path<String>, data: Data) -> Result<HttpResponse, FederationError> {

@@ -69,7 +69,7 @@ fn netscape(bookmarks: &[Bookmark]) -> String {
             escape_html(b.url.as_str()),
             b.created_at.and_utc().timestamp(),
             b.updated_at.and_utc().timestamp(),
-            u8::from(b.visibility == bookmarks::model::Visibility::Private),
+            u8::from(!b.visibility.is_open()),
             u8::from(b.unread),
             escape_html(&tags),
             b.visibility.as_str(),
@@ -140,11 +140,7 @@ fn pinboard_json(bookmarks: &[Bookmark]) -> String {
                     .created_at
                     .and_utc()
                     .to_rfc3339_opts(SecondsFormat::Secs, true),
-                shared: if b.visibility == bookmarks::model::Visibility::Private {
-                    "no"
-                } else {
-                    "yes"
-                },
+                shared: if !b.visibility.is_open() { "no" } else { "yes" },
                 toread: if b.unread { "yes" } else { "no" },
                 tags,
                 visibility: b.visibility.as_str(),

@@ -47,8 +47,10 @@ fn entry(link: ElementRef<'_>) -> RawEntry {
         })
         .unwrap_or_default();
     tags.extend(folders(link).iter().filter_map(|f| folder_tag(f)));
-    // PRIVATE="1" always wins: a stricter setting is never loosened by our own attribute.
+    // PRIVATE="1" wins over our own attribute (a stricter setting is never loosened), except
+    // for "my organisation", which we export as PRIVATE="1" too so other tools keep it hidden.
     let visibility = match attribute("visibility").as_deref().map(Visibility::parse) {
+        Some(Ok(Visibility::Org)) => Visibility::Org,
         _ if flag("private") => Visibility::Private,
         Some(Ok(v)) => v,
         _ => Visibility::Public,

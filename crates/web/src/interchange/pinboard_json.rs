@@ -47,12 +47,14 @@ fn entry(value: serde_json::Value) -> RawEntry {
         }
     };
     let yes = |v: &Option<String>| v.as_deref().is_some_and(|v| v.eq_ignore_ascii_case("yes"));
-    // shared "no" always wins: a stricter setting is never loosened by our own field.
+    // shared "no" wins over our own field (a stricter setting is never loosened), except for "my
+    // organisation", which we export as shared "no" too so other tools keep it hidden.
     let private = post
         .shared
         .as_deref()
         .is_some_and(|s| s.eq_ignore_ascii_case("no"));
     let visibility = match post.visibility.as_deref().map(Visibility::parse) {
+        Some(Ok(Visibility::Org)) => Visibility::Org,
         _ if private => Visibility::Private,
         Some(Ok(v)) => v,
         _ => Visibility::Public,

@@ -119,7 +119,8 @@ struct SavePage {
     /// `Some("3 May 2026")` when editing a bookmark saved then.
     editing: Option<String>,
     error: String,
-    visibilities: Vec<&'static str>,
+    /// `(value, label)` of each visibility.
+    visibilities: Vec<(&'static str, &'static str)>,
     user_tags_json: String,
 }
 
@@ -159,7 +160,10 @@ async fn render_form(
         form,
         editing,
         error,
-        visibilities: Visibility::ALL.iter().map(|v| v.as_str()).collect(),
+        visibilities: Visibility::ALL
+            .iter()
+            .map(|v| (v.as_str(), v.label()))
+            .collect(),
         user_tags_json: user_tags_json(state, &me.user).await?,
     }
     .render()?;

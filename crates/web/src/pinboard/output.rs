@@ -4,7 +4,6 @@
 use crate::interchange::{md5_hex, pinboard_meta};
 use actix_web::http::StatusCode;
 use actix_web::HttpResponse;
-use bookmarks::model::Visibility;
 use bookmarks::store::Bookmark;
 use chrono::{NaiveDateTime, SecondsFormat};
 use quick_xml::events::{BytesDecl, BytesEnd, BytesStart, BytesText, Event};
@@ -135,11 +134,7 @@ impl Post {
             meta: pinboard_meta(b),
             hash: md5_hex(b.url.as_str()),
             time: pinboard_time(b.created_at),
-            shared: if b.visibility == Visibility::Private {
-                "no"
-            } else {
-                "yes"
-            },
+            shared: if !b.visibility.is_open() { "no" } else { "yes" },
             toread: if b.unread { "yes" } else { "no" },
             tags: b.tags.names().join(" "),
         }

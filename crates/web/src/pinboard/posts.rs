@@ -209,6 +209,14 @@ async fn add(state: &AppState, call: Call) -> Answer {
             None
         }
         Some(true) => Some(Visibility::Public),
+        // Likewise "my organisation" is reported as shared=no and comes back so: keep it.
+        Some(false)
+            if existing
+                .as_ref()
+                .is_some_and(|b| b.visibility == Visibility::Org) =>
+        {
+            None
+        }
         Some(false) => Some(Visibility::Private),
         None => existing.as_ref().map_or(Some(Visibility::Public), |_| None),
     };

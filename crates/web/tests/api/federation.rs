@@ -686,3 +686,94 @@ async fn profiles_show_followers_and_remote_people_with_follow_buttons() {
     let (status, _) = visitor.get(&back).await;
     assert_eq!(status, 200);
 }
+
+#[tokio::test]
+async fn organisation_bookmarks_reach_only_allowlisted_offices_and_signed_fetches() {
+    // Office A federates with anyone, so "my organisation" goes nowhere from it; office C lists
+    // office B as part of its organisation.
+    let office_b = spawn_app().await;
+    let office_a = spawn_app().await;
+    let b_host = office_b.host();
+    let office_c = spawn_app_with(move |s| s.federation.allowlist = vec![b_host]).await;
+    let (_, alice) = office_a.api_user("alice");
+    let (_, carol) = office_c.api_user("carol");
+    let (_, bob) = office_b.api_user("bob");
+    follow(&bob, &format!("alice@{}", office_a.host())).await;
+    follow(&bob, &format!("carol@{}", office_c.host())).await;
+    settle(&[&office_a, &office_b, &office_c]).await;
+
+    let shared = save(&alice, "https://example.com/was-public", &[], "public").await;
+    save(&alice, "https://example.com/a-org", &[], "org").await;
+    let carol_org = save(&carol, "https://example.com/c-org", &["rust"], "org").await;
+    settle(&[&office_a, &office_b, &office_c]).await;
+    let mut got = urls(&network(&bob).await);
+    got.sort();
+    assert_eq!(
+        got,
+        vec![
+            "https://example.com/c-org",
+            "https://example.com/was-public"
+        ]
+    );
+    let arrived = network(&bob).await;
+    let org = arrived
+        .iter()
+        .find(|b| b["url"] == "https://example.com/c-org")
+        .unwrap();
+    assert_eq!(org["visibility"], "org");
+
+    // Narrowing a public bookmark to the organisation takes it back from everyone else.
+    alice
+        .send(
+            reqwest::Method::PATCH,
+            &format!("/api/bookmarks/{shared}"),
+            Some(json!({"visibility": "org"})),
+        )
+        .await;
+    settle(&[&office_a, &office_b, &office_c]).await;
+    assert_eq!(
+        urls(&network(&bob).await),
+        vec!["https://example.com/c-org"]
+    );
+
+    // Its Note is served to an allowlisted instance's signed fetch, to nobody else.
+    let note_url = office_c.url(&format!("/b/{carol_org}"));
+    let unsigned = reqwest::Client::new()
+        .get(&note_url)
+        .header("Accept", "application/activity+json")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(unsigned.status(), 404);
+    let from_b = federation::activitypub::inbox::fetch_json(&note_url, &office_b.federation.data())
+        .await
+        .expect("office B may fetch it");
+    assert_eq!(from_b["id"], note_url);
+    assert!(
+        federation::activitypub::inbox::fetch_json(&note_url, &office_a.federation.data())
+            .await
+            .is_err(),
+        "office A is not in office C's organisation"
+    );
+
+    // On their own instance colleagues who are logged in see it; visitors do not.
+    let (status, _) = crate::helpers::Browser::new(&office_c.address)
+        .get(&format!("/b/{carol_org}"))
+        .await;
+    assert_eq!(status, 404);
+    office_c.add_user("dave", false);
+    let colleague = office_c.browser_as("dave").await;
+    let (status, page) = colleague.get(&format!("/b/{carol_org}")).await;
+    assert_eq!(status, 200, "{page}");
+    assert!(page.contains("my organisation"), "{page}");
+    let (_, page) = colleague.get("/u/carol").await;
+    assert!(page.contains("https://example.com/c-org"));
+    let (_, page) = crate::helpers::Browser::new(&office_c.address)
+        .get("/u/carol")
+        .await;
+    assert!(!page.contains("https://example.com/c-org"));
+    let (_, feed) = crate::helpers::Browser::new(&office_c.address)
+        .get("/u/carol/feed.atom")
+        .await;
+    assert!(!feed.contains("c-org"));
+}
