@@ -84,6 +84,22 @@ impl Activity for InboxActivity {
     }
 }
 
+/// What an Announce shares: its object, or, when group actors (Lemmy communities, FEP-1b12)
+/// announce the activity rather than the object, that activity's object.
+pub fn announced_object(object: &Value) -> Value {
+    match object {
+        Value::Object(map)
+            if matches!(
+                type_name(map.get("type").unwrap_or(&Value::Null)).as_str(),
+                "Create" | "Update"
+            ) =>
+        {
+            map.get("object").cloned().unwrap_or(Value::Null)
+        }
+        other => other.clone(),
+    }
+}
+
 /// The id of a value that may be a link or an embedded object.
 fn object_id(value: &Value) -> Option<String> {
     match value {
@@ -97,6 +113,16 @@ fn same_host(a: &str, b: &Url) -> bool {
 }
 
 impl InboxActivity {
+    /// The activity's type (the first, when it has several).
+    pub fn kind(&self) -> String {
+        type_name(&self.kind)
+    }
+
+    /// The object: a link or an embedded object.
+    pub fn object(&self) -> &Value {
+        &self.object
+    }
+
     fn id_string(&self) -> String {
         self.id.to_string()
     }
@@ -290,7 +316,8 @@ impl InboxActivity {
     }
 
     async fn announce(self, actor: ApActor, data: &Data) -> Result<(), FederationError> {
-        let note_link = object_id(&self.object)
+        let announced = announced_object(&self.object);
+        let note_link = object_id(&announced)
             .ok_or_else(|| FederationError::refused("the Announce names no object"))?;
         let announcer = actor.stored.id;
         let viewers = data
@@ -301,8 +328,8 @@ impl InboxActivity {
         }
         // An embedded object is vouched for by the signer only when it lives on the signer's
         // host; anything else is fetched from its origin.
-        let object = match &self.object {
-            Value::Object(_) if same_host(&note_link, &self.actor) => self.object.clone(),
+        let object = match announced {
+            Value::Object(_) if same_host(&note_link, &self.actor) => announced,
             _ => fetch_json(&note_link, data).await?,
         };
         let (note_id, author_id) = object_id_and_author(&object)?;

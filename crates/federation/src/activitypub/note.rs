@@ -151,13 +151,21 @@ pub fn context() -> Value {
     ])
 }
 
+/// The items of a property that may be one value or a list.
+pub fn one_or_many(value: Option<&Value>) -> Vec<&Value> {
+    match value {
+        Some(Value::Array(items)) => items.iter().collect(),
+        Some(Value::Null) | None => vec![],
+        Some(other) => vec![other],
+    }
+}
+
 /// The values of an addressing property that may be one string, an object or a list.
 pub fn audience(value: Option<&Value>) -> Vec<String> {
-    match value {
-        Some(Value::Array(items)) => items.iter().filter_map(first_link).collect(),
-        Some(other) => first_link(other).into_iter().collect(),
-        None => vec![],
-    }
+    one_or_many(value)
+        .into_iter()
+        .filter_map(first_link)
+        .collect()
 }
 
 fn parse_time(value: Option<&Value>) -> Option<NaiveDateTime> {
@@ -250,18 +258,13 @@ pub fn parse_note(note: &Value) -> Result<RemoteBookmark, FederationError> {
             .filter_map(Value::as_str)
             .map(str::to_string)
             .collect(),
-        None => note
-            .get("tag")
-            .and_then(Value::as_array)
-            .map(|items| {
-                items
-                    .iter()
-                    .filter(|t| t.get("type").and_then(Value::as_str) == Some("Hashtag"))
-                    .filter_map(|t| t.get("name").and_then(Value::as_str))
-                    .map(|n| n.trim_start_matches('#').to_string())
-                    .collect()
-            })
-            .unwrap_or_default(),
+        // One tag object or a list of them (GoToSocial sends a single one as an object).
+        None => one_or_many(note.get("tag"))
+            .into_iter()
+            .filter(|t| t.get("type").and_then(Value::as_str) == Some("Hashtag"))
+            .filter_map(|t| t.get("name").and_then(Value::as_str))
+            .map(|n| n.trim_start_matches('#').to_string())
+            .collect(),
     };
     tags = tags
         .into_iter()
