@@ -9,6 +9,7 @@ use bookmarks::test_db::TestDatabase;
 use serde_json::{json, Value};
 use std::io::Write;
 use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 const BINARY: &str = env!("CARGO_BIN_EXE_commonplace");
@@ -88,6 +89,17 @@ impl Office {
 
     async fn start(&mut self) {
         self.start_with(true).await;
+    }
+
+    /// A second server process on the same database and public URL, listening on `port`.
+    fn second_process(&self, port: u16) -> Child {
+        self.command()
+            .arg("serve")
+            .env("COMMONPLACE_BIND", format!("127.0.0.1:{port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("serve")
     }
 
     /// Starts the server, with or without its delivery worker.
@@ -310,4 +322,108 @@ async fn an_office_killed_while_delivering_resumes_and_sends_everything_once() {
             assert_exactly(office, token, &expected).await;
         }
     }
+}
+
+/// An inbox that records the id of every activity posted to it.
+fn recording_inbox(seen: Arc<Mutex<Vec<String>>>) -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let server = actix_web::HttpServer::new(move || {
+        let seen = seen.clone();
+        actix_web::App::new().default_service(actix_web::web::to(
+            move |body: actix_web::web::Bytes| {
+                let seen = seen.clone();
+                async move {
+                    if let Ok(activity) = serde_json::from_slice::<Value>(&body) {
+                        let id = activity["id"].as_str().unwrap_or_default().to_string();
+                        seen.lock().unwrap().push(id);
+                    }
+                    actix_web::HttpResponse::Accepted().finish()
+                }
+            },
+        ))
+    })
+    .workers(1)
+    .listen(listener)
+    .unwrap()
+    .run();
+    tokio::spawn(server);
+    port
+}
+
+#[tokio::test]
+async fn two_server_processes_on_one_database_share_delivery_and_send_nothing_twice() {
+    let mut office = Office::new();
+    let alice = office.user("alice");
+    // Followers on three instances, written straight into the database.
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let sinks: Vec<u16> = (0..3).map(|_| recording_inbox(seen.clone())).collect();
+    let db = bookmarks::Database::open(&office.database.url).expect("open");
+    let owner = db
+        .read(|c| {
+            bookmarks::store::find_user_by_name(c, &bookmarks::model::UserName::parse("alice")?)
+        })
+        .unwrap()
+        .unwrap();
+    let key = bookmarks::model::ActorKeys::generate().unwrap().public_pem;
+    db.write(|c| {
+        for (i, port) in sinks.iter().enumerate() {
+            let host = format!("localhost:{port}");
+            let actor = bookmarks::store::federation::upsert_remote_actor(
+                c,
+                &bookmarks::store::federation::RemoteActor {
+                    id: 0,
+                    ap_id: format!("http://{host}/u/reader{i}"),
+                    kind: "Person".into(),
+                    handle: format!("reader{i}@{host}"),
+                    host: host.clone(),
+                    name: String::new(),
+                    summary: String::new(),
+                    profile_url: String::new(),
+                    inbox: format!("http://{host}/u/reader{i}/inbox"),
+                    shared_inbox: Some(format!("http://{host}/inbox")),
+                    public_key_pem: key.clone(),
+                    fetched_at: chrono::Utc::now().naive_utc(),
+                },
+            )?;
+            bookmarks::store::federation::add_follower(
+                c,
+                owner.id,
+                "",
+                &actor,
+                &format!("http://{host}/f"),
+            )?;
+        }
+        Ok(())
+    })
+    .unwrap();
+    drop(db);
+
+    // Both processes deliver from the start: a backlog queued with both workers off would be
+    // taken by whichever starts first.
+    office.start().await;
+    let second_port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .unwrap();
+    let mut second = office.second_process(second_port);
+    let saved = save_many(&office, &alice, "shared", 60).await;
+    eventually("every instance got every Create", || async {
+        seen.lock().unwrap().len() >= saved.len() * sinks.len()
+    })
+    .await;
+    // A little longer, so a duplicate would have time to arrive.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let _ = second.kill();
+    let _ = second.wait();
+    let seen = seen.lock().unwrap().clone();
+    let mut distinct = seen.clone();
+    distinct.sort();
+    distinct.dedup();
+    assert_eq!(distinct.len(), saved.len(), "one Create per bookmark");
+    assert_eq!(
+        seen.len(),
+        saved.len() * sinks.len(),
+        "each sent once to each instance"
+    );
 }
