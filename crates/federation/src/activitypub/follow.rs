@@ -144,7 +144,8 @@ pub async fn resolve_actor(data: &Data, input: &str) -> Result<ApActor, Federati
         ActorAddress::Handle { name, host } => {
             if host == data.urls.authority() {
                 return Err(FederationError::refused(format!(
-                    "{name}@{host} is on this instance; open their page here instead (following colleagues on the same instance is not supported yet)"
+                    "{name}@{host} is on this instance: their page is /u/{}",
+                    name.split('.').next().unwrap_or(&name)
                 )));
             }
             webfinger(data, &name, &host).await?
@@ -152,14 +153,35 @@ pub async fn resolve_actor(data: &Data, input: &str) -> Result<ApActor, Federati
     };
     if data.urls.local_actor(id.as_str()).is_some() {
         return Err(FederationError::refused(
-            "that is an account on this instance; following colleagues on the same instance is not supported yet",
+            "that is an account on this instance: open its page here",
         ));
     }
     ObjectId::<ApActor>::from(id).dereference(data).await
 }
 
-/// Follows `input` for `user`: the follow is pending until the other side accepts.
+/// The local user (and tag feed actor name) an address names, when it is on this instance.
+fn local_target(
+    data: &Data,
+    input: &str,
+) -> Result<Option<(String, Option<String>)>, FederationError> {
+    Ok(match ActorAddress::parse(input)? {
+        ActorAddress::Handle { name, host } if host == data.urls.authority() => {
+            Some(match name.split_once('.') {
+                Some((user, feed)) => (user.to_string(), Some(feed.to_string())),
+                None => (name, None),
+            })
+        }
+        ActorAddress::Url(url) => data.urls.local_actor(url.as_str()),
+        ActorAddress::Handle { .. } => None,
+    })
+}
+
+/// Follows `input` for `user`: the follow is pending until the other side accepts (at once for
+/// someone on this instance).
 pub async fn follow(data: &Data, user: &User, input: &str) -> Result<Follow, FederationError> {
+    if let Some((name, feed)) = local_target(data, input)? {
+        return super::local::follow_local(data, user, &name, feed.as_deref()).await;
+    }
     let target = resolve_actor(data, input).await?;
     let context = (**data).clone();
     let user = user.clone();
@@ -190,6 +212,9 @@ pub async fn unfollow(data: &Data, user: &User, public_id: &str) -> Result<bool,
             else {
                 return Ok(false);
             };
+            if super::local::unfollow_local(conn, &context, &follow)? {
+                return Ok(true);
+            }
             enqueue_unfollow(conn, &context, &user, &follow)?;
             delete_follow(conn, follow.id)
         })

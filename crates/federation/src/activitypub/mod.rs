@@ -7,6 +7,7 @@ pub mod documents;
 pub mod error;
 pub mod follow;
 pub mod inbox;
+pub mod local;
 pub mod note;
 pub mod outgoing;
 pub mod routes;

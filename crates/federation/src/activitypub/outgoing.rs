@@ -61,6 +61,14 @@ fn queue(
     activity: Value,
     inboxes: &[(String, String)],
 ) -> Result<(), StoreError> {
+    // Followers on this instance got the change directly (`local::deliver_locally`); our
+    // activity ids are on our own host.
+    let own = super::verifier::authority(id);
+    let inboxes: Vec<(String, String)> = inboxes
+        .iter()
+        .filter(|(host, _)| *host != own)
+        .cloned()
+        .collect();
     if inboxes.is_empty() {
         // Nobody to tell (a bookmark of someone without followers): nothing to store either.
         return Ok(());
@@ -74,7 +82,7 @@ fn queue(
             signer,
             body,
         },
-        inboxes,
+        &inboxes,
     )
 }
 
@@ -190,6 +198,11 @@ fn publish_event(
     let published = |conn: &mut DbConnection, public_id: &str| {
         get_bookmark(conn, public_id).map(|b| b.map_or(at, |b| b.created_at))
     };
+    let first = match event {
+        DomainEvent::BookmarkUpdated { after, .. } => published(conn, &after.public_id)?,
+        _ => at,
+    };
+    super::local::deliver_locally(conn, context, user, event, first, at)?;
     match event {
         DomainEvent::BookmarkImported { .. } => Ok(()),
         DomainEvent::BookmarkCreated { bookmark } if shared(bookmark) => {

@@ -91,6 +91,16 @@ async fn show(
         .into_inner()
         .trim_start_matches('@')
         .to_ascii_lowercase();
+    // Someone on this instance has their own page here.
+    if let Some((name, host)) = handle.rsplit_once('@') {
+        if host == state.federation.context().urls.authority() {
+            let user = name.split('.').next().unwrap_or(name);
+            return Ok(super::see_other(&format!(
+                "/u/{}",
+                crate::views::encode_query(user)
+            )));
+        }
+    }
     let lookup = handle.clone();
     let known = run_db(&state.db, move |db| {
         db.read(|c| find_remote_actor_by_handle(c, &lookup))

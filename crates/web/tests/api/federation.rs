@@ -777,3 +777,93 @@ async fn organisation_bookmarks_reach_only_allowlisted_offices_and_signed_fetche
         .await;
     assert!(!feed.contains("c-org"));
 }
+
+#[tokio::test]
+async fn colleagues_on_the_same_instance_follow_people_and_tags() {
+    let office = spawn_app().await;
+    let (_, alice) = office.api_user("alice");
+    let (_, bob) = office.api_user("bob");
+    let (_, carol) = office.api_user("carol");
+    save(&alice, "https://example.com/old-rust", &["rust"], "public").await;
+    office.drain().await;
+
+    let person = follow(&bob, &format!("alice@{}", office.host())).await;
+    assert_eq!(person["state"], "accepted", "no one to wait for: {person}");
+    let tag = follow(&carol, &office.url("/u/alice/tags/rust")).await;
+    assert_eq!(tag["handle"], format!("alice.rust@{}", office.host()));
+    let (_, followers) = alice.get("/api/followers").await;
+    assert_eq!(
+        followers["followers"].as_array().unwrap().len(),
+        2,
+        "{followers}"
+    );
+
+    let both = save(
+        &alice,
+        "https://example.com/rust-2",
+        &["rust", "news"],
+        "public",
+    )
+    .await;
+    save(&alice, "https://example.com/go", &["go"], "unlisted").await;
+    save(&alice, "https://example.com/secret", &["rust"], "private").await;
+    office.drain().await;
+    assert_eq!(
+        urls(&network(&bob).await),
+        vec!["https://example.com/go", "https://example.com/rust-2"]
+    );
+    let carols = network(&carol).await;
+    assert_eq!(urls(&carols), vec!["https://example.com/rust-2"]);
+    assert_eq!(carols[0]["author"], format!("alice@{}", office.host()));
+
+    alice
+        .send(
+            reqwest::Method::PATCH,
+            &format!("/api/bookmarks/{both}"),
+            Some(json!({"title": "Renamed", "tags": ["news"]})),
+        )
+        .await;
+    office.drain().await;
+    assert!(
+        network(&carol).await.is_empty(),
+        "the tag left, so did the bookmark"
+    );
+    let bobs = network(&bob).await;
+    assert_eq!(
+        bobs.iter()
+            .find(|b| b["url"] == "https://example.com/rust-2")
+            .unwrap()["title"],
+        "Renamed"
+    );
+
+    let (status, _) = bob
+        .send(
+            reqwest::Method::DELETE,
+            &format!("/api/follows/{}", person["id"].as_str().unwrap()),
+            None,
+        )
+        .await;
+    assert_eq!(status, 204);
+    assert!(network(&bob).await.is_empty());
+    let (_, followers) = alice.get("/api/followers").await;
+    assert_eq!(
+        followers["followers"].as_array().unwrap().len(),
+        1,
+        "{followers}"
+    );
+    // A colleague's profile address leads to their page here.
+    let location = crate::helpers::Browser::new(&office.address)
+        .location(&format!("/@alice@{}", office.host()))
+        .await;
+    assert_eq!(location.as_deref(), Some("/u/alice"));
+    // Nothing was queued for delivery to this instance itself.
+    let queued: i64 = office
+        .db
+        .read(|c| {
+            use bookmarks::store::schema::deliveries;
+            use diesel::prelude::*;
+            Ok(deliveries::table.count().get_result(c)?)
+        })
+        .unwrap();
+    assert_eq!(queued, 0);
+}
