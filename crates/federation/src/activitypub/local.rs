@@ -229,11 +229,11 @@ fn show(
     for tag in &b.tags {
         viewers.extend(tag_follows(conn, context, user, tag)?);
     }
-    let known = find_remote_bookmark(conn, &context.urls.note(&b.public_id).to_string())?.is_some();
+    let note = context.urls.note(&b.public_id).to_string();
+    let known = find_remote_bookmark(conn, &note)?.is_some();
     if viewers.is_empty() && !known {
         return Ok(());
     }
-    let note = context.urls.note(&b.public_id).to_string();
     let bookmark = RemoteBookmark {
         ap_id: note.clone(),
         url: b.url.clone(),
