@@ -867,3 +867,205 @@ async fn colleagues_on_the_same_instance_follow_people_and_tags() {
         .unwrap();
     assert_eq!(queued, 0);
 }
+
+/// Sends `activity` from `from` to `inbox` through its real delivery queue, signed by `signer`
+/// (a correctly signed request, whatever the activity says), and delivers it now.
+async fn send_signed(
+    from: &TestApp,
+    signer: bookmarks::store::federation::Signer,
+    activity: Value,
+    inbox: &str,
+    host: &str,
+) {
+    let (inbox, host) = (inbox.to_string(), host.to_string());
+    from.db
+        .write(|c| {
+            bookmarks::store::federation::enqueue_activity(
+                c,
+                &bookmarks::store::federation::OutgoingActivity {
+                    ap_id: activity["id"].as_str().unwrap().to_string(),
+                    signer: signer.clone(),
+                    body: activity.to_string(),
+                },
+                &[(host.clone(), inbox.clone())],
+            )
+        })
+        .unwrap();
+    from.drain().await;
+}
+
+#[tokio::test]
+async fn forged_hosts_wrong_keys_and_replays_change_nothing() {
+    let (office_a, office_b) = (spawn_app().await, spawn_app().await);
+    let (alice_user, alice) = office_a.api_user("alice");
+    let (bob_user, bob) = office_b.api_user("bob");
+    follow(&bob, &format!("alice@{}", office_a.host())).await;
+    settle(&[&office_a, &office_b]).await;
+    let a_inbox = office_a.url("/inbox");
+    let b_inbox = office_b.url("/inbox");
+
+    // Alice's office claims a Note on office B is hers: the object is not on the signer's host.
+    let forged = json!({
+        "id": office_a.url("/activities/create/forged-host"),
+        "type": "Create",
+        "actor": office_a.url("/u/alice"),
+        "to": [PUBLIC_COLLECTION],
+        "object": {
+            "id": office_b.url("/b/not-hers"),
+            "type": "Note",
+            "attributedTo": office_a.url("/u/alice"),
+            "content": "<p><a href=\"https://example.com/forged\">forged</a></p>",
+            "to": [PUBLIC_COLLECTION],
+        },
+    });
+    use bookmarks::store::federation::Signer;
+    send_signed(
+        &office_a,
+        Signer::User(alice_user.id),
+        forged,
+        &b_inbox,
+        &office_b.host(),
+    )
+    .await;
+    assert!(
+        network(&bob).await.is_empty(),
+        "an object on another host is refused"
+    );
+
+    // Signed with the instance's key but claiming to be alice: the signature does not verify.
+    let wrong_key = json!({
+        "id": office_a.url("/activities/create/wrong-key"),
+        "type": "Create",
+        "actor": office_a.url("/u/alice"),
+        "to": [PUBLIC_COLLECTION],
+        "object": {
+            "id": office_a.url("/b/wrong-key"),
+            "type": "Note",
+            "attributedTo": office_a.url("/u/alice"),
+            "content": "<p><a href=\"https://example.com/wrong-key\">x</a></p>",
+            "published": "2024-01-01T00:00:00Z",
+            "to": [PUBLIC_COLLECTION],
+        },
+    });
+    send_signed(
+        &office_a,
+        Signer::Instance,
+        wrong_key.clone(),
+        &b_inbox,
+        &office_b.host(),
+    )
+    .await;
+    assert!(
+        network(&bob).await.is_empty(),
+        "a request signed by another key is refused"
+    );
+
+    // The same activity properly signed arrives once; sent again (a replay), nothing changes,
+    // not even after she deletes it and the old Create is replayed.
+    let mut genuine = wrong_key.clone();
+    genuine["id"] = json!(office_a.url("/activities/create/genuine"));
+    send_signed(
+        &office_a,
+        Signer::User(alice_user.id),
+        genuine.clone(),
+        &b_inbox,
+        &office_b.host(),
+    )
+    .await;
+    assert_eq!(
+        urls(&network(&bob).await),
+        vec!["https://example.com/wrong-key"]
+    );
+    let delete = json!({
+        "id": office_a.url("/activities/delete/genuine"),
+        "type": "Delete",
+        "actor": office_a.url("/u/alice"),
+        "object": office_a.url("/b/wrong-key"),
+    });
+    send_signed(
+        &office_a,
+        Signer::User(alice_user.id),
+        delete,
+        &b_inbox,
+        &office_b.host(),
+    )
+    .await;
+    assert!(network(&bob).await.is_empty());
+    office_a
+        .db
+        .write(|c| {
+            use bookmarks::store::schema::outgoing_activities;
+            use diesel::prelude::*;
+            // Let the queue take the same id again, as a replayed request would carry it.
+            diesel::delete(outgoing_activities::table).execute(c)?;
+            Ok(())
+        })
+        .unwrap();
+    send_signed(
+        &office_a,
+        Signer::User(alice_user.id),
+        genuine,
+        &b_inbox,
+        &office_b.host(),
+    )
+    .await;
+    assert!(
+        network(&bob).await.is_empty(),
+        "a replayed activity is not processed again"
+    );
+
+    // Bob's office may not unfollow on someone else's behalf: an Undo of another actor's Follow.
+    let undo = json!({
+        "id": office_b.url("/activities/undo/forged"),
+        "type": "Undo",
+        "actor": office_b.url("/u/bob"),
+        "object": { "id": "x", "type": "Follow", "actor": office_b.url("/u/mallory"), "object": office_a.url("/u/alice") },
+    });
+    send_signed(
+        &office_b,
+        Signer::User(bob_user.id),
+        undo,
+        &a_inbox,
+        &office_a.host(),
+    )
+    .await;
+    let (_, followers) = alice.get("/api/followers").await;
+    assert_eq!(followers["followers"].as_array().unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn production_mode_refuses_http_and_loopback_actors() {
+    let office_b = spawn_app().await;
+    let production = spawn_app_with(|s| {
+        s.federation.mode = federation::FederationMode::Production;
+    })
+    .await;
+    let (_, alice) = production.api_user("alice");
+    let (bob_user, _) = office_b.api_user("bob");
+    let follow_alice = json!({
+        "id": office_b.url("/activities/follow/to-production"),
+        "type": "Follow",
+        "actor": office_b.url("/u/bob"),
+        "object": production.url("/u/alice"),
+    });
+    send_signed(
+        &office_b,
+        bookmarks::store::federation::Signer::User(bob_user.id),
+        follow_alice,
+        &production.url("/u/alice/inbox"),
+        &production.host(),
+    )
+    .await;
+    let (_, followers) = alice.get("/api/followers").await;
+    assert!(
+        followers["followers"].as_array().unwrap().is_empty(),
+        "{followers}"
+    );
+    // And it will not follow anyone at an http or loopback address either.
+    let (status, body) = alice
+        .post("/api/follows", json!({"handle": office_b.url("/u/bob")}))
+        .await;
+    assert!(status >= 400, "{status} {body}");
+}
+
+const PUBLIC_COLLECTION: &str = "https://www.w3.org/ns/activitystreams#Public";
