@@ -7,6 +7,7 @@
 mod accounts;
 mod bookmarks_api;
 mod federation;
+mod federation_tls;
 mod feeds;
 mod helpers;
 mod import_export;
