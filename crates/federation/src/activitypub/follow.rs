@@ -212,7 +212,7 @@ pub async fn unfollow(data: &Data, user: &User, public_id: &str) -> Result<bool,
             else {
                 return Ok(false);
             };
-            if super::local::unfollow_local(conn, &context, &follow)? {
+            if super::local::unfollow_local(conn, &context, &user, &follow)? {
                 return Ok(true);
             }
             enqueue_unfollow(conn, &context, &user, &follow)?;

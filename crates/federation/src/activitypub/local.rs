@@ -114,11 +114,12 @@ pub async fn follow_local(
     Ok(follow)
 }
 
-/// Ends a follow of a local actor: the follower row on the other side goes in the same
-/// transaction. False when `follow` is not of a local actor.
+/// Ends `follower`'s follow of a local actor: the follower row on the other side goes in the
+/// same transaction. False when `follow` is not of a local actor.
 pub fn unfollow_local(
     conn: &mut DbConnection,
     context: &FederationContext,
+    follower: &User,
     follow: &Follow,
 ) -> Result<bool, StoreError> {
     let Some((name, feed)) = context.urls.local_actor(&follow.target.ap_id) else {
@@ -137,21 +138,11 @@ pub fn unfollow_local(
             }
         }
     };
-    let url = context
-        .urls
-        .user(&follow_owner_name(conn, follow)?)
-        .to_string();
+    let url = context.urls.user(follower.name.as_str()).to_string();
     if let Some(follower_row) = find_remote_actor(conn, &url)? {
         remove_follower(conn, target.id, &tag, follower_row.id)?;
     }
     Ok(true)
-}
-
-fn follow_owner_name(conn: &mut DbConnection, follow: &Follow) -> Result<String, StoreError> {
-    Ok(bookmarks::store::get_user(conn, follow.user_id)?
-        .name
-        .as_str()
-        .to_string())
 }
 
 /// Shows a bookmark event to the local followers of its author and of its tags.
