@@ -224,6 +224,20 @@ pub(crate) fn escape_like(word: &str) -> String {
 
 /// When each bookmark the filter matches was created (cursor, offset and limit ignored), for
 /// per-day counts.
+/// How many bookmarks `filter` matches (its cursor, offset and limit aside).
+pub fn count_bookmarks(
+    conn: &mut DbConnection,
+    filter: &BookmarkFilter,
+) -> Result<i64, StoreError> {
+    let query = apply_filter!(
+        bookmarks::table
+            .select(diesel::dsl::count_star())
+            .into_boxed::<DbBackend>(),
+        filter
+    );
+    Ok(query.first(conn)?)
+}
+
 pub fn bookmark_times(
     conn: &mut DbConnection,
     filter: &BookmarkFilter,

@@ -27,7 +27,8 @@ pub use error::StoreError;
 pub use events::{latest_change, list_events, lock_event_cursor, set_event_cursor, StoredEvent};
 pub use import::{import_batch, BatchReport};
 pub use listing::{
-    bookmark_times, list_bookmarks, BookmarkFilter, BookmarkPage, Scope, MAX_PAGE_SIZE,
+    bookmark_times, count_bookmarks, list_bookmarks, BookmarkFilter, BookmarkPage, Scope,
+    MAX_PAGE_SIZE,
 };
 pub use retag::retag;
 pub use settings::{get_or_create_setting, get_setting};

@@ -11,8 +11,8 @@ use bookmarks::store::federation::{
     FollowState, TagFeed, PERSON_FEED,
 };
 use bookmarks::store::{
-    find_user_by_name, get_bookmark, list_bookmarks, tag_counts, Bookmark, BookmarkFilter,
-    DbConnection, Scope, StoreError, User,
+    count_bookmarks, find_user_by_name, get_bookmark, list_bookmarks, tag_counts, Bookmark,
+    BookmarkFilter, DbConnection, Scope, StoreError, User,
 };
 use serde_json::{json, Value};
 
@@ -274,12 +274,15 @@ pub async fn following(data: &Data, name: &str) -> Result<Value, FederationError
 /// A user's outbox: their recent public bookmarks as `Create` activities.
 pub async fn outbox(data: &Data, name: &str) -> Result<Value, FederationError> {
     let lookup = name.to_string();
-    let page = data
+    let (page, total) = data
         .read(move |conn| {
             let user = find_user(conn, &lookup)?;
+            // What a visitor sees of the user (public and unlisted); the outbox lists the
+            // public ones and counts all of them, as Mastodon counts posts.
             let mut filter = BookmarkFilter::new(Scope::User { owner: user.id }, None);
+            let total = count_bookmarks(conn, &filter)?;
             filter.limit = OUTBOX_ITEMS;
-            list_bookmarks(conn, &filter)
+            Ok((list_bookmarks(conn, &filter)?, total))
         })
         .await?;
     let items: Vec<Value> = page
@@ -299,10 +302,9 @@ pub async fn outbox(data: &Data, name: &str) -> Result<Value, FederationError> {
             })
         })
         .collect();
-    let total = items.len();
     Ok(collection(
         data.urls.user_outbox(name).to_string(),
         items,
-        total,
+        usize::try_from(total).unwrap_or(0),
     ))
 }

@@ -396,6 +396,16 @@ async fn actors_notes_webfinger_and_nodeinfo_are_served() {
         .as_str()
         .unwrap()
         .contains("PUBLIC KEY"));
+    let (_, _, body) = get_json(office.url("/u/alice/outbox"), "application/activity+json").await;
+    let outbox: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(
+        outbox["totalItems"], 1,
+        "the private one is not counted: {outbox}"
+    );
+    assert_eq!(
+        outbox["orderedItems"][0]["object"]["id"],
+        office.url(&format!("/b/{public}"))
+    );
     // Browsers get the page.
     let (_, kind, _) = get_json(office.url("/u/alice"), "text/html").await;
     assert!(kind.starts_with("text/html"), "{kind}");
