@@ -5,8 +5,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use bookmarks::model::{
-    ActorKeys, BookmarkChanges, BookmarkDraft, BookmarkUrl, Cursor, DomainEvent, Notes, Password,
-    PasswordHash, TagList, TagName, Title, UserName, Visibility,
+    ActorKeys, BookmarkChanges, BookmarkDraft, BookmarkUrl, Cursor, DomainEvent, ImportedBookmark,
+    Notes, OnDuplicate, Password, PasswordHash, TagList, TagName, Title, UserName, Visibility,
 };
 use bookmarks::store::{self, BookmarkFilter, NewAccount, Scope, User};
 use bookmarks::test_db::TestDatabase;
@@ -415,7 +415,7 @@ fn tag_filters_intersect_and_related_tags_co_occur() {
 }
 
 #[test]
-fn search_matches_every_word_in_title_notes_url_or_tags_case_insensitively() {
+fn search_matches_word_beginnings_in_title_notes_url_or_tags_case_insensitively() {
     let (_guard, db) = TestDatabase::connect();
     let alice = add_user(&db, "alice");
     save(
@@ -448,9 +448,113 @@ fn search_matches_every_word_in_title_notes_url_or_tags_case_insensitively() {
     assert_eq!(search("docs.rs"), vec!["Tokio Runtime"]);
     assert_eq!(search("because"), vec!["Percent", "Tokio Runtime"]);
     assert_eq!(search("tokio misc"), Vec::<String>::new());
-    // LIKE wildcards in the query match only themselves.
+    // Words match from their beginning: a prefix finds the word, the middle of a word does not.
+    assert_eq!(search("tok runt"), vec!["Tokio Runtime"]);
+    assert_eq!(search("sync"), Vec::<String>::new());
+    // Punctuation separates words and is never query syntax.
     assert_eq!(search("100%_"), vec!["Percent"]);
-    assert_eq!(search("%"), vec!["Percent"]);
+    assert_eq!(search("\"tokio\" OR misc*"), Vec::<String>::new());
+    assert_eq!(search("rust & !async:*"), Vec::<String>::new());
+    // A search of punctuation alone has no words, and filters nothing.
+    assert_eq!(search("%"), vec!["Percent", "Tokio Runtime"]);
+}
+
+#[test]
+fn the_search_index_follows_edits_retags_deletes_and_imports() {
+    let (_guard, db) = TestDatabase::connect();
+    let alice = add_user(&db, "alice");
+    let saved = save(
+        &db,
+        &alice,
+        &draft(
+            "https://e.com/a",
+            "Original words",
+            &["first"],
+            Visibility::Public,
+        ),
+    );
+    let mut filter = BookmarkFilter::new(Scope::User { owner: alice.id }, Some(alice.id));
+    let mut search = |q: &str| {
+        filter.search = Some(q.into());
+        list(&db, &filter)
+    };
+    assert_eq!(search("original first"), vec!["Original words"]);
+    let changes = BookmarkChanges {
+        title: Some(Title::parse("Edited title").unwrap()),
+        tags: Some(TagList::parse_each(&["second"]).unwrap()),
+        ..BookmarkChanges::default()
+    };
+    db.write(|c| store::update_bookmark(c, alice.id, &saved.bookmark.public_id, None, &changes))
+        .unwrap();
+    assert!(search("original").is_empty());
+    assert!(search("first").is_empty());
+    assert_eq!(search("edited second"), vec!["Edited title"]);
+    db.write(|c| {
+        store::retag(
+            c,
+            alice.id,
+            &TagName::parse("second").unwrap(),
+            Some(&TagName::parse("third").unwrap()),
+        )
+    })
+    .unwrap();
+    assert!(search("second").is_empty());
+    assert_eq!(search("third"), vec!["Edited title"]);
+    db.write(|c| store::delete_bookmark(c, alice.id, &saved.bookmark.public_id))
+        .unwrap();
+    assert!(search("edited").is_empty());
+    // A bookmark saved again after its delete is found once, under its new words only.
+    save(
+        &db,
+        &alice,
+        &draft("https://e.com/a", "Saved again", &[], Visibility::Public),
+    );
+    assert_eq!(search("again"), vec!["Saved again"]);
+    assert!(search("edited").is_empty());
+    let imported = ImportedBookmark {
+        url: BookmarkUrl::parse("https://e.com/imported").unwrap(),
+        title: Title::parse("From a file").unwrap(),
+        description: Default::default(),
+        notes: Notes::parse("Exported by a browser").unwrap(),
+        tags: TagList::parse_each(&["archive"]).unwrap(),
+        visibility: Visibility::Public,
+        unread: false,
+        created_at: None,
+        updated_at: None,
+    };
+    db.write(|c| store::import_batch(c, alice.id, &[imported.clone()], OnDuplicate::Skip, false))
+        .unwrap();
+    assert_eq!(search("browser archive"), vec!["From a file"]);
+}
+
+#[test]
+fn the_search_index_is_rebuilt_for_bookmarks_saved_before_it_existed() {
+    let (_guard, db) = TestDatabase::connect();
+    let alice = add_user(&db, "alice");
+    for i in 0..7 {
+        save(
+            &db,
+            &alice,
+            &draft(
+                &format!("https://e.com/{i}"),
+                &format!("Page {i}"),
+                &["older"],
+                Visibility::Public,
+            ),
+        );
+    }
+    // As after the migration that added the index: bookmarks, and an empty index.
+    db.write(|c| {
+        use diesel::connection::SimpleConnection;
+        c.batch_execute("DELETE FROM bookmark_search")?;
+        Ok(())
+    })
+    .unwrap();
+    let mut filter = BookmarkFilter::new(Scope::User { owner: alice.id }, Some(alice.id));
+    filter.search = Some("older".into());
+    assert!(list(&db, &filter).is_empty());
+    assert_eq!(store::rebuild_search_index(&db).unwrap(), 7);
+    assert_eq!(list(&db, &filter).len(), 7);
 }
 
 #[test]

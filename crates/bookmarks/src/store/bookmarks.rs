@@ -7,6 +7,7 @@ use super::error::StoreError;
 use super::events::record_event;
 use super::now;
 use super::schema::{bookmarks, users};
+use super::search;
 use super::tags::{load_tags, set_bookmark_tags};
 use crate::model::{
     BookmarkChanges, BookmarkDraft, BookmarkSnapshot, BookmarkUrl, Cursor, Description,
@@ -219,6 +220,7 @@ pub fn save_bookmark(
         set_bookmark_tags(conn, id, tags)?;
     }
     let bookmark = get_bookmark(conn, &public_id)?.ok_or(StoreError::NotFound("bookmark"))?;
+    search::index_bookmark(conn, &bookmark)?;
     record_event(
         conn,
         user_id,
@@ -260,6 +262,7 @@ pub fn delete_bookmark(
 ) -> Result<Bookmark, StoreError> {
     let existing = owned_bookmark(conn, user_id, public_id)?;
     diesel::delete(bookmarks::table.filter(bookmarks::id.eq(existing.id))).execute(conn)?;
+    search::remove_document(conn, existing.id)?;
     record_event(
         conn,
         user_id,
@@ -314,6 +317,7 @@ fn apply_changes(
     }
     let updated =
         get_bookmark(conn, &existing.public_id)?.ok_or(StoreError::NotFound("bookmark"))?;
+    search::index_bookmark(conn, &updated)?;
     record_event(
         conn,
         existing.owner_id,

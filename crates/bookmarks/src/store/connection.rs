@@ -11,6 +11,15 @@ pub enum DbConnection {
     Postgres(PgConnection),
 }
 
+impl DbConnection {
+    pub fn backend(&self) -> Backend {
+        match self {
+            DbConnection::Sqlite(_) => Backend::Sqlite,
+            DbConnection::Postgres(_) => Backend::Postgres,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
     Sqlite,
@@ -53,10 +62,6 @@ impl ConnectionManager {
                      PRAGMA foreign_keys = ON;"
                 ))
                 .map_err(diesel::ConnectionError::CouldntSetupConfiguration)?;
-                // SQLite's own lower() folds ASCII only; search must find "École" for "école"
-                // as PostgreSQL does.
-                super::lower_utils::register_impl(&mut conn, |text: String| text.to_lowercase())
-                    .map_err(diesel::ConnectionError::CouldntSetupConfiguration)?;
                 Ok(DbConnection::Sqlite(conn))
             }
         }

@@ -15,6 +15,9 @@ use std::time::Duration;
 const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations/sqlite");
 const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations/postgres");
 
+/// The version of the migration that created the full-text search index.
+const FULL_TEXT_SEARCH_MIGRATION: &str = "000005";
+
 /// How often a write that lost a race is run again before the error is reported.
 const WRITE_ATTEMPTS: u32 = 4;
 
@@ -77,7 +80,18 @@ impl Database {
             DbConnection::Sqlite(c) => c.run_pending_migrations(SQLITE_MIGRATIONS).map(names),
             DbConnection::Postgres(c) => c.run_pending_migrations(POSTGRES_MIGRATIONS).map(names),
         };
-        applied.map_err(|e| StoreError::Migration(e.to_string()))
+        let applied = applied.map_err(|e| StoreError::Migration(e.to_string()))?;
+        drop(conn);
+        // The migration that added full-text search leaves the index empty; fill it for the
+        // bookmarks saved before.
+        if applied
+            .iter()
+            .any(|name| name.contains(FULL_TEXT_SEARCH_MIGRATION))
+        {
+            let indexed = super::search::rebuild_search_index(self)?;
+            tracing::info!(indexed, "built the full-text search index");
+        }
+        Ok(applied)
     }
 
     fn connection(&self) -> Result<PooledConnection<ConnectionManager>, StoreError> {

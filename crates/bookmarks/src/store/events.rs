@@ -89,6 +89,19 @@ pub fn latest_change(
     Ok(query.first::<Option<NaiveDateTime>>(conn)?)
 }
 
+/// A number that grows with every change to `owner`'s bookmarks (every change to anyone's, for
+/// `None`): the id of the newest domain event. Every write to bookmarks records one in its
+/// transaction, so what was computed from the bookmarks at one generation holds until it moves.
+pub fn change_generation(conn: &mut DbConnection, owner: Option<i64>) -> Result<i64, StoreError> {
+    let mut query = domain_events::table
+        .select(diesel::dsl::max(domain_events::id))
+        .into_boxed();
+    if let Some(id) = owner {
+        query = query.filter(domain_events::user_id.eq(id));
+    }
+    Ok(query.first::<Option<i64>>(conn)?.unwrap_or(0))
+}
+
 /// Takes the named cursor over the event log for the rest of the transaction and returns it (0
 /// when new). The row is updated first, which locks it on PostgreSQL, so two processes reading
 /// events behind one cursor take turns; SQLite writes are serialised anyway.

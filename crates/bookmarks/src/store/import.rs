@@ -8,6 +8,7 @@ use super::connection::{on_each_backend, DbConnection};
 use super::error::StoreError;
 use super::now;
 use super::schema::{bookmarks, domain_events};
+use super::search;
 use super::tags::{ensure_tags, insert_links, ROWS_PER_INSERT};
 use crate::model::{BookmarkChanges, BookmarkSnapshot, DomainEvent, ImportedBookmark, OnDuplicate};
 use diesel::prelude::*;
@@ -123,6 +124,21 @@ pub fn import_batch(
         })
         .collect();
     insert_links(conn, &links)?;
+    let documents: Vec<(i64, String)> = new_entries
+        .iter()
+        .zip(&public_ids)
+        .filter_map(|(entry, public_id)| {
+            let id = ids.get(public_id)?;
+            let document = search::document(
+                entry.title.as_str(),
+                entry.notes.as_str(),
+                entry.url.as_str(),
+                &entry.tags.names(),
+            );
+            Some((*id, document))
+        })
+        .collect();
+    search::write_documents(conn, &documents)?;
 
     let events = new_entries
         .iter()

@@ -6,7 +6,7 @@ use super::bookmarks::{hydrate, Bookmark, BookmarkRow};
 use super::connection::{DbBackend, DbConnection};
 use super::error::StoreError;
 use super::schema::{bookmark_tags, bookmarks, tags, users};
-use super::{filter_links, filter_tags, lower};
+use super::{filter_links, filter_tags};
 use crate::model::{BookmarkUrl, Cursor, TagName, Visibility};
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
@@ -15,7 +15,7 @@ use std::collections::HashMap;
 /// The most bookmarks one page may hold.
 pub const MAX_PAGE_SIZE: i64 = 200;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Scope {
     /// One user's bookmarks: all of them for the owner, public and unlisted for anyone else.
     User { owner: i64 },
@@ -30,7 +30,7 @@ pub struct BookmarkFilter {
     pub viewer: Option<i64>,
     /// Bookmarks must carry every one of these tags.
     pub tags: Vec<TagName>,
-    /// Words that must each appear in the title, notes, URL or a tag.
+    /// Words that must each begin a word of the title, notes, URL or a tag (full-text search).
     pub search: Option<String>,
     pub unread_only: bool,
     /// Only the bookmark of this address.
@@ -74,8 +74,9 @@ pub struct BookmarkPage {
 /// query whose source includes the `bookmarks` table. A macro rather than a function because
 /// it serves queries over different joins (listing, tag counts); the conditions are the same.
 macro_rules! apply_filter {
-    ($query:expr, $filter:expr) => {{
+    ($query:expr, $filter:expr, $backend:expr) => {{
         let filter: &BookmarkFilter = $filter;
+        let backend: $crate::store::Backend = $backend;
         let mut query = $query;
         query = match filter.scope {
             Scope::User { owner } => {
@@ -112,25 +113,12 @@ macro_rules! apply_filter {
                 ),
             );
         }
-        for word in search_words(filter.search.as_deref()) {
-            let pattern = format!("%{}%", escape_like(&word));
-            query = query.filter(
-                lower(bookmarks::title)
-                    .like(pattern.clone())
-                    .escape('\\')
-                    .or(lower(bookmarks::notes).like(pattern.clone()).escape('\\'))
-                    .or(lower(bookmarks::url).like(pattern.clone()).escape('\\'))
-                    .or(bookmarks::id.eq_any(
-                        filter_links
-                            .inner_join(
-                                filter_tags.on(filter_tags
-                                    .field(tags::id)
-                                    .eq(filter_links.field(bookmark_tags::tag_id))),
-                            )
-                            .filter(filter_tags.field(tags::name).like(pattern).escape('\\'))
-                            .select(filter_links.field(bookmark_tags::bookmark_id)),
-                    )),
-            );
+        if let Some(search) = filter
+            .search
+            .as_deref()
+            .and_then(|words| $crate::store::search::index_query(backend, words))
+        {
+            query = query.filter($crate::store::search::matches(backend, search));
         }
         if filter.unread_only {
             query = query.filter(bookmarks::unread.eq(true));
@@ -155,7 +143,11 @@ pub fn list_bookmarks(
     filter: &BookmarkFilter,
 ) -> Result<BookmarkPage, StoreError> {
     let limit = filter.limit.clamp(1, MAX_PAGE_SIZE);
-    let mut query = apply_filter!(bookmarks::table.into_boxed::<DbBackend>(), filter);
+    let mut query = apply_filter!(
+        bookmarks::table.into_boxed::<DbBackend>(),
+        filter,
+        conn.backend()
+    );
     if let Some(cursor) = filter.before {
         query = query.filter(
             bookmarks::created_at
@@ -200,16 +192,6 @@ pub fn list_bookmarks(
     Ok(BookmarkPage { items, next })
 }
 
-/// Lower-cased words of a search, at most eight (each is one more condition).
-pub(crate) fn search_words(search: Option<&str>) -> Vec<String> {
-    search
-        .unwrap_or_default()
-        .split_whitespace()
-        .take(8)
-        .map(str::to_lowercase)
-        .collect()
-}
-
 /// Makes `%`, `_` and `\` match themselves in a LIKE pattern (escape character `\`).
 pub(crate) fn escape_like(word: &str) -> String {
     let mut escaped = String::with_capacity(word.len());
@@ -233,7 +215,8 @@ pub fn count_bookmarks(
         bookmarks::table
             .select(diesel::dsl::count_star())
             .into_boxed::<DbBackend>(),
-        filter
+        filter,
+        conn.backend()
     );
     Ok(query.first(conn)?)
 }
@@ -246,7 +229,8 @@ pub fn bookmark_times(
         bookmarks::table
             .select(bookmarks::created_at)
             .into_boxed::<DbBackend>(),
-        filter
+        filter,
+        conn.backend()
     );
     Ok(query.load(conn)?)
 }
@@ -258,12 +242,5 @@ mod tests {
     #[test]
     fn like_wildcards_are_escaped() {
         assert_eq!(escape_like("50%_off\\"), "50\\%\\_off\\\\");
-    }
-
-    #[test]
-    fn search_is_split_into_lower_case_words() {
-        assert_eq!(search_words(Some("  Rust  ASYNC ")), vec!["rust", "async"]);
-        assert!(search_words(None).is_empty());
-        assert_eq!(search_words(Some(&"w ".repeat(20))).len(), 8);
     }
 }

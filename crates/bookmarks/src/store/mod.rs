@@ -12,6 +12,7 @@ mod import;
 mod listing;
 mod retag;
 pub mod schema;
+mod search;
 mod settings;
 mod tag_stats;
 mod tags;
@@ -24,13 +25,16 @@ pub use bookmarks::{
 pub use connection::{Backend, DbConnection};
 pub use database::Database;
 pub use error::StoreError;
-pub use events::{latest_change, list_events, lock_event_cursor, set_event_cursor, StoredEvent};
+pub use events::{
+    change_generation, latest_change, list_events, lock_event_cursor, set_event_cursor, StoredEvent,
+};
 pub use import::{import_batch, BatchReport};
 pub use listing::{
     bookmark_times, count_bookmarks, list_bookmarks, BookmarkFilter, BookmarkPage, Scope,
     MAX_PAGE_SIZE,
 };
 pub use retag::retag;
+pub use search::rebuild_search_index;
 pub use settings::{get_or_create_setting, get_setting};
 pub use tag_stats::{related_tags, tag_counts, TagCount};
 pub use users::{
@@ -43,8 +47,6 @@ pub use users::{
 // Filters on tags look tags up in their own copy of the tag tables, so that they also work
 // inside queries that join the tag tables themselves (tag counts).
 diesel::alias!(schema::bookmark_tags as filter_links: FilterLinks, schema::tags as filter_tags: FilterTags);
-
-diesel::define_sql_function!(fn lower(x: diesel::sql_types::Text) -> diesel::sql_types::Text);
 
 /// The current time in UTC, to the microsecond (what both backends store exactly).
 pub(crate) fn now() -> chrono::NaiveDateTime {

@@ -4,9 +4,9 @@
 use super::connection::DbBackend;
 use super::connection::DbConnection;
 use super::error::StoreError;
-use super::listing::{apply_filter, escape_like, search_words, BookmarkFilter, Scope};
+use super::listing::{apply_filter, BookmarkFilter, Scope};
 use super::schema::{bookmark_tags, bookmarks, tags};
-use super::{filter_links, filter_tags, lower};
+use super::{filter_links, filter_tags};
 use crate::model::Visibility;
 use diesel::dsl::count_star;
 use diesel::prelude::*;
@@ -52,7 +52,8 @@ fn count_tags(
             .order((count_star().desc(), tags::name.asc()))
             .limit(limit)
             .into_boxed::<DbBackend>(),
-        filter
+        filter,
+        conn.backend()
     );
     if exclude_selected {
         let selected: Vec<String> = filter.tags.iter().map(|t| t.as_str().to_owned()).collect();

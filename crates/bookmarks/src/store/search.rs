@@ -1,0 +1,250 @@
+//! Full-text search: an index of each bookmark's words (title, notes, address, tags), FTS5 on
+//! SQLite and a tsvector with a GIN index on PostgreSQL, both in a table `bookmark_search`.
+//!
+//! Both backends index the same document, made here: the bookmark's text split into runs of
+//! letters and digits, lower-cased. A search is split the same way, and every one of its words
+//! must begin a word of the bookmark (`rust` finds "Rust" and "rustc", `sync` does not find
+//! "async"). The store rewrites a bookmark's document in the transaction that changes it.
+
+use super::bookmarks::Bookmark;
+use super::connection::{Backend, DbConnection};
+use super::error::StoreError;
+use super::schema::{bookmark_tags, bookmarks, tags};
+use diesel::dsl::sql;
+use diesel::expression::{SqlLiteral, UncheckedBind};
+use diesel::prelude::*;
+use diesel::sql_types::{Array, BigInt, Bool, Text};
+use std::collections::HashMap;
+
+/// At most this many words of a search are used (each one is one more condition).
+const MAX_SEARCH_WORDS: usize = 8;
+/// Documents written per statement.
+const DOCUMENTS_PER_STATEMENT: usize = 500;
+
+/// The words of `text`: runs of letters and digits, lower-cased.
+fn words(text: &str) -> impl Iterator<Item = String> + '_ {
+    text.split(|c: char| !c.is_alphanumeric())
+        .filter(|word| !word.is_empty())
+        .map(str::to_lowercase)
+}
+
+/// What the index holds for one bookmark.
+pub(crate) fn document(title: &str, notes: &str, url: &str, tags: &[String]) -> String {
+    let mut document = String::with_capacity(title.len() + notes.len() + url.len() + 32);
+    let texts = [title, notes, url]
+        .into_iter()
+        .chain(tags.iter().map(String::as_str));
+    for word in texts.flat_map(words) {
+        if !document.is_empty() {
+            document.push(' ');
+        }
+        document.push_str(&word);
+    }
+    document
+}
+
+/// The search's words as a query for the backend's index, or `None` when it has no words
+/// (only punctuation, say), in which case it does not filter.
+pub(crate) fn index_query(backend: Backend, search: &str) -> Option<String> {
+    let words: Vec<String> = words(search).take(MAX_SEARCH_WORDS).collect();
+    if words.is_empty() {
+        return None;
+    }
+    // The words are letters and digits only, so they cannot carry query syntax.
+    Some(match backend {
+        Backend::Sqlite => words
+            .iter()
+            .map(|w| format!("\"{w}\"*"))
+            .collect::<Vec<_>>()
+            .join(" "),
+        Backend::Postgres => words
+            .iter()
+            .map(|w| format!("{w}:*"))
+            .collect::<Vec<_>>()
+            .join(" & "),
+    })
+}
+
+pub(crate) type SearchCondition = SqlLiteral<
+    Bool,
+    UncheckedBind<SqlLiteral<Bool>, <String as diesel::expression::AsExpression<Text>>::Expression>,
+>;
+
+/// `bookmarks.id` is among the index's matches for `query` (from [`index_query`]).
+pub(crate) fn matches(backend: Backend, query: String) -> SearchCondition {
+    let opening = match backend {
+        Backend::Sqlite => {
+            "bookmarks.id IN (SELECT rowid FROM bookmark_search WHERE bookmark_search MATCH "
+        }
+        Backend::Postgres => {
+            "bookmarks.id IN (SELECT bookmark_id FROM bookmark_search WHERE document @@ to_tsquery('simple', "
+        }
+    };
+    let closing = match backend {
+        Backend::Sqlite => ")",
+        Backend::Postgres => "))",
+    };
+    sql::<Bool>(opening).bind::<Text, _>(query).sql(closing)
+}
+
+/// Writes (or rewrites) the documents of `(bookmark id, document)` pairs.
+pub(crate) fn write_documents(
+    conn: &mut DbConnection,
+    documents: &[(i64, String)],
+) -> Result<(), StoreError> {
+    for chunk in documents.chunks(DOCUMENTS_PER_STATEMENT) {
+        match conn {
+            DbConnection::Sqlite(c) => {
+                let ids = chunk
+                    .iter()
+                    .map(|(id, _)| id.to_string())
+                    .collect::<Vec<_>>()
+                    .join(",");
+                diesel::sql_query(format!(
+                    "DELETE FROM bookmark_search WHERE rowid IN ({ids})"
+                ))
+                .execute(c)?;
+                let placeholders = vec!["(?, ?)"; chunk.len()].join(", ");
+                let mut insert = diesel::sql_query(format!(
+                    "INSERT INTO bookmark_search (rowid, document) VALUES {placeholders}"
+                ))
+                .into_boxed::<diesel::sqlite::Sqlite>();
+                for (id, document) in chunk {
+                    insert = insert
+                        .bind::<BigInt, _>(*id)
+                        .bind::<Text, _>(document.as_str());
+                }
+                insert.execute(c)?;
+            }
+            DbConnection::Postgres(c) => {
+                let (ids, documents): (Vec<i64>, Vec<&str>) =
+                    chunk.iter().map(|(id, d)| (*id, d.as_str())).unzip();
+                diesel::sql_query(
+                    "INSERT INTO bookmark_search (bookmark_id, document) \
+                     SELECT id, to_tsvector('simple', document) \
+                     FROM unnest($1::bigint[], $2::text[]) AS new(id, document) \
+                     ON CONFLICT (bookmark_id) DO UPDATE SET document = EXCLUDED.document",
+                )
+                .bind::<Array<BigInt>, _>(ids)
+                .bind::<Array<Text>, _>(documents)
+                .execute(c)?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Removes a bookmark from the index (PostgreSQL's rows go with the bookmark by themselves).
+pub(crate) fn remove_document(conn: &mut DbConnection, bookmark_id: i64) -> Result<(), StoreError> {
+    if let DbConnection::Sqlite(c) = conn {
+        diesel::sql_query("DELETE FROM bookmark_search WHERE rowid = ?")
+            .bind::<BigInt, _>(bookmark_id)
+            .execute(c)?;
+    }
+    Ok(())
+}
+
+/// Writes the document of a bookmark just saved.
+pub(crate) fn index_bookmark(
+    conn: &mut DbConnection,
+    bookmark: &Bookmark,
+) -> Result<(), StoreError> {
+    let document = document(
+        bookmark.title.as_str(),
+        bookmark.notes.as_str(),
+        bookmark.url.as_str(),
+        &bookmark.tags.names(),
+    );
+    write_documents(conn, &[(bookmark.id, document)])
+}
+
+/// Builds the documents of the given bookmarks from what is stored and writes them.
+pub(crate) fn index_bookmarks(conn: &mut DbConnection, ids: &[i64]) -> Result<(), StoreError> {
+    for chunk in ids.chunks(DOCUMENTS_PER_STATEMENT) {
+        let rows: Vec<(i64, String, String, String)> = bookmarks::table
+            .filter(bookmarks::id.eq_any(chunk))
+            .select((
+                bookmarks::id,
+                bookmarks::title,
+                bookmarks::notes,
+                bookmarks::url,
+            ))
+            .load(conn)?;
+        let mut tags_of: HashMap<i64, Vec<String>> = HashMap::new();
+        let links: Vec<(i64, String)> = bookmark_tags::table
+            .inner_join(tags::table)
+            .filter(bookmark_tags::bookmark_id.eq_any(chunk))
+            .select((bookmark_tags::bookmark_id, tags::name))
+            .load(conn)?;
+        for (id, name) in links {
+            tags_of.entry(id).or_default().push(name);
+        }
+        let documents: Vec<(i64, String)> = rows
+            .into_iter()
+            .map(|(id, title, notes, url)| {
+                let tags = tags_of.remove(&id).unwrap_or_default();
+                (id, document(&title, &notes, &url, &tags))
+            })
+            .collect();
+        write_documents(conn, &documents)?;
+    }
+    Ok(())
+}
+
+/// Indexes every bookmark, in batches of one transaction each (the first start after the
+/// migration that added the index does this). Returns how many were indexed.
+pub fn rebuild_search_index(db: &super::Database) -> Result<usize, StoreError> {
+    let mut after = 0;
+    let mut indexed = 0;
+    loop {
+        let ids: Vec<i64> = db.read(|c| {
+            Ok(bookmarks::table
+                .filter(bookmarks::id.gt(after))
+                .order(bookmarks::id)
+                .limit(5_000)
+                .select(bookmarks::id)
+                .load(c)?)
+        })?;
+        let Some(last) = ids.last().copied() else {
+            return Ok(indexed);
+        };
+        db.write(|c| index_bookmarks(c, &ids))?;
+        indexed += ids.len();
+        after = last;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_document_is_the_lower_cased_words_of_every_field() {
+        assert_eq!(
+            document(
+                "Async Rust",
+                "Über—fast, really!",
+                "https://docs.rs/tokio_util?x=1",
+                &["rust-lang".into()]
+            ),
+            "async rust über fast really https docs rs tokio util x 1 rust lang"
+        );
+    }
+
+    #[test]
+    fn a_search_becomes_prefix_words_and_cannot_inject_syntax() {
+        assert_eq!(
+            index_query(Backend::Sqlite, "Rust \"OR\" x*"),
+            Some("\"rust\"* \"or\"* \"x\"*".into())
+        );
+        assert_eq!(
+            index_query(Backend::Postgres, "rust & !async:"),
+            Some("rust:* & async:*".into())
+        );
+        assert_eq!(index_query(Backend::Sqlite, " %% -- "), None);
+        assert_eq!(
+            index_query(Backend::Postgres, &"w ".repeat(20)).map(|q| q.matches("w:*").count()),
+            Some(MAX_SEARCH_WORDS)
+        );
+    }
+}
