@@ -17,6 +17,7 @@ mod pinboard;
 pub mod settings;
 mod startup;
 mod state;
+mod tag_counts_cache;
 mod views;
 
 pub use settings::{RegistrationMode, Settings};

@@ -97,6 +97,7 @@ impl Application {
             setup_code: Mutex::new(setup_code),
             imports: Default::default(),
             pinboard_logins: Default::default(),
+            tag_counts: Default::default(),
         });
         let served = federation.clone();
         let server =

@@ -23,4 +23,6 @@ pub struct AppState {
     pub imports: crate::import_jobs::ImportJobs,
     /// Recently verified HTTP Basic logins of the Pinboard API.
     pub pinboard_logins: crate::pinboard::basic_cache::BasicAuthCache,
+    /// Tag clouds and related tags of list pages, until the bookmarks change.
+    pub tag_counts: std::sync::Arc<crate::tag_counts_cache::TagCountsCache>,
 }

@@ -135,6 +135,8 @@ async fn social_view(state: &AppState, user_id: i64, name: &str) -> Result<Socia
 
 const PAGE_SIZE: i64 = 50;
 const CLOUD_SIZE: i64 = 150;
+/// Tags listed as related to the ones a page filters on.
+const RELATED_SIZE: i64 = 30;
 
 async fn render_list(
     state: &AppState,
@@ -146,14 +148,12 @@ async fn render_list(
     filter.limit = PAGE_SIZE;
     let query_filter = filter.clone();
     let related = listing.related;
+    let limit = if related { RELATED_SIZE } else { CLOUD_SIZE };
+    let cache = state.tag_counts.clone();
     let (result, counts) = run_db(&state.db, move |db| {
         db.read(|c| {
             let result = store::list_bookmarks(c, &query_filter)?;
-            let counts = if related {
-                store::related_tags(c, &query_filter, 30)?
-            } else {
-                store::tag_counts(c, &query_filter, CLOUD_SIZE)?
-            };
+            let counts = cache.counts(c, &query_filter, related, limit)?;
             Ok((result, counts))
         })
     })

@@ -332,6 +332,58 @@ async fn tag_pages_intersect_and_show_related_tags() {
 }
 
 #[tokio::test]
+async fn tag_clouds_follow_every_change_and_each_audience_sees_its_own() {
+    let app = spawn_app().await;
+    let alice_user = app.add_user("alice", false);
+    let token = app.token(&alice_user);
+    let alice = app.browser_as("alice").await;
+    let save = |url: &'static str, tags: &'static str, visibility: &'static str| {
+        let alice = &alice;
+        async move {
+            alice
+                .submit(
+                    "/save",
+                    "/save",
+                    &[
+                        ("url", url),
+                        ("title", "T"),
+                        ("tags", tags),
+                        ("visibility", visibility),
+                    ],
+                )
+                .await;
+        }
+    };
+    save("https://e.com/1", "rust", "public").await;
+    save("https://e.com/2", "secret-plans", "private").await;
+    let visitor = Browser::new(&app.address);
+    let cloud_link = |tag: &str| format!("href=\"/u/alice/t/{tag}\"");
+    // Each audience asks twice: the second answer comes from the cache and must be the same.
+    for _ in 0..2 {
+        let (_, own) = alice.get("/u/alice").await;
+        assert!(own.contains(&cloud_link("rust")) && own.contains(&cloud_link("secret-plans")));
+        let (_, public) = visitor.get("/u/alice").await;
+        assert!(public.contains(&cloud_link("rust")) && !public.contains("secret-plans"));
+    }
+    // A new tag shows at once, for everyone who may see it.
+    save("https://e.com/3", "zig", "public").await;
+    let (_, public) = visitor.get("/u/alice").await;
+    assert!(public.contains(&cloud_link("zig")));
+    // Making the private bookmark public (an edit, through the API) shows its tag to visitors.
+    let status = reqwest::Client::new()
+        .post(app.url("/api/bookmarks"))
+        .bearer_auth(&token)
+        .json(&serde_json::json!({"url": "https://e.com/2", "visibility": "public"}))
+        .send()
+        .await
+        .expect("POST")
+        .status();
+    assert_eq!(status.as_u16(), 200, "saving a saved address edits it");
+    let (_, public) = visitor.get("/u/alice").await;
+    assert!(public.contains(&cloud_link("secret-plans")));
+}
+
+#[tokio::test]
 async fn user_text_is_escaped_everywhere() {
     let app = spawn_app().await;
     app.add_user("alice", false);
