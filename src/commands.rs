@@ -145,6 +145,8 @@ pub fn import(
     let bytes = std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
     let parsed = web::interchange::parse_file(&bytes)
         .map_err(|e| anyhow::anyhow!("{}: {e}; nothing was imported", file.display()))?;
+    // The entries are read; the file's bytes are not needed while they are stored.
+    drop(bytes);
     let format = parsed.format;
     let bar = indicatif::ProgressBar::new(u64::try_from(parsed.total).unwrap_or(0));
     bar.set_style(

@@ -152,9 +152,9 @@ fn looks_like_netscape(text: &str) -> bool {
 }
 
 /// UTF-8, or the charset a Netscape file declares in its META tag.
-fn decode(bytes: &[u8]) -> Result<String, ImportError> {
+fn decode(bytes: &[u8]) -> Result<std::borrow::Cow<'_, str>, ImportError> {
     match std::str::from_utf8(bytes) {
-        Ok(text) => Ok(text.to_owned()),
+        Ok(text) => Ok(std::borrow::Cow::Borrowed(text)),
         Err(e) => {
             let head =
                 String::from_utf8_lossy(&bytes[..bytes.len().min(4096)]).to_ascii_lowercase();
@@ -165,7 +165,7 @@ fn decode(bytes: &[u8]) -> Result<String, ImportError> {
                     .collect::<String>()
             });
             match declared.as_deref().and_then(|label| encoding_rs::Encoding::for_label(label.as_bytes())) {
-                Some(encoding) if encoding != encoding_rs::UTF_8 => Ok(encoding.decode(bytes).0.into_owned()),
+                Some(encoding) if encoding != encoding_rs::UTF_8 => Ok(std::borrow::Cow::Owned(encoding.decode(bytes).0.into_owned())),
                 _ => Err(ImportError(format!(
                     "the file is not valid UTF-8 (at byte {}) and declares no other character set; export it again, or convert it first, e.g. `iconv -f windows-1252 -t utf-8 FILE`",
                     e.valid_up_to()

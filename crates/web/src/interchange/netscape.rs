@@ -1,24 +1,42 @@
 //! Netscape bookmark files: `<DT><A HREF ADD_DATE LAST_MODIFIED PRIVATE TOREAD TAGS>title</A>`,
-//! an optional `<DD>` with notes, folders as `<DT><H3>name</H3><DL>…</DL>`. Parsed with an HTML5
-//! parser (scraper), which copes with the format's unclosed tags the way browsers do.
+//! an optional `<DD>` with notes, folders as `<DT><H3>name</H3><DL>…</DL>`. Read as a stream of
+//! HTML tokens (html5ever's tokenizer: entities, unquoted and upper-case attributes, unclosed
+//! tags as browsers read them) without building a document, so a file of 100,000 bookmarks costs
+//! little more memory than the bookmarks themselves.
 
 use super::{epoch_time, folder_tag, ImportError, RawEntry};
 use bookmarks::model::Visibility;
-use scraper::{ElementRef, Html, Selector};
+use html5ever::tendril::StrTendril;
+use html5ever::tokenizer::{
+    BufferQueue, Tag, TagKind, Token, TokenSink, TokenSinkResult, Tokenizer, TokenizerOpts,
+};
+use std::cell::RefCell;
+
+/// The tokenizer is fed this much text at a time (it copies what it is fed).
+const CHUNK_BYTES: usize = 64 * 1024;
 
 pub fn parse(text: &str) -> Result<Vec<RawEntry>, ImportError> {
-    check_complete(text)?;
-    let document = Html::parse_document(text);
-    let links = Selector::parse("a[href]")
-        .map_err(|e| ImportError(format!("internal selector error: {e}")))?;
-    Ok(document.select(&links).map(entry).collect())
+    let tokenizer = Tokenizer::new(Reader::default(), TokenizerOpts::default());
+    let input = BufferQueue::default();
+    let mut rest = text;
+    while !rest.is_empty() {
+        let mut end = rest.len().min(CHUNK_BYTES);
+        while !rest.is_char_boundary(end) {
+            end -= 1;
+        }
+        let (chunk, after) = rest.split_at(end);
+        input.push_back(StrTendril::from_slice(chunk));
+        let _ = tokenizer.feed(&input);
+        rest = after;
+    }
+    tokenizer.end();
+    let state = tokenizer.sink.state.into_inner();
+    check_complete(state.opened_lists, state.closed_lists)?;
+    Ok(state.entries)
 }
 
-/// A file cut off in the middle still parses as HTML, so check that every list was closed.
-fn check_complete(text: &str) -> Result<(), ImportError> {
-    let lower = text.to_ascii_lowercase();
-    let opened = lower.matches("<dl").count();
-    let closed = lower.matches("</dl").count();
+/// A file cut off in the middle still reads as HTML, so check that every list was closed.
+fn check_complete(opened: usize, closed: usize) -> Result<(), ImportError> {
     if opened == 0 {
         return Err(ImportError(
             "the file has no bookmark list (`<DL>`); is it a bookmark export?".into(),
@@ -32,109 +50,160 @@ fn check_complete(text: &str) -> Result<(), ImportError> {
     Ok(())
 }
 
-fn entry(link: ElementRef<'_>) -> RawEntry {
-    let attribute = |name: &str| link.value().attr(name).map(str::to_owned);
-    let flag = |name: &str| {
-        attribute(name).is_some_and(|v| v.trim() == "1" || v.trim().eq_ignore_ascii_case("true"))
-    };
-    let mut tags: Vec<String> = attribute("tags")
-        .map(|t| {
-            t.split(',')
-                .map(str::trim)
-                .filter(|t| !t.is_empty())
-                .map(str::to_owned)
-                .collect()
-        })
-        .unwrap_or_default();
-    tags.extend(folders(link).iter().filter_map(|f| folder_tag(f)));
-    // PRIVATE="1" wins over our own attribute (a stricter setting is never loosened), except
-    // for "my organisation", which we export as PRIVATE="1" too so other tools keep it hidden.
-    let visibility = match attribute("visibility").as_deref().map(Visibility::parse) {
-        Some(Ok(Visibility::Org)) => Visibility::Org,
-        _ if flag("private") => Visibility::Private,
-        Some(Ok(v)) => v,
-        _ => Visibility::Public,
-    };
-    RawEntry {
-        url: attribute("href").unwrap_or_default().trim().to_owned(),
-        title: link.text().collect::<String>(),
-        description: attribute("description").unwrap_or_default(),
-        notes: notes(link),
-        tags,
-        visibility,
-        unread: flag("toread"),
-        created_at: attribute("add_date").as_deref().and_then(epoch_time),
-        updated_at: attribute("last_modified").as_deref().and_then(epoch_time),
-        problem: None,
-    }
+#[derive(Default)]
+struct Reader {
+    state: RefCell<ReadState>,
 }
 
-/// The text of the `<DD>` right after the link's `<DT>` (its own text, not nested lists).
-fn notes(link: ElementRef<'_>) -> String {
-    let Some(dt) = link
-        .parent()
-        .and_then(ElementRef::wrap)
-        .filter(|e| e.value().name() == "dt")
-    else {
-        return String::new();
-    };
-    let next = dt.next_siblings().filter_map(ElementRef::wrap).next();
-    match next {
-        Some(dd) if dd.value().name() == "dd" => own_text(dd),
-        _ => String::new(),
-    }
+/// Where the reader is in the file.
+#[derive(Default)]
+struct ReadState {
+    entries: Vec<RawEntry>,
+    /// One per open `<DL>`: the folder it is (the `<H3>` before it), if any.
+    folders: Vec<Option<String>>,
+    /// The last `<H3>`'s text, until the `<DL>` it names (or a link) comes.
+    heading: Option<String>,
+    /// Inside an `<H3>`: its text so far.
+    heading_text: Option<String>,
+    /// The link being read, until its `<DD>` (if any) has ended.
+    link: Option<RawEntry>,
+    in_link_text: bool,
+    /// Inside the link's `<DD>`: its notes so far.
+    in_notes: bool,
+    opened_lists: usize,
+    closed_lists: usize,
 }
 
-/// All text inside `element` (markup such as `<b>` in notes kept as its text), except what is
-/// inside a nested list: a folder's description `<DD>` can swallow the folder's `<DL>`.
-fn own_text(element: ElementRef<'_>) -> String {
-    let mut text = String::new();
-    for child in element.children() {
-        if let Some(t) = child.value().as_text() {
-            text.push_str(t);
-        } else if let Some(inner) = ElementRef::wrap(child).filter(|e| e.value().name() != "dl") {
-            text.push_str(&own_text(inner));
+impl ReadState {
+    fn finish_link(&mut self) {
+        self.in_link_text = false;
+        self.in_notes = false;
+        if let Some(link) = self.link.take() {
+            self.entries.push(link);
         }
     }
-    text
-}
 
-/// Folder names from the outermost in: each `<DL>` around the link is named by the `<H3>`
-/// just before it (or before the folder's description `<DD>` that contains it).
-/// The `<H3>` right before `element`, or inside the `<DT>` right before it (a folder's `<DD>`
-/// ends its `<DT>`, so the heading sits one level down).
-fn heading_before(element: ElementRef<'_>) -> Option<ElementRef<'_>> {
-    let before = element
-        .prev_siblings()
-        .filter_map(ElementRef::wrap)
-        .next()?;
-    match before.value().name() {
-        "h3" => Some(before),
-        "dt" => before
-            .children()
-            .filter_map(ElementRef::wrap)
-            .find(|e| e.value().name() == "h3"),
-        _ => None,
+    fn start(&mut self, tag: &Tag) {
+        match &*tag.name {
+            "a" => {
+                let Some(entry) = self.link_entry(tag) else {
+                    return;
+                };
+                self.finish_link();
+                self.heading = None;
+                self.link = Some(entry);
+                self.in_link_text = true;
+            }
+            "dd" => {
+                let reading_link = self.link.is_some() && !self.in_link_text && !self.in_notes;
+                if !reading_link {
+                    self.finish_link();
+                }
+                self.in_notes = reading_link;
+            }
+            "dt" => self.finish_link(),
+            "dl" => {
+                self.finish_link();
+                self.opened_lists += 1;
+                let folder = self.heading.take();
+                self.folders.push(folder);
+            }
+            "h3" => {
+                self.finish_link();
+                self.heading_text = Some(String::new());
+            }
+            _ => {}
+        }
+    }
+
+    fn end(&mut self, tag: &Tag) {
+        match &*tag.name {
+            "a" => self.in_link_text = false,
+            "h3" => self.heading = self.heading_text.take(),
+            "dl" => {
+                self.finish_link();
+                self.closed_lists += 1;
+                self.folders.pop();
+            }
+            _ => {}
+        }
+    }
+
+    fn text(&mut self, text: &str) {
+        if let Some(heading) = &mut self.heading_text {
+            heading.push_str(text);
+        } else if let Some(link) = &mut self.link {
+            if self.in_link_text {
+                link.title.push_str(text);
+            } else if self.in_notes {
+                link.notes.push_str(text);
+            }
+        }
+    }
+
+    /// The entry of an `<A HREF>` (links without HREF are not bookmarks).
+    fn link_entry(&self, tag: &Tag) -> Option<RawEntry> {
+        let attribute = |name: &str| {
+            tag.attrs
+                .iter()
+                .find(|a| &*a.name.local == name)
+                .map(|a| a.value.to_string())
+        };
+        let href = attribute("href")?;
+        let flag = |name: &str| {
+            attribute(name)
+                .is_some_and(|v| v.trim() == "1" || v.trim().eq_ignore_ascii_case("true"))
+        };
+        let mut tags: Vec<String> = attribute("tags")
+            .map(|t| {
+                t.split(',')
+                    .map(str::trim)
+                    .filter(|t| !t.is_empty())
+                    .map(str::to_owned)
+                    .collect()
+            })
+            .unwrap_or_default();
+        tags.extend(self.folders.iter().flatten().filter_map(|f| folder_tag(f)));
+        // PRIVATE="1" wins over our own attribute (a stricter setting is never loosened),
+        // except for "my organisation", which we export as PRIVATE="1" too so other tools keep
+        // it hidden.
+        let visibility = match attribute("visibility").as_deref().map(Visibility::parse) {
+            Some(Ok(Visibility::Org)) => Visibility::Org,
+            _ if flag("private") => Visibility::Private,
+            Some(Ok(v)) => v,
+            _ => Visibility::Public,
+        };
+        Some(RawEntry {
+            url: href.trim().to_owned(),
+            title: String::new(),
+            description: attribute("description").unwrap_or_default(),
+            notes: String::new(),
+            tags,
+            visibility,
+            unread: flag("toread"),
+            created_at: attribute("add_date").as_deref().and_then(epoch_time),
+            updated_at: attribute("last_modified").as_deref().and_then(epoch_time),
+            problem: None,
+        })
     }
 }
 
-fn folders(link: ElementRef<'_>) -> Vec<String> {
-    let mut names: Vec<String> = link
-        .ancestors()
-        .filter_map(ElementRef::wrap)
-        .filter(|e| e.value().name() == "dl")
-        .filter_map(|dl| {
-            heading_before(dl).or_else(|| {
-                dl.parent()
-                    .and_then(ElementRef::wrap)
-                    .filter(|p| p.value().name() == "dd")
-                    .and_then(heading_before)
-            })
-        })
-        .map(|heading| heading.text().collect::<String>())
-        .collect();
-    names.reverse();
-    names
+impl TokenSink for Reader {
+    type Handle = ();
+
+    fn process_token(&self, token: Token, _line: u64) -> TokenSinkResult<()> {
+        let mut state = self.state.borrow_mut();
+        match token {
+            Token::TagToken(tag) => match tag.kind {
+                TagKind::StartTag => state.start(&tag),
+                TagKind::EndTag => state.end(&tag),
+            },
+            Token::CharacterTokens(text) => state.text(&text),
+            Token::EOFToken => state.finish_link(),
+            _ => {}
+        }
+        TokenSinkResult::Continue
+    }
 }
 
 #[cfg(test)]
@@ -184,6 +253,55 @@ mod tests {
         let entries = parse(text).expect("parses");
         assert_eq!(entries[0].tags, vec!["work"]);
         assert_eq!(entries[0].visibility, Visibility::Private);
+    }
+
+    #[test]
+    fn links_without_notes_folders_in_folders_and_entities_read_like_a_browser() {
+        let text = r#"<DL><p>
+            <DT><H3>Outer</H3>
+            <DL><p>
+                <DT><A HREF=https://a.example/ TAGS="x">A &lt;one&gt;</A>
+                <DT><H3>Inner</H3>
+                <DL><p>
+                    <DT><A HREF="https://b.example/?a=1&amp;b=2">B</A>
+                    <DD>Notes of B
+                </DL><p>
+                <DT><A HREF="https://c.example/">C</A>
+                <DD>Notes of C
+                <DT><A>no address</A>
+            </DL><p>
+        </DL><p>"#;
+        let entries = parse(text).expect("parses");
+        let summary: Vec<(&str, &str, &str, Vec<&str>)> = entries
+            .iter()
+            .map(|e| {
+                (
+                    e.url.as_str(),
+                    e.title.as_str(),
+                    e.notes.trim(),
+                    e.tags.iter().map(String::as_str).collect(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            summary,
+            vec![
+                ("https://a.example/", "A <one>", "", vec!["x", "outer"]),
+                (
+                    "https://b.example/?a=1&b=2",
+                    "B",
+                    "Notes of B",
+                    vec!["outer", "inner"]
+                ),
+                ("https://c.example/", "C", "Notes of C", vec!["outer"]),
+            ]
+        );
+    }
+
+    #[test]
+    fn files_without_a_list_are_refused() {
+        assert!(parse("<html><body>hello</body></html>")
+            .is_err_and(|e| e.0.contains("no bookmark list")));
     }
 
     #[test]
