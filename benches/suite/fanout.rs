@@ -1,0 +1,220 @@
+//! Fan-out: one public bookmark by a user with N followers spread over M instances, delivered
+//! by the real delivery queue to M inbox sinks on loopback. The sinks check every request's
+//! HTTP signature and body digest (with the sender's key already known, as a real instance has
+//! it cached) and count the requests. Measures the requests sent (the goal is one per shared
+//! inbox), the time from publishing to the last delivery and signed deliveries per second, next
+//! to this machine's RSA-2048 signing rate measured in the same run.
+
+use crate::instance::{self, Backend};
+use crate::report::{Report, Row};
+use crate::signatures;
+use actix_web::{web as aw, App, HttpRequest, HttpResponse, HttpServer};
+use bookmarks::model::{
+    ActorKeys, BookmarkChanges, BookmarkDraft, BookmarkUrl, Password, PasswordHash, UserName,
+    Visibility,
+};
+use bookmarks::store::federation::{add_follower, upsert_remote_actor, RemoteActor};
+use bookmarks::store::{self, NewAccount};
+use federation::FederationMode;
+use std::collections::{BTreeMap, HashMap};
+use std::net::TcpListener;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::Instant;
+use web::settings::{FederationSettings, RegistrationMode, Settings};
+use web::Application;
+
+/// Requests per sink port, and requests whose signature did not verify.
+#[derive(Default)]
+struct Counts {
+    by_port: HashMap<u16, AtomicUsize>,
+    rejected: AtomicUsize,
+}
+
+/// One HTTP server (two workers) listening on `instances` ports: each port is one instance.
+fn sinks(instances: usize, public_pem: String) -> (Vec<u16>, Arc<Counts>) {
+    let listeners: Vec<TcpListener> = (0..instances)
+        .map(|_| TcpListener::bind("127.0.0.1:0").expect("bind a sink"))
+        .collect();
+    let ports: Vec<u16> = listeners
+        .iter()
+        .map(|l| l.local_addr().expect("sink address").port())
+        .collect();
+    let counts = Arc::new(Counts {
+        by_port: ports.iter().map(|p| (*p, AtomicUsize::new(0))).collect(),
+        rejected: AtomicUsize::new(0),
+    });
+    let shared = counts.clone();
+    let mut server = HttpServer::new(move || {
+        let counts = shared.clone();
+        let public_pem = public_pem.clone();
+        App::new().default_service(aw::to(move |request: HttpRequest, body: aw::Bytes| {
+            let counts = counts.clone();
+            let public_pem = public_pem.clone();
+            async move {
+                let headers: BTreeMap<String, String> = request
+                    .headers()
+                    .iter()
+                    .filter_map(|(k, v)| Some((k.as_str().to_owned(), v.to_str().ok()?.to_owned())))
+                    .collect();
+                let path = request.uri().path_and_query().map_or("/", |p| p.as_str());
+                if !signatures::verify("POST", path, headers, &body, &public_pem) {
+                    counts.rejected.fetch_add(1, Ordering::Relaxed);
+                    return HttpResponse::Unauthorized().finish();
+                }
+                let port = request.app_config().local_addr().port();
+                if let Some(count) = counts.by_port.get(&port) {
+                    count.fetch_add(1, Ordering::Relaxed);
+                }
+                HttpResponse::Accepted().finish()
+            }
+        }))
+    })
+    .workers(2);
+    for listener in listeners {
+        server = server.listen(listener).expect("listen on a sink port");
+    }
+    tokio::spawn(server.run());
+    (ports, counts)
+}
+
+fn settings(port: u16, database_url: &str) -> Settings {
+    Settings {
+        public_url: url::Url::parse(&format!("http://localhost:{port}")).expect("url"),
+        bind: format!("127.0.0.1:{port}"),
+        database_url: database_url.to_owned(),
+        registration: RegistrationMode::Closed,
+        instance_name: "Fan-out".into(),
+        session_days: 1,
+        login_attempts_per_minute: 10,
+        import_max_bytes: 1024,
+        trusted_proxies: Vec::new(),
+        federation: FederationSettings {
+            mode: FederationMode::LocalTest,
+            allow_private_addresses: false,
+            allow_loopback_addresses: false,
+            extra_ca_certificates: Vec::new(),
+            allowlist: Vec::new(),
+            blocklist: Vec::new(),
+            // The benchmark drains the queue itself, to time it.
+            deliver: false,
+        },
+    }
+}
+
+fn remote_follower(i: usize, host: &str, public_key: &str) -> RemoteActor {
+    RemoteActor {
+        id: 0,
+        ap_id: format!("http://{host}/u/f{i}"),
+        kind: "Person".into(),
+        handle: format!("f{i}@{host}"),
+        host: host.to_owned(),
+        name: format!("f{i}"),
+        summary: String::new(),
+        profile_url: String::new(),
+        inbox: format!("http://{host}/u/f{i}/inbox"),
+        shared_inbox: Some(format!("http://{host}/inbox")),
+        public_key_pem: public_key.to_owned(),
+        fetched_at: chrono::Utc::now().naive_utc(),
+    }
+}
+
+async fn measure(backend: Backend, followers: usize, instances: usize, keys: &ActorKeys) -> Row {
+    let (ports, counts) = sinks(instances, keys.public_pem.clone());
+    let database_url = instance::fresh_database(backend, "fanout");
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("address").port();
+    let app = Application::build_with_listener(settings(port, &database_url), listener)
+        .await
+        .expect("build the application");
+    let db = app.database().clone();
+    let account = NewAccount {
+        name: UserName::parse("alice").expect("name"),
+        password_hash: PasswordHash::new(&Password::parse("correct horse battery").expect("pw"))
+            .expect("hash"),
+        is_admin: false,
+        keys: keys.clone(),
+    };
+    let alice = db.write(|c| store::create_user(c, &account)).expect("user");
+    db.write(|c| {
+        for i in 0..followers {
+            let host = format!("localhost:{}", ports[i % instances]);
+            let actor = upsert_remote_actor(c, &remote_follower(i, &host, &keys.public_pem))?;
+            add_follower(
+                c,
+                alice.id,
+                "",
+                &actor,
+                &format!("http://{host}/follows/{i}"),
+            )?;
+        }
+        Ok(())
+    })
+    .expect("followers");
+    let draft = BookmarkDraft {
+        url: BookmarkUrl::parse("https://example.com/fan-out").expect("url"),
+        changes: BookmarkChanges {
+            visibility: Some(Visibility::Public),
+            ..BookmarkChanges::default()
+        },
+    };
+    db.write(|c| store::save_bookmark(c, alice.id, &draft))
+        .expect("bookmark");
+    let data = app.federation().data();
+    let started = Instant::now();
+    federation::activitypub::delivery::drain(&data)
+        .await
+        .expect("deliver");
+    let elapsed = started.elapsed().as_secs_f64();
+    let requests: usize = counts
+        .by_port
+        .values()
+        .map(|c| c.load(Ordering::Relaxed))
+        .sum();
+    let rejected = counts.rejected.load(Ordering::Relaxed);
+    assert_eq!(rejected, 0, "every delivery carries a valid signature");
+    assert!(
+        counts
+            .by_port
+            .values()
+            .all(|c| c.load(Ordering::Relaxed) == 1),
+        "every instance gets exactly one request"
+    );
+    Row {
+        scenario: "fan-out: one public bookmark".into(),
+        backend,
+        setup: format!("{followers} followers on {instances} instances"),
+        result: format!(
+            "{requests} requests, last after {:.0} ms, {:.0} signed deliveries/s",
+            elapsed * 1000.0,
+            requests as f64 / elapsed
+        ),
+        p50_ms: None,
+        p99_ms: None,
+        errors: Some(rejected as u64),
+        peak_rss_mb: None,
+    }
+}
+
+pub async fn run(backend: Backend, pairs: &[String], report: &mut Report) {
+    let keys = ActorKeys::generate().expect("keys");
+    let (signing, verifying) = signatures::rsa_rates(&keys.private_pem, &keys.public_pem);
+    report.add(Row {
+        scenario: "RSA-2048 (the limit of fan-out and inbound)".into(),
+        backend,
+        setup: "one core".into(),
+        result: format!("{signing:.0} signatures/s, {verifying:.0} verifications/s"),
+        p50_ms: None,
+        p99_ms: None,
+        errors: None,
+        peak_rss_mb: None,
+    });
+    for pair in pairs {
+        let (followers, instances) = pair
+            .split_once(':')
+            .and_then(|(n, m)| Some((n.trim().parse().ok()?, m.trim().parse().ok()?)))
+            .unwrap_or_else(|| panic!("--fanout {pair}: use FOLLOWERS:INSTANCES"));
+        let row = measure(backend, followers, instances, &keys).await;
+        report.add(row);
+    }
+}
