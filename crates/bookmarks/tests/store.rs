@@ -558,6 +558,75 @@ fn the_search_index_is_rebuilt_for_bookmarks_saved_before_it_existed() {
 }
 
 #[test]
+fn tag_filters_give_the_same_answers_for_common_and_rare_tags() {
+    let (_guard, db) = TestDatabase::connect();
+    let alice = add_user(&db, "alice");
+    let bob = add_user(&db, "bob");
+    // 1,200 bookmarks carry "common" (a common tag is filtered by walking the bookmarks), every
+    // hundredth also "rare"; every third is private. Bob has some too, which must not show.
+    let entry = |i: usize, tags: &[&str]| ImportedBookmark {
+        url: BookmarkUrl::parse(&format!("https://e.com/{i}")).unwrap(),
+        title: Title::parse(&format!("Page {i}")).unwrap(),
+        description: Default::default(),
+        notes: Default::default(),
+        tags: TagList::parse_each(tags).unwrap(),
+        visibility: if i % 3 == 0 {
+            Visibility::Private
+        } else {
+            Visibility::Public
+        },
+        unread: false,
+        created_at: None,
+        updated_at: None,
+    };
+    let alices: Vec<ImportedBookmark> = (0..1_200)
+        .map(|i| {
+            entry(
+                i,
+                if i % 100 == 0 {
+                    &["common", "rare"]
+                } else {
+                    &["common"]
+                },
+            )
+        })
+        .collect();
+    db.write(|c| store::import_batch(c, alice.id, &alices, OnDuplicate::Skip, false))
+        .unwrap();
+    let bobs: Vec<ImportedBookmark> = (0..50).map(|i| entry(i, &["common", "rare"])).collect();
+    db.write(|c| store::import_batch(c, bob.id, &bobs, OnDuplicate::Skip, false))
+        .unwrap();
+    let count = |viewer: Option<i64>, tags: &[&str]| {
+        let mut filter = BookmarkFilter::new(Scope::User { owner: alice.id }, viewer);
+        filter.tags = tags.iter().map(|t| TagName::parse(t).unwrap()).collect();
+        db.read(|c| store::count_bookmarks(c, &filter)).unwrap()
+    };
+    assert_eq!(count(Some(alice.id), &["common"]), 1_200);
+    assert_eq!(count(None, &["common"]), 800);
+    assert_eq!(count(Some(alice.id), &["rare"]), 12);
+    assert_eq!(count(Some(alice.id), &["common", "rare"]), 12);
+    assert_eq!(count(None, &["rare", "common"]), 8);
+    // A listed page holds what the count says, newest first, and its tag cloud agrees.
+    let mut filter = BookmarkFilter::new(Scope::User { owner: alice.id }, None);
+    filter.tags = vec![TagName::parse("common").unwrap()];
+    filter.limit = 200;
+    let page = db.read(|c| store::list_bookmarks(c, &filter)).unwrap();
+    assert_eq!(page.items.len(), 200);
+    assert!(page
+        .items
+        .iter()
+        .all(|b| b.visibility == Visibility::Public && b.owner_id == alice.id));
+    let cloud = db.read(|c| store::tag_counts(c, &filter, 10)).unwrap();
+    assert_eq!(
+        cloud
+            .iter()
+            .map(|t| (t.name.as_str(), t.count))
+            .collect::<Vec<_>>(),
+        vec![("common", 800), ("rare", 8)]
+    );
+}
+
+#[test]
 fn keyset_pages_cover_everything_once_newest_first() {
     let (_guard, db) = TestDatabase::connect();
     let alice = add_user(&db, "alice");

@@ -74,9 +74,10 @@ pub struct BookmarkPage {
 /// query whose source includes the `bookmarks` table. A macro rather than a function because
 /// it serves queries over different joins (listing, tag counts); the conditions are the same.
 macro_rules! apply_filter {
-    ($query:expr, $filter:expr, $backend:expr) => {{
+    ($query:expr, $filter:expr, $conn:expr) => {{
         let filter: &BookmarkFilter = $filter;
-        let backend: $crate::store::Backend = $backend;
+        let conn: &mut $crate::store::DbConnection = $conn;
+        let backend = conn.backend();
         let mut query = $query;
         query = match filter.scope {
             Scope::User { owner } => {
@@ -100,6 +101,12 @@ macro_rules! apply_filter {
             Scope::Instance => query.filter(bookmarks::visibility.eq(Visibility::Public.as_str())),
         };
         for tag in &filter.tags {
+            // A common tag is found soonest walking the bookmarks newest first and checking each
+            // (a few dozen checks fill a page); a rare one by looking up its few bookmarks.
+            if $crate::store::listing::is_common_tag(conn, tag)? {
+                query = query.filter($crate::store::listing::carries_tag(tag));
+                continue;
+            }
             query = query.filter(
                 bookmarks::id.eq_any(
                     filter_links
@@ -143,19 +150,19 @@ pub fn list_bookmarks(
     filter: &BookmarkFilter,
 ) -> Result<BookmarkPage, StoreError> {
     let limit = filter.limit.clamp(1, MAX_PAGE_SIZE);
-    let mut query = apply_filter!(
-        bookmarks::table.into_boxed::<DbBackend>(),
-        filter,
-        conn.backend()
-    );
+    let mut query = apply_filter!(bookmarks::table.into_boxed::<DbBackend>(), filter, conn);
     if let Some(cursor) = filter.before {
-        query = query.filter(
-            bookmarks::created_at
-                .lt(cursor.created_at)
-                .or(bookmarks::created_at
-                    .eq(cursor.created_at)
-                    .and(bookmarks::id.lt(cursor.id))),
-        );
+        // The first condition alone is implied by the second; it is there so that the planner
+        // starts the index walk at the cursor rather than reading every newer row.
+        query = query
+            .filter(bookmarks::created_at.le(cursor.created_at))
+            .filter(
+                bookmarks::created_at
+                    .lt(cursor.created_at)
+                    .or(bookmarks::created_at
+                        .eq(cursor.created_at)
+                        .and(bookmarks::id.lt(cursor.id))),
+            );
     }
     let mut rows: Vec<BookmarkRow> = query
         .order((bookmarks::created_at.desc(), bookmarks::id.desc()))
@@ -192,6 +199,33 @@ pub fn list_bookmarks(
     Ok(BookmarkPage { items, next })
 }
 
+/// Bookmarks on which a tag counts as common: beyond this many, a filter on it walks the
+/// bookmarks in order rather than looking its bookmarks up.
+const COMMON_TAG_BOOKMARKS: i64 = 1_000;
+
+/// True when at least [`COMMON_TAG_BOOKMARKS`] bookmarks carry the tag (reads at most that many
+/// index entries).
+pub(crate) fn is_common_tag(conn: &mut DbConnection, tag: &TagName) -> Result<bool, StoreError> {
+    let seen: Vec<i64> = bookmark_tags::table
+        .inner_join(tags::table)
+        .filter(tags::name.eq(tag.as_str()))
+        .select(bookmark_tags::bookmark_id)
+        .limit(COMMON_TAG_BOOKMARKS)
+        .load(conn)?;
+    Ok(seen.len() >= usize::try_from(COMMON_TAG_BOOKMARKS).unwrap_or(usize::MAX))
+}
+
+/// The bookmark (of the outer query) carries `tag`: checked per bookmark, through the
+/// (bookmark, tag) primary key.
+pub(crate) fn carries_tag(tag: &TagName) -> super::search::SqlCondition {
+    diesel::dsl::sql::<diesel::sql_types::Bool>(
+        "EXISTS (SELECT 1 FROM bookmark_tags carried JOIN tags carried_tag ON carried_tag.id = carried.tag_id \
+         WHERE carried.bookmark_id = bookmarks.id AND carried_tag.name = ",
+    )
+    .bind::<diesel::sql_types::Text, _>(tag.as_str().to_owned())
+    .sql(")")
+}
+
 /// Makes `%`, `_` and `\` match themselves in a LIKE pattern (escape character `\`).
 pub(crate) fn escape_like(word: &str) -> String {
     let mut escaped = String::with_capacity(word.len());
@@ -216,7 +250,7 @@ pub fn count_bookmarks(
             .select(diesel::dsl::count_star())
             .into_boxed::<DbBackend>(),
         filter,
-        conn.backend()
+        conn
     );
     Ok(query.first(conn)?)
 }
@@ -230,7 +264,7 @@ pub fn bookmark_times(
             .select(bookmarks::created_at)
             .into_boxed::<DbBackend>(),
         filter,
-        conn.backend()
+        conn
     );
     Ok(query.load(conn)?)
 }

@@ -65,13 +65,14 @@ pub(crate) fn index_query(backend: Backend, search: &str) -> Option<String> {
     })
 }
 
-pub(crate) type SearchCondition = SqlLiteral<
+/// A condition written in SQL with one bound text.
+pub(crate) type SqlCondition = SqlLiteral<
     Bool,
     UncheckedBind<SqlLiteral<Bool>, <String as diesel::expression::AsExpression<Text>>::Expression>,
 >;
 
 /// `bookmarks.id` is among the index's matches for `query` (from [`index_query`]).
-pub(crate) fn matches(backend: Backend, query: String) -> SearchCondition {
+pub(crate) fn matches(backend: Backend, query: String) -> SqlCondition {
     let opening = match backend {
         Backend::Sqlite => {
             "bookmarks.id IN (SELECT rowid FROM bookmark_search WHERE bookmark_search MATCH "

@@ -53,7 +53,7 @@ fn count_tags(
             .limit(limit)
             .into_boxed::<DbBackend>(),
         filter,
-        conn.backend()
+        conn
     );
     if exclude_selected {
         let selected: Vec<String> = filter.tags.iter().map(|t| t.as_str().to_owned()).collect();
