@@ -6,6 +6,7 @@ CREATE VIRTUAL TABLE bookmark_search USING fts5(
     document,
     content = '',
     contentless_delete = 1,
+    detail = none,
     tokenize = 'unicode61 remove_diacritics 2'
 );
 

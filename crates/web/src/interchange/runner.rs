@@ -79,6 +79,7 @@ pub fn run_import(
         done += batch.len();
         progress(done, total);
     }
+    db.analyze()?;
     skipped.sort_by_key(|s| s.entry);
     report.skipped = skipped;
     Ok(report)
