@@ -522,8 +522,16 @@ fn the_search_index_follows_edits_retags_deletes_and_imports() {
         created_at: None,
         updated_at: None,
     };
-    db.write(|c| store::import_batch(c, alice.id, &[imported.clone()], OnDuplicate::Skip, false))
-        .unwrap();
+    db.write(|c| {
+        store::import_batch(
+            c,
+            alice.id,
+            std::slice::from_ref(&imported),
+            OnDuplicate::Skip,
+            false,
+        )
+    })
+    .unwrap();
     assert_eq!(search("browser archive"), vec!["From a file"]);
 }
 
@@ -570,7 +578,7 @@ fn tag_filters_give_the_same_answers_for_common_and_rare_tags() {
         description: Default::default(),
         notes: Default::default(),
         tags: TagList::parse_each(tags).unwrap(),
-        visibility: if i % 3 == 0 {
+        visibility: if i.is_multiple_of(3) {
             Visibility::Private
         } else {
             Visibility::Public
@@ -583,7 +591,7 @@ fn tag_filters_give_the_same_answers_for_common_and_rare_tags() {
         .map(|i| {
             entry(
                 i,
-                if i % 100 == 0 {
+                if i.is_multiple_of(100) {
                     &["common", "rare"]
                 } else {
                     &["common"]
