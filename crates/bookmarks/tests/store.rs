@@ -448,8 +448,10 @@ fn search_matches_word_beginnings_in_title_notes_url_or_tags_case_insensitively(
     assert_eq!(search("docs.rs"), vec!["Tokio Runtime"]);
     assert_eq!(search("because"), vec!["Percent", "Tokio Runtime"]);
     assert_eq!(search("tokio misc"), Vec::<String>::new());
-    // Words match from their beginning: a prefix finds the word, the middle of a word does not.
-    assert_eq!(search("tok runt"), vec!["Tokio Runtime"]);
+    // Words match whole words, the last also the beginning of one (a search typed as you go);
+    // the middle of a word never matches.
+    assert_eq!(search("tokio runt"), vec!["Tokio Runtime"]);
+    assert_eq!(search("tok runtime"), Vec::<String>::new());
     assert_eq!(search("sync"), Vec::<String>::new());
     // Punctuation separates words and is never query syntax.
     assert_eq!(search("100%_"), vec!["Percent"]);
@@ -632,6 +634,127 @@ fn tag_filters_give_the_same_answers_for_common_and_rare_tags() {
             .collect::<Vec<_>>(),
         vec![("common", 800), ("rare", 8)]
     );
+}
+
+#[test]
+fn tag_clouds_from_running_totals_match_counting_every_bookmark() {
+    let (_guard, db) = TestDatabase::connect();
+    let alice = add_user(&db, "alice");
+    let bob = add_user(&db, "bob");
+    let tags = |names: &[&str]| TagList::parse_each(names).unwrap();
+    save(
+        &db,
+        &alice,
+        &draft(
+            "https://e.com/1",
+            "One",
+            &["rust", "web"],
+            Visibility::Public,
+        ),
+    );
+    let two = save(
+        &db,
+        &alice,
+        &draft(
+            "https://e.com/2",
+            "Two",
+            &["rust", "secret"],
+            Visibility::Private,
+        ),
+    );
+    let three = save(
+        &db,
+        &alice,
+        &draft("https://e.com/3", "Three", &["inside"], Visibility::Org),
+    );
+    save(
+        &db,
+        &bob,
+        &draft("https://e.com/1", "Bob's", &["rust"], Visibility::Public),
+    );
+    // An edit of tags and visibility, a retag, a delete and an import.
+    let edit = BookmarkChanges {
+        visibility: Some(Visibility::Unlisted),
+        tags: Some(tags(&["rust", "later"])),
+        ..BookmarkChanges::default()
+    };
+    db.write(|c| store::update_bookmark(c, alice.id, &two.bookmark.public_id, None, &edit))
+        .unwrap();
+    db.write(|c| {
+        store::retag(
+            c,
+            alice.id,
+            &TagName::parse("web").unwrap(),
+            Some(&TagName::parse("www").unwrap()),
+        )
+    })
+    .unwrap();
+    db.write(|c| store::delete_bookmark(c, alice.id, &three.bookmark.public_id))
+        .unwrap();
+    let imported = ImportedBookmark {
+        url: BookmarkUrl::parse("https://e.com/4").unwrap(),
+        title: Title::parse("Four").unwrap(),
+        description: Default::default(),
+        notes: Default::default(),
+        tags: tags(&["rust", "inside"]),
+        visibility: Visibility::Org,
+        unread: false,
+        created_at: None,
+        updated_at: None,
+    };
+    db.write(|c| {
+        store::import_batch(
+            c,
+            alice.id,
+            std::slice::from_ref(&imported),
+            OnDuplicate::Skip,
+            false,
+        )
+    })
+    .unwrap();
+    let cloud = |filter: &BookmarkFilter| {
+        db.read(|c| store::tag_counts(c, filter, 100))
+            .unwrap()
+            .into_iter()
+            .map(|t| (t.name, t.count))
+            .collect::<Vec<_>>()
+    };
+    let pairs = |list: &[(&str, i64)]| {
+        list.iter()
+            .map(|(n, c)| ((*n).to_owned(), *c))
+            .collect::<Vec<_>>()
+    };
+    let alices = Scope::User { owner: alice.id };
+    let long_ago = chrono::DateTime::from_timestamp(0, 0).unwrap().naive_utc();
+    for (scope, viewer, expected) in [
+        (
+            alices,
+            Some(alice.id),
+            pairs(&[("rust", 3), ("inside", 1), ("later", 1), ("www", 1)]),
+        ),
+        (
+            alices,
+            Some(bob.id),
+            pairs(&[("rust", 3), ("inside", 1), ("later", 1), ("www", 1)]),
+        ),
+        (
+            alices,
+            None,
+            pairs(&[("rust", 2), ("later", 1), ("www", 1)]),
+        ),
+        (Scope::Instance, None, pairs(&[("rust", 2), ("www", 1)])),
+    ] {
+        let filter = BookmarkFilter::new(scope, viewer);
+        assert_eq!(cloud(&filter), expected, "{scope:?} seen by {viewer:?}");
+        // A date condition makes the store count every bookmark instead: the same answer.
+        let mut counted = filter.clone();
+        counted.created_from = Some(long_ago);
+        assert_eq!(
+            cloud(&counted),
+            expected,
+            "{scope:?} seen by {viewer:?}, counted"
+        );
+    }
 }
 
 #[test]

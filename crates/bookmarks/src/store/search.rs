@@ -2,9 +2,10 @@
 //! SQLite and a tsvector with a GIN index on PostgreSQL, both in a table `bookmark_search`.
 //!
 //! Both backends index the same document, made here: the bookmark's text split into runs of
-//! letters and digits, lower-cased. A search is split the same way, and every one of its words
-//! must begin a word of the bookmark (`rust` finds "Rust" and "rustc", `sync` does not find
-//! "async"). The store rewrites a bookmark's document in the transaction that changes it.
+//! letters and digits, lower-cased. A search is split the same way, and each of its words must
+//! be a word of the bookmark, except the last, which may also begin one, as in a search typed
+//! as you go (`async ru` finds "Async Rust" and "async rustc"; `sync` does not find "async").
+//! The store rewrites a bookmark's document in the transaction that changes it.
 
 use super::bookmarks::Bookmark;
 use super::connection::{Backend, DbConnection};
@@ -50,19 +51,23 @@ pub(crate) fn index_query(backend: Backend, search: &str) -> Option<String> {
     if words.is_empty() {
         return None;
     }
-    // The words are letters and digits only, so they cannot carry query syntax.
-    Some(match backend {
-        Backend::Sqlite => words
-            .iter()
-            .map(|w| format!("\"{w}\"*"))
-            .collect::<Vec<_>>()
-            .join(" "),
-        Backend::Postgres => words
-            .iter()
-            .map(|w| format!("{w}:*"))
-            .collect::<Vec<_>>()
-            .join(" & "),
-    })
+    // The words are letters and digits only, so they cannot carry query syntax. A prefix
+    // expands to every word it begins, so only the last word is one.
+    let last = words.len() - 1;
+    let terms = words
+        .iter()
+        .enumerate()
+        .map(|(i, w)| match (backend, i == last) {
+            (Backend::Sqlite, false) => format!("\"{w}\""),
+            (Backend::Sqlite, true) => format!("\"{w}\"*"),
+            (Backend::Postgres, false) => w.clone(),
+            (Backend::Postgres, true) => format!("{w}:*"),
+        });
+    let separator = match backend {
+        Backend::Sqlite => " ",
+        Backend::Postgres => " & ",
+    };
+    Some(terms.collect::<Vec<_>>().join(separator))
 }
 
 /// A condition written in SQL with one bound text.
@@ -236,15 +241,15 @@ mod tests {
     fn a_search_becomes_prefix_words_and_cannot_inject_syntax() {
         assert_eq!(
             index_query(Backend::Sqlite, "Rust \"OR\" x*"),
-            Some("\"rust\"* \"or\"* \"x\"*".into())
+            Some("\"rust\" \"or\" \"x\"*".into())
         );
         assert_eq!(
             index_query(Backend::Postgres, "rust & !async:"),
-            Some("rust:* & async:*".into())
+            Some("rust & async:*".into())
         );
         assert_eq!(index_query(Backend::Sqlite, " %% -- "), None);
         assert_eq!(
-            index_query(Backend::Postgres, &"w ".repeat(20)).map(|q| q.matches("w:*").count()),
+            index_query(Backend::Postgres, &"w ".repeat(20)).map(|q| q.split(" & ").count()),
             Some(MAX_SEARCH_WORDS)
         );
     }
