@@ -8,6 +8,7 @@ use super::events::record_event;
 use super::now;
 use super::schema::{bookmarks, users};
 use super::search;
+use super::tag_totals::{self, Tagged};
 use super::tags::{load_tags, set_bookmark_tags};
 use crate::model::{
     BookmarkChanges, BookmarkDraft, BookmarkSnapshot, BookmarkUrl, Cursor, Description,
@@ -221,6 +222,18 @@ pub fn save_bookmark(
     }
     let bookmark = get_bookmark(conn, &public_id)?.ok_or(StoreError::NotFound("bookmark"))?;
     search::index_bookmark(conn, &bookmark)?;
+    let tags = bookmark.tags.names();
+    tag_totals::adjust(
+        conn,
+        user_id,
+        [(
+            None,
+            Some(Tagged {
+                tags: &tags,
+                visibility: bookmark.visibility,
+            }),
+        )],
+    )?;
     record_event(
         conn,
         user_id,
@@ -263,6 +276,18 @@ pub fn delete_bookmark(
     let existing = owned_bookmark(conn, user_id, public_id)?;
     diesel::delete(bookmarks::table.filter(bookmarks::id.eq(existing.id))).execute(conn)?;
     search::remove_document(conn, existing.id)?;
+    let tags = existing.tags.names();
+    tag_totals::adjust(
+        conn,
+        user_id,
+        [(
+            Some(Tagged {
+                tags: &tags,
+                visibility: existing.visibility,
+            }),
+            None,
+        )],
+    )?;
     record_event(
         conn,
         user_id,
@@ -318,6 +343,21 @@ fn apply_changes(
     let updated =
         get_bookmark(conn, &existing.public_id)?.ok_or(StoreError::NotFound("bookmark"))?;
     search::index_bookmark(conn, &updated)?;
+    let (tags_before, tags_after) = (existing.tags.names(), updated.tags.names());
+    tag_totals::adjust(
+        conn,
+        existing.owner_id,
+        [(
+            Some(Tagged {
+                tags: &tags_before,
+                visibility: existing.visibility,
+            }),
+            Some(Tagged {
+                tags: &tags_after,
+                visibility: updated.visibility,
+            }),
+        )],
+    )?;
     record_event(
         conn,
         existing.owner_id,

@@ -9,6 +9,7 @@ use super::error::StoreError;
 use super::now;
 use super::schema::{bookmarks, domain_events};
 use super::search;
+use super::tag_totals::{self, Tagged};
 use super::tags::{ensure_tags, insert_links, ROWS_PER_INSERT};
 use crate::model::{BookmarkChanges, BookmarkSnapshot, DomainEvent, ImportedBookmark, OnDuplicate};
 use diesel::prelude::*;
@@ -139,6 +140,20 @@ pub fn import_batch(
         })
         .collect();
     search::write_documents(conn, &documents)?;
+    let tag_names: Vec<Vec<String>> = new_entries.iter().map(|e| e.tags.names()).collect();
+    tag_totals::adjust(
+        conn,
+        user_id,
+        new_entries.iter().zip(&tag_names).map(|(entry, tags)| {
+            (
+                None,
+                Some(Tagged {
+                    tags,
+                    visibility: entry.visibility,
+                }),
+            )
+        }),
+    )?;
 
     let events = new_entries
         .iter()

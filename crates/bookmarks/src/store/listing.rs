@@ -79,27 +79,13 @@ macro_rules! apply_filter {
         let conn: &mut $crate::store::DbConnection = $conn;
         let backend = conn.backend();
         let mut query = $query;
-        query = match filter.scope {
-            Scope::User { owner } => {
-                let query = query.filter(bookmarks::user_id.eq(owner));
-                if filter.viewer == Some(owner) {
-                    query
-                } else if filter.viewer.is_some() {
-                    // Colleagues logged in here also see "my organisation" bookmarks.
-                    query.filter(bookmarks::visibility.eq_any([
-                        Visibility::Public.as_str(),
-                        Visibility::Unlisted.as_str(),
-                        Visibility::Org.as_str(),
-                    ]))
-                } else {
-                    query.filter(
-                        bookmarks::visibility
-                            .eq_any([Visibility::Public.as_str(), Visibility::Unlisted.as_str()]),
-                    )
-                }
-            }
-            Scope::Instance => query.filter(bookmarks::visibility.eq(Visibility::Public.as_str())),
-        };
+        if let Scope::User { owner } = filter.scope {
+            query = query.filter(bookmarks::user_id.eq(owner));
+        }
+        let visible = $crate::store::listing::visible_to(filter);
+        if visible.len() < $crate::store::listing::EVERY_VISIBILITY.len() {
+            query = query.filter(bookmarks::visibility.eq_any(visible.iter().map(|v| v.as_str())));
+        }
         for tag in &filter.tags {
             // A common tag is found soonest walking the bookmarks newest first and checking each
             // (a few dozen checks fill a page); a rare one by looking up its few bookmarks.
@@ -144,6 +130,25 @@ macro_rules! apply_filter {
 }
 
 pub(crate) use apply_filter;
+
+pub(crate) const EVERY_VISIBILITY: [Visibility; 4] = [
+    Visibility::Public,
+    Visibility::Unlisted,
+    Visibility::Org,
+    Visibility::Private,
+];
+
+/// Which bookmarks the filter's viewer may see in its scope: on a user's pages all of them for
+/// the owner, public, unlisted and "my organisation" for colleagues logged in here, public and
+/// unlisted for visitors; on instance-wide lists public ones only.
+pub(crate) fn visible_to(filter: &BookmarkFilter) -> &'static [Visibility] {
+    match filter.scope {
+        Scope::User { owner } if filter.viewer == Some(owner) => &EVERY_VISIBILITY,
+        Scope::User { .. } if filter.viewer.is_some() => &EVERY_VISIBILITY[..3],
+        Scope::User { .. } => &EVERY_VISIBILITY[..2],
+        Scope::Instance => &EVERY_VISIBILITY[..1],
+    }
+}
 
 pub fn list_bookmarks(
     conn: &mut DbConnection,

@@ -15,6 +15,7 @@ pub mod schema;
 mod search;
 mod settings;
 mod tag_stats;
+mod tag_totals;
 mod tags;
 mod users;
 

@@ -86,6 +86,15 @@ diesel::table! {
 }
 
 diesel::table! {
+    tag_totals (user_id, tag_id, visibility) {
+        user_id -> BigInt,
+        tag_id -> BigInt,
+        visibility -> Text,
+        bookmarks -> BigInt,
+    }
+}
+
+diesel::table! {
     domain_events (id) {
         id -> BigInt,
         kind -> Text,
@@ -221,6 +230,7 @@ diesel::joinable!(api_tokens -> users (user_id));
 diesel::joinable!(bookmarks -> users (user_id));
 diesel::joinable!(bookmark_tags -> bookmarks (bookmark_id));
 diesel::joinable!(bookmark_tags -> tags (tag_id));
+diesel::joinable!(tag_totals -> tags (tag_id));
 diesel::joinable!(domain_events -> users (user_id));
 diesel::joinable!(follows -> users (user_id));
 diesel::joinable!(follows -> remote_actors (remote_actor_id));
@@ -240,6 +250,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     bookmarks,
     tags,
     bookmark_tags,
+    tag_totals,
     domain_events,
     remote_actors,
     follows,

@@ -7,7 +7,6 @@ use super::error::StoreError;
 use super::listing::{apply_filter, BookmarkFilter, Scope};
 use super::schema::{bookmark_tags, bookmarks, tags};
 use super::{filter_links, filter_tags};
-use crate::model::Visibility;
 use diesel::dsl::count_star;
 use diesel::prelude::*;
 
@@ -24,6 +23,9 @@ pub fn tag_counts(
     filter: &BookmarkFilter,
     limit: i64,
 ) -> Result<Vec<TagCount>, StoreError> {
+    if super::tag_totals::answers(filter) {
+        return super::tag_totals::tag_cloud(conn, filter, limit);
+    }
     count_tags(conn, filter, limit, false)
 }
 

@@ -1,0 +1,109 @@
+//! Running totals of each user's tags per visibility (`tag_totals`), so a tag cloud reads a few
+//! hundred rows instead of counting tens of thousands of bookmarks. Every change to a bookmark's
+//! tags or visibility adjusts them in its own transaction, so they are always exact.
+
+use super::connection::{on_each_backend, DbConnection};
+use super::error::StoreError;
+use super::listing::{visible_to, BookmarkFilter, Scope};
+use super::schema::{tag_totals, tags};
+use super::tag_stats::TagCount;
+use super::tags::ensure_tags;
+use crate::model::Visibility;
+use diesel::prelude::*;
+use diesel::upsert::excluded;
+use std::collections::HashMap;
+
+/// One bookmark's tags and visibility, as it was before a change or is after it.
+pub(crate) struct Tagged<'a> {
+    pub tags: &'a [String],
+    pub visibility: Visibility,
+}
+
+/// Adjusts the user's totals for bookmarks that changed from `before` to `after` (`None` for a
+/// bookmark created or deleted).
+pub(crate) fn adjust<'a>(
+    conn: &mut DbConnection,
+    user_id: i64,
+    changes: impl IntoIterator<Item = (Option<Tagged<'a>>, Option<Tagged<'a>>)>,
+) -> Result<(), StoreError> {
+    let mut deltas: HashMap<(&str, Visibility), i64> = HashMap::new();
+    for (before, after) in changes {
+        for (side, sign) in [(before, -1), (after, 1)] {
+            if let Some(tagged) = side {
+                for tag in tagged.tags {
+                    *deltas.entry((tag.as_str(), tagged.visibility)).or_default() += sign;
+                }
+            }
+        }
+    }
+    deltas.retain(|_, delta| *delta != 0);
+    if deltas.is_empty() {
+        return Ok(());
+    }
+    let names: Vec<String> = deltas.keys().map(|(name, _)| (*name).to_owned()).collect();
+    let ids = ensure_tags(conn, &names)?;
+    for ((name, visibility), delta) in deltas {
+        let Some(tag_id) = ids.get(name).copied() else {
+            continue;
+        };
+        let row = (
+            tag_totals::user_id.eq(user_id),
+            tag_totals::tag_id.eq(tag_id),
+            tag_totals::visibility.eq(visibility.as_str()),
+            tag_totals::bookmarks.eq(delta),
+        );
+        on_each_backend!(conn, |c| diesel::insert_into(tag_totals::table)
+            .values(row)
+            .on_conflict((
+                tag_totals::user_id,
+                tag_totals::tag_id,
+                tag_totals::visibility
+            ))
+            .do_update()
+            .set(tag_totals::bookmarks.eq(tag_totals::bookmarks + excluded(tag_totals::bookmarks)))
+            .execute(c))?;
+    }
+    Ok(())
+}
+
+/// True when the totals answer the filter: a whole user's (or the instance's) bookmarks, with no
+/// tag, search, unread, address or date condition.
+pub(crate) fn answers(filter: &BookmarkFilter) -> bool {
+    filter.tags.is_empty()
+        && filter.search.is_none()
+        && !filter.unread_only
+        && filter.url.is_none()
+        && filter.created_from.is_none()
+        && filter.created_until.is_none()
+}
+
+/// The tag cloud of an unfiltered listing, from the totals: most used first, then by name.
+pub(crate) fn tag_cloud(
+    conn: &mut DbConnection,
+    filter: &BookmarkFilter,
+    limit: i64,
+) -> Result<Vec<TagCount>, StoreError> {
+    let visible: Vec<&str> = visible_to(filter).iter().map(|v| v.as_str()).collect();
+    let mut query = tag_totals::table
+        .inner_join(tags::table)
+        .filter(tag_totals::visibility.eq_any(visible))
+        .select((tags::name, tag_totals::bookmarks))
+        .into_boxed::<super::connection::DbBackend>();
+    if let Scope::User { owner } = filter.scope {
+        query = query.filter(tag_totals::user_id.eq(owner));
+    }
+    // A handful of rows per tag (one per visibility and user): summed here rather than with
+    // SQL's SUM, whose type differs between the backends.
+    let mut totals: HashMap<String, i64> = HashMap::new();
+    for (name, bookmarks) in query.load::<(String, i64)>(conn)? {
+        *totals.entry(name).or_default() += bookmarks;
+    }
+    let mut counts: Vec<TagCount> = totals
+        .into_iter()
+        .filter(|(_, count)| *count > 0)
+        .map(|(name, count)| TagCount { name, count })
+        .collect();
+    counts.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.name.cmp(&b.name)));
+    counts.truncate(usize::try_from(limit).unwrap_or(0));
+    Ok(counts)
+}
