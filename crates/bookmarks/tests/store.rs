@@ -853,6 +853,45 @@ fn a_page_costs_the_same_number_of_queries_however_long_it_is() {
 }
 
 #[test]
+fn concurrent_saves_by_one_user_sharing_tags_all_succeed_and_count_right() {
+    let (_guard, db) = TestDatabase::connect();
+    let alice = add_user(&db, "alice");
+    std::thread::scope(|scope| {
+        for writer in 0..8 {
+            let db = db.clone();
+            let alice = &alice;
+            scope.spawn(move || {
+                // Half the writers give the shared tags in the other order.
+                let tags: [&str; 2] = if writer % 2 == 0 {
+                    ["alpha", "beta"]
+                } else {
+                    ["beta", "alpha"]
+                };
+                for n in 0..25 {
+                    let d = draft(
+                        &format!("https://e.com/{writer}/{n}"),
+                        "t",
+                        &tags,
+                        Visibility::Public,
+                    );
+                    db.write(|c| store::save_bookmark(c, alice.id, &d))
+                        .expect("no write may fail");
+                }
+            });
+        }
+    });
+    let filter = BookmarkFilter::new(Scope::User { owner: alice.id }, None);
+    let cloud = db.read(|c| store::tag_counts(c, &filter, 10)).unwrap();
+    assert_eq!(
+        cloud
+            .iter()
+            .map(|t| (t.name.as_str(), t.count))
+            .collect::<Vec<_>>(),
+        vec![("alpha", 200), ("beta", 200)]
+    );
+}
+
+#[test]
 fn eight_concurrent_writers_all_succeed_with_their_tags() {
     let (_guard, db) = TestDatabase::connect();
     let users: Vec<User> = (0..8)

@@ -31,7 +31,8 @@ impl StoreError {
                 matches!(
                     kind,
                     DatabaseErrorKind::UniqueViolation | DatabaseErrorKind::SerializationFailure
-                ) || info.message().contains("database is locked")
+                ) || info.message().contains("deadlock detected")
+                    || info.message().contains("database is locked")
                     || info.message().contains("database is busy")
             }
             _ => false,

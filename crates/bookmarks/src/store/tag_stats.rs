@@ -55,7 +55,8 @@ fn count_tags(
             .limit(limit)
             .into_boxed::<DbBackend>(),
         filter,
-        conn
+        conn,
+        false
     );
     if exclude_selected {
         let selected: Vec<String> = filter.tags.iter().map(|t| t.as_str().to_owned()).collect();

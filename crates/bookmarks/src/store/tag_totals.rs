@@ -42,6 +42,10 @@ pub(crate) fn adjust<'a>(
     }
     let names: Vec<String> = deltas.keys().map(|(name, _)| (*name).to_owned()).collect();
     let ids = ensure_tags(conn, &names)?;
+    // In one order (tag, then visibility), so that concurrent transactions on PostgreSQL lock
+    // the rows they share in the same order and wait for each other instead of deadlocking.
+    let mut deltas: Vec<((&str, Visibility), i64)> = deltas.into_iter().collect();
+    deltas.sort_unstable_by_key(|((name, visibility), _)| (*name, visibility.as_str()));
     for ((name, visibility), delta) in deltas {
         let Some(tag_id) = ids.get(name).copied() else {
             continue;
