@@ -91,8 +91,9 @@ macro_rules! apply_filter {
             // On SQLite a page of a common tag fills soonest walking the bookmarks newest first
             // and checking each (a few dozen checks); a rare tag, and any count, start from the
             // tag's bookmarks (checking each of a user's 25,000 bookmarks to count their related
-            // tags took 3 s). PostgreSQL plans the lookup as a semi-join and picks well by
-            // itself, while the per-bookmark check cost it 650 ms a page.
+            // tags took 3 s). On PostgreSQL the per-bookmark check cost 650 ms a page; the lookup
+            // is not fast there either (it underestimates a common tag's bookmarks, see
+            // docs/performance.md), but it is the better of the two.
             if $page
                 && backend == $crate::store::Backend::Sqlite
                 && $crate::store::listing::is_common_tag(conn, tag)?
