@@ -51,6 +51,21 @@ fn draft(url: &str, title: &str, tags: &[&str], visibility: Visibility) -> Bookm
     }
 }
 
+/// An entry as an import file gives it (no notes unless set, no dates).
+fn imported(url: &str, title: &str, tags: &[&str], visibility: Visibility) -> ImportedBookmark {
+    ImportedBookmark {
+        url: BookmarkUrl::parse(url).expect("url"),
+        title: Title::parse(title).expect("title"),
+        description: Default::default(),
+        notes: Default::default(),
+        tags: TagList::parse_each(tags).expect("tags"),
+        visibility,
+        unread: false,
+        created_at: None,
+        updated_at: None,
+    }
+}
+
 fn save(db: &Database, user: &User, d: &BookmarkDraft) -> store::SavedBookmark {
     db.write(|c| store::save_bookmark(c, user.id, d))
         .expect("save")
@@ -514,15 +529,13 @@ fn the_search_index_follows_edits_retags_deletes_and_imports() {
     assert_eq!(search("again"), vec!["Saved again"]);
     assert!(search("edited").is_empty());
     let imported = ImportedBookmark {
-        url: BookmarkUrl::parse("https://e.com/imported").unwrap(),
-        title: Title::parse("From a file").unwrap(),
-        description: Default::default(),
         notes: Notes::parse("Exported by a browser").unwrap(),
-        tags: TagList::parse_each(&["archive"]).unwrap(),
-        visibility: Visibility::Public,
-        unread: false,
-        created_at: None,
-        updated_at: None,
+        ..imported(
+            "https://e.com/imported",
+            "From a file",
+            &["archive"],
+            Visibility::Public,
+        )
     };
     db.write(|c| {
         store::import_batch(
@@ -574,20 +587,18 @@ fn tag_filters_give_the_same_answers_for_common_and_rare_tags() {
     let bob = add_user(&db, "bob");
     // 1,200 bookmarks carry "common" (a common tag is filtered by walking the bookmarks), every
     // hundredth also "rare"; every third is private. Bob has some too, which must not show.
-    let entry = |i: usize, tags: &[&str]| ImportedBookmark {
-        url: BookmarkUrl::parse(&format!("https://e.com/{i}")).unwrap(),
-        title: Title::parse(&format!("Page {i}")).unwrap(),
-        description: Default::default(),
-        notes: Default::default(),
-        tags: TagList::parse_each(tags).unwrap(),
-        visibility: if i.is_multiple_of(3) {
+    let entry = |i: usize, tags: &[&str]| {
+        let visibility = if i.is_multiple_of(3) {
             Visibility::Private
         } else {
             Visibility::Public
-        },
-        unread: false,
-        created_at: None,
-        updated_at: None,
+        };
+        imported(
+            &format!("https://e.com/{i}"),
+            &format!("Page {i}"),
+            tags,
+            visibility,
+        )
     };
     let alices: Vec<ImportedBookmark> = (0..1_200)
         .map(|i| {
@@ -691,17 +702,12 @@ fn tag_clouds_from_running_totals_match_counting_every_bookmark() {
     .unwrap();
     db.write(|c| store::delete_bookmark(c, alice.id, &three.bookmark.public_id))
         .unwrap();
-    let imported = ImportedBookmark {
-        url: BookmarkUrl::parse("https://e.com/4").unwrap(),
-        title: Title::parse("Four").unwrap(),
-        description: Default::default(),
-        notes: Default::default(),
-        tags: tags(&["rust", "inside"]),
-        visibility: Visibility::Org,
-        unread: false,
-        created_at: None,
-        updated_at: None,
-    };
+    let imported = imported(
+        "https://e.com/4",
+        "Four",
+        &["rust", "inside"],
+        Visibility::Org,
+    );
     db.write(|c| {
         store::import_batch(
             c,
