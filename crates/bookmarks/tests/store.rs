@@ -627,6 +627,20 @@ fn tag_filters_give_the_same_answers_for_common_and_rare_tags() {
     assert_eq!(count(Some(alice.id), &["rare"]), 12);
     assert_eq!(count(Some(alice.id), &["common", "rare"]), 12);
     assert_eq!(count(None, &["rare", "common"]), 8);
+    // A tag nobody has used matches nothing, alone or beside one in use.
+    assert_eq!(count(Some(alice.id), &["never-used"]), 0);
+    assert_eq!(count(Some(alice.id), &["common", "never-used"]), 0);
+    let mut unknown = BookmarkFilter::new(Scope::User { owner: alice.id }, Some(alice.id));
+    unknown.tags = vec![TagName::parse("never-used").unwrap()];
+    assert!(db
+        .read(|c| store::list_bookmarks(c, &unknown))
+        .unwrap()
+        .items
+        .is_empty());
+    assert!(db
+        .read(|c| store::related_tags(c, &unknown, 10))
+        .unwrap()
+        .is_empty());
     // A listed page holds what the count says, newest first, and its tag cloud agrees.
     let mut filter = BookmarkFilter::new(Scope::User { owner: alice.id }, None);
     filter.tags = vec![TagName::parse("common").unwrap()];

@@ -45,9 +45,9 @@ pub use users::{
     user_for_session, user_private_key, ApiToken, Invite, NewAccount, User,
 };
 
-// Filters on tags look tags up in their own copy of the tag tables, so that they also work
-// inside queries that join the tag tables themselves (tag counts).
-diesel::alias!(schema::bookmark_tags as filter_links: FilterLinks, schema::tags as filter_tags: FilterTags);
+// Filters on tags look bookmarks up in their own copy of the link table, so that they also work
+// inside queries that join it themselves (tag counts).
+diesel::alias!(schema::bookmark_tags as filter_links: FilterLinks);
 
 /// The current time in UTC, to the microsecond (what both backends store exactly).
 pub(crate) fn now() -> chrono::NaiveDateTime {

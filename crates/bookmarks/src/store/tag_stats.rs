@@ -4,9 +4,9 @@
 use super::connection::DbBackend;
 use super::connection::DbConnection;
 use super::error::StoreError;
+use super::filter_links;
 use super::listing::{apply_filter, BookmarkFilter, Scope};
 use super::schema::{bookmark_tags, bookmarks, tags};
-use super::{filter_links, filter_tags};
 use diesel::dsl::count_star;
 use diesel::prelude::*;
 

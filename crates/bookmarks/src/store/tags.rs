@@ -4,7 +4,7 @@
 use super::connection::{on_each_backend, DbConnection};
 use super::error::StoreError;
 use super::schema::{bookmark_tags, tags};
-use crate::model::TagList;
+use crate::model::{TagList, TagName};
 use diesel::prelude::*;
 use std::collections::HashMap;
 
@@ -95,6 +95,19 @@ fn tag_ids(conn: &mut DbConnection, names: &[String]) -> Result<HashMap<String, 
         ids.extend(rows.into_iter().map(|(id, name)| (name, id)));
     }
     Ok(ids)
+}
+
+/// The id of each named tag, in the order given; `None` for a tag no bookmark has ever carried.
+pub(crate) fn tag_ids_in_order(
+    conn: &mut DbConnection,
+    names: &[TagName],
+) -> Result<Vec<Option<i64>>, StoreError> {
+    if names.is_empty() {
+        return Ok(Vec::new());
+    }
+    let names: Vec<String> = names.iter().map(|n| n.as_str().to_owned()).collect();
+    let ids = tag_ids(conn, &names)?;
+    Ok(names.iter().map(|name| ids.get(name).copied()).collect())
 }
 
 /// The tags of each bookmark in `bookmark_ids`, in the order they were given. One query.
