@@ -7,7 +7,7 @@ use super::error::StoreError;
 use super::listing::{visible_to, BookmarkFilter, Scope};
 use super::schema::{tag_totals, tags};
 use super::tag_stats::TagCount;
-use super::tags::ensure_tags;
+use super::tags::{ensure_tags, ROWS_PER_INSERT};
 use crate::model::Visibility;
 use diesel::prelude::*;
 use diesel::upsert::excluded;
@@ -46,18 +46,23 @@ pub(crate) fn adjust<'a>(
     // the rows they share in the same order and wait for each other instead of deadlocking.
     let mut deltas: Vec<((&str, Visibility), i64)> = deltas.into_iter().collect();
     deltas.sort_unstable_by_key(|((name, visibility), _)| (*name, visibility.as_str()));
-    for ((name, visibility), delta) in deltas {
-        let Some(tag_id) = ids.get(name).copied() else {
-            continue;
-        };
-        let row = (
-            tag_totals::user_id.eq(user_id),
-            tag_totals::tag_id.eq(tag_id),
-            tag_totals::visibility.eq(visibility.as_str()),
-            tag_totals::bookmarks.eq(delta),
-        );
+    let rows: Vec<_> = deltas
+        .into_iter()
+        .filter_map(|((name, visibility), delta)| {
+            let tag_id = ids.get(name).copied()?;
+            Some((
+                tag_totals::user_id.eq(user_id),
+                tag_totals::tag_id.eq(tag_id),
+                tag_totals::visibility.eq(visibility.as_str()),
+                tag_totals::bookmarks.eq(delta),
+            ))
+        })
+        .collect();
+    // Multi-row upserts (an import adjusts a few thousand totals per batch). Each key appears
+    // once, as PostgreSQL requires of one statement.
+    for chunk in rows.chunks(ROWS_PER_INSERT / 2) {
         on_each_backend!(conn, |c| diesel::insert_into(tag_totals::table)
-            .values(row)
+            .values(chunk)
             .on_conflict((
                 tag_totals::user_id,
                 tag_totals::tag_id,
