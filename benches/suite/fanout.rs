@@ -15,13 +15,12 @@ use bookmarks::model::{
 };
 use bookmarks::store::federation::{add_follower, upsert_remote_actor, RemoteActor};
 use bookmarks::store::{self, NewAccount};
-use federation::FederationMode;
 use std::collections::{BTreeMap, HashMap};
 use std::net::TcpListener;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
-use web::settings::{FederationSettings, RegistrationMode, Settings};
+use web::settings::Settings;
 use web::Application;
 
 /// Requests per sink port, and requests whose signature did not verify.
@@ -78,30 +77,6 @@ fn sinks(instances: usize, public_pem: String) -> (Vec<u16>, Arc<Counts>) {
     (ports, counts)
 }
 
-fn settings(port: u16, database_url: &str) -> Settings {
-    Settings {
-        public_url: url::Url::parse(&format!("http://localhost:{port}")).expect("url"),
-        bind: format!("127.0.0.1:{port}"),
-        database_url: database_url.to_owned(),
-        registration: RegistrationMode::Closed,
-        instance_name: "Fan-out".into(),
-        session_days: 1,
-        login_attempts_per_minute: 10,
-        import_max_bytes: 1024,
-        trusted_proxies: Vec::new(),
-        federation: FederationSettings {
-            mode: FederationMode::LocalTest,
-            allow_private_addresses: false,
-            allow_loopback_addresses: false,
-            extra_ca_certificates: Vec::new(),
-            allowlist: Vec::new(),
-            blocklist: Vec::new(),
-            // The benchmark drains the queue itself, to time it.
-            deliver: false,
-        },
-    }
-}
-
 fn remote_follower(i: usize, host: &str, public_key: &str) -> RemoteActor {
     RemoteActor {
         id: 0,
@@ -124,7 +99,7 @@ async fn measure(backend: Backend, followers: usize, instances: usize, keys: &Ac
     let database_url = instance::fresh_database(backend, "fanout");
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
     let port = listener.local_addr().expect("address").port();
-    let app = Application::build_with_listener(settings(port, &database_url), listener)
+    let app = Application::build_with_listener(Settings::local_test(port, &database_url), listener)
         .await
         .expect("build the application");
     let db = app.database().clone();

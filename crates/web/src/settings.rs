@@ -79,6 +79,33 @@ pub enum RegistrationMode {
 }
 
 impl Settings {
+    /// An instance on `localhost:PORT` for tests and benchmarks: open registration, local-test
+    /// federation (plain HTTP to localhost), and no background delivery, so that whoever runs
+    /// it sends queued activities itself and sees exactly what was sent.
+    pub fn local_test(port: u16, database_url: &str) -> Self {
+        Self {
+            public_url: Url::parse(&format!("http://localhost:{port}"))
+                .unwrap_or_else(|_| unreachable!("a localhost URL with a port always parses")),
+            bind: format!("127.0.0.1:{port}"),
+            database_url: database_url.to_owned(),
+            registration: RegistrationMode::Open,
+            instance_name: "Test office".into(),
+            session_days: 1,
+            login_attempts_per_minute: 5,
+            import_max_bytes: 5 * 1024 * 1024,
+            trusted_proxies: Vec::new(),
+            federation: FederationSettings {
+                mode: FederationMode::LocalTest,
+                allow_private_addresses: false,
+                allow_loopback_addresses: false,
+                extra_ca_certificates: Vec::new(),
+                allowlist: Vec::new(),
+                blocklist: Vec::new(),
+                deliver: false,
+            },
+        }
+    }
+
     /// Checks what serde cannot: a usable public URL and session length.
     pub fn validate(&self) -> Result<(), String> {
         if !matches!(self.public_url.scheme(), "http" | "https")

@@ -4,13 +4,11 @@ use bookmarks::model::{ActorKeys, Password, PasswordHash, UserName};
 use bookmarks::store::{self, NewAccount, User};
 use bookmarks::test_db::TestDatabase;
 use bookmarks::Database;
-use federation::FederationMode;
 use std::net::TcpListener;
 use std::sync::OnceLock;
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use web::settings::FederationSettings;
-use web::{Application, RegistrationMode, Settings};
+use web::{Application, Settings};
 
 pub const PASSWORD: &str = "correct horse battery";
 
@@ -23,30 +21,6 @@ pub struct TestApp {
     _database: TestDatabase,
 }
 
-pub fn settings(port: u16, database_url: &str) -> Settings {
-    Settings {
-        public_url: url::Url::parse(&format!("http://localhost:{port}")).expect("url"),
-        bind: format!("127.0.0.1:{port}"),
-        database_url: database_url.to_owned(),
-        registration: RegistrationMode::Open,
-        instance_name: "Test office".into(),
-        session_days: 1,
-        login_attempts_per_minute: 5,
-        import_max_bytes: 5 * 1024 * 1024,
-        trusted_proxies: Vec::new(),
-        federation: FederationSettings {
-            mode: FederationMode::LocalTest,
-            allow_private_addresses: false,
-            allow_loopback_addresses: false,
-            extra_ca_certificates: Vec::new(),
-            allowlist: Vec::new(),
-            blocklist: Vec::new(),
-            // Tests deliver with `drain()`, so nothing is sent behind their back.
-            deliver: false,
-        },
-    }
-}
-
 pub async fn spawn_app() -> TestApp {
     spawn_app_with(|_| {}).await
 }
@@ -55,7 +29,7 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
     let database = TestDatabase::new();
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind port 0");
     let port = listener.local_addr().expect("addr").port();
-    let mut config = settings(port, &database.url);
+    let mut config = Settings::local_test(port, &database.url);
     adjust(&mut config);
     let application = Application::build_with_listener(config, listener)
         .await
