@@ -627,6 +627,22 @@ fn tag_filters_give_the_same_answers_for_common_and_rare_tags() {
     assert_eq!(count(Some(alice.id), &["rare"]), 12);
     assert_eq!(count(Some(alice.id), &["common", "rare"]), 12);
     assert_eq!(count(None, &["rare", "common"]), 8);
+    // Bob saves 1,500 newer bookmarks without "common": its page is no longer found by walking
+    // his newest bookmarks, and still lists the same ones.
+    let fresh: Vec<ImportedBookmark> = (100..1_600).map(|i| entry(i, &["fresh"])).collect();
+    db.write(|c| store::import_batch(c, bob.id, &fresh, OnDuplicate::Skip, false))
+        .unwrap();
+    let mut bobs_common = BookmarkFilter::new(Scope::User { owner: bob.id }, Some(bob.id));
+    bobs_common.tags = vec![TagName::parse("common").unwrap()];
+    bobs_common.limit = 20;
+    let first = db.read(|c| store::list_bookmarks(c, &bobs_common)).unwrap();
+    assert_eq!(first.items.len(), 20);
+    let common = TagName::parse("common").unwrap();
+    assert!(first.items.iter().all(|b| b.tags.contains(&common)));
+    bobs_common.before = first.next;
+    bobs_common.limit = 200;
+    let rest = db.read(|c| store::list_bookmarks(c, &bobs_common)).unwrap();
+    assert_eq!(rest.items.len(), 30);
     // A tag nobody has used matches nothing, alone or beside one in use.
     assert_eq!(count(Some(alice.id), &["never-used"]), 0);
     assert_eq!(count(Some(alice.id), &["common", "never-used"]), 0);
@@ -1048,6 +1064,25 @@ fn instance_settings_are_created_once() {
         .write(|c| store::get_or_create_setting(c, "k", || "two".into()))
         .expect("read");
     assert_eq!((first.as_str(), second.as_str()), ("one", "one"));
+}
+
+#[test]
+fn postgresql_plans_every_statement_with_its_bound_values() {
+    // A generic plan of a cached statement ignores which tag is asked for (see connection.rs).
+    let (_guard, db) = TestDatabase::connect();
+    if db.backend() != store::Backend::Postgres {
+        return;
+    }
+    use diesel::RunQueryDsl;
+    let mode: String = db
+        .read(|c| {
+            Ok(diesel::select(diesel::dsl::sql::<diesel::sql_types::Text>(
+                "current_setting('plan_cache_mode')",
+            ))
+            .get_result(c)?)
+        })
+        .unwrap();
+    assert_eq!(mode, "force_custom_plan");
 }
 
 #[test]
