@@ -56,17 +56,7 @@ pub struct ConnectionManager {
 impl ConnectionManager {
     pub fn open(&self) -> Result<DbConnection, diesel::ConnectionError> {
         match self.backend {
-            Backend::Postgres => {
-                let mut conn = PgConnection::establish(&self.target)?;
-                // Diesel keeps statements prepared per connection, and after five runs
-                // PostgreSQL may switch a prepared statement to a generic plan that ignores the
-                // bound values. Tags are long-tailed: the generic plan of a tag filter assumed
-                // 16 bookmarks per tag and read all 3,638 of a popular one (168 ms instead of
-                // 1 ms). Planning with the values costs a fraction of a millisecond.
-                conn.batch_execute("SET plan_cache_mode = force_custom_plan")
-                    .map_err(diesel::ConnectionError::CouldntSetupConfiguration)?;
-                Ok(DbConnection::Postgres(conn))
-            }
+            Backend::Postgres => PgConnection::establish(&self.target).map(DbConnection::Postgres),
             Backend::Sqlite => {
                 let mut conn = SqliteConnection::establish(&self.target)?;
                 conn.batch_execute(&format!(
