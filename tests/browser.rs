@@ -18,7 +18,6 @@ use std::net::TcpListener;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use web::settings::FederationSettings;
 use web::{Application, RegistrationMode, Settings};
 
 const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
@@ -117,24 +116,10 @@ async fn spawn_commonplace(database: &TestDatabase) -> (String, bookmarks::Datab
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
     let port = listener.local_addr().expect("addr").port();
     let settings = Settings {
-        public_url: url::Url::parse(&format!("http://localhost:{port}")).expect("url"),
-        bind: format!("127.0.0.1:{port}"),
-        database_url: database.url.clone(),
         registration: RegistrationMode::Closed,
         instance_name: "Office A".into(),
-        session_days: 1,
         login_attempts_per_minute: 20,
-        import_max_bytes: 5 * 1024 * 1024,
-        trusted_proxies: Vec::new(),
-        federation: FederationSettings {
-            mode: federation::FederationMode::LocalTest,
-            allow_private_addresses: false,
-            allow_loopback_addresses: false,
-            extra_ca_certificates: Vec::new(),
-            allowlist: Vec::new(),
-            blocklist: Vec::new(),
-            deliver: false,
-        },
+        ..Settings::local_test(port, &database.url)
     };
     let application = Application::build_with_listener(settings, listener)
         .await

@@ -66,6 +66,36 @@ impl TestDatabase {
     }
 }
 
+/// Creates a user named `name` (password "correct horse battery"). The key pair and password
+/// hash are made once per test process, since generating them is slow.
+///
+/// # Panics
+/// When the name is not a valid user name or the user cannot be stored.
+#[allow(clippy::expect_used)]
+pub fn add_user(db: &Database, name: &str) -> crate::store::User {
+    use crate::model::{ActorKeys, Password, PasswordHash, UserName};
+    use std::sync::OnceLock;
+    static KEYS: OnceLock<ActorKeys> = OnceLock::new();
+    static HASH: OnceLock<PasswordHash> = OnceLock::new();
+    let account = crate::store::NewAccount {
+        name: UserName::parse(name).expect("a valid user name"),
+        password_hash: HASH
+            .get_or_init(|| {
+                PasswordHash::new(
+                    &Password::parse("correct horse battery").expect("the password policy"),
+                )
+                .expect("hash the password")
+            })
+            .clone(),
+        is_admin: false,
+        keys: KEYS
+            .get_or_init(|| ActorKeys::generate().expect("generate a key pair"))
+            .clone(),
+    };
+    db.write(|c| crate::store::create_user(c, &account))
+        .expect("create the user")
+}
+
 impl Default for TestDatabase {
     fn default() -> Self {
         Self::new()

@@ -110,24 +110,15 @@ mod tests {
 
     use super::*;
     use bookmarks::model::{
-        ActorKeys, BookmarkUrl, ImportedBookmark, OnDuplicate, Password, PasswordHash, TagList,
-        TagName, Title, UserName, Visibility,
+        BookmarkUrl, ImportedBookmark, OnDuplicate, TagList, TagName, Title, Visibility,
     };
-    use bookmarks::store::NewAccount;
-    use bookmarks::test_db::TestDatabase;
+    use bookmarks::test_db::{add_user, TestDatabase};
     use std::sync::Barrier;
 
     #[test]
     fn the_same_question_asked_at_once_is_counted_once() {
         let (_guard, db) = TestDatabase::connect();
-        let account = NewAccount {
-            name: UserName::parse("alice").unwrap(),
-            password_hash: PasswordHash::new(&Password::parse("correct horse battery").unwrap())
-                .unwrap(),
-            is_admin: false,
-            keys: ActorKeys::generate().unwrap(),
-        };
-        let alice = db.write(|c| store::create_user(c, &account)).unwrap();
+        let alice = add_user(&db, "alice");
         // Enough bookmarks that counting takes a while, so the eight requests overlap.
         let batch: Vec<ImportedBookmark> = (0..3_000)
             .map(|i| ImportedBookmark {

@@ -393,11 +393,9 @@ mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used)]
 
     use super::*;
-    use crate::model::{
-        ActorKeys, ImportedBookmark, OnDuplicate, Password, PasswordHash, TagList, Title, UserName,
-    };
-    use crate::store::{create_user, import_batch, NewAccount};
-    use crate::test_db::TestDatabase;
+    use crate::model::{ImportedBookmark, OnDuplicate, TagList, Title};
+    use crate::store::import_batch;
+    use crate::test_db::{add_user, TestDatabase};
 
     #[test]
     fn a_common_tag_is_walked_only_where_its_bookmarks_are() {
@@ -406,14 +404,7 @@ mod tests {
             // PostgreSQL's planner chooses for itself; the store never walks there.
             return;
         }
-        let account = NewAccount {
-            name: UserName::parse("alice").unwrap(),
-            password_hash: PasswordHash::new(&Password::parse("correct horse battery").unwrap())
-                .unwrap(),
-            is_admin: false,
-            keys: ActorKeys::generate().unwrap(),
-        };
-        let alice = db.write(|c| create_user(c, &account)).unwrap();
+        let alice = add_user(&db, "alice");
         // 1,200 older bookmarks tagged "common", then 1,500 newer ones tagged "fresh" only.
         let entries = |range: std::ops::Range<usize>, tag: &str| -> Vec<ImportedBookmark> {
             range
