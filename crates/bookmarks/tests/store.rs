@@ -585,8 +585,8 @@ fn tag_filters_give_the_same_answers_for_common_and_rare_tags() {
     let (_guard, db) = TestDatabase::connect();
     let alice = add_user(&db, "alice");
     let bob = add_user(&db, "bob");
-    // 1,200 bookmarks carry "common" (a common tag is filtered by walking the bookmarks), every
-    // hundredth also "rare"; every third is private. Bob has some too, which must not show.
+    // 1,200 bookmarks carry "common", every hundredth also "rare"; every third is private. Bob
+    // has some too, which must not show.
     let entry = |i: usize, tags: &[&str]| {
         let visibility = if i.is_multiple_of(3) {
             Visibility::Private
@@ -627,8 +627,7 @@ fn tag_filters_give_the_same_answers_for_common_and_rare_tags() {
     assert_eq!(count(Some(alice.id), &["rare"]), 12);
     assert_eq!(count(Some(alice.id), &["common", "rare"]), 12);
     assert_eq!(count(None, &["rare", "common"]), 8);
-    // Bob saves 1,500 newer bookmarks without "common": its page is no longer found by walking
-    // his newest bookmarks, and still lists the same ones.
+    // Bob saves 1,500 newer bookmarks without "common": its page still lists the same ones.
     let fresh: Vec<ImportedBookmark> = (100..1_600).map(|i| entry(i, &["fresh"])).collect();
     db.write(|c| store::import_batch(c, bob.id, &fresh, OnDuplicate::Skip, false))
         .unwrap();
@@ -1107,9 +1106,7 @@ fn postgresql_plans_a_tag_filter_with_the_tag_it_is_given() {
     let kept = kept.lock().unwrap();
     assert!(!kept.is_empty(), "the page's other statements are kept");
     assert!(
-        !kept
-            .iter()
-            .any(|sql| sql.contains("FROM \"bookmarks\"") && sql.contains("tag_id")),
+        !kept.iter().any(|sql| sql.contains("\"tag_id\" = $")),
         "a tag filter was kept prepared: {kept:?}"
     );
 }

@@ -9,7 +9,7 @@ use super::now;
 use super::schema::{bookmarks, users};
 use super::search;
 use super::tag_totals::{self, Tagged};
-use super::tags::{load_tags, set_bookmark_tags};
+use super::tags::{load_tags, move_links, set_bookmark_tags, LinkedBookmark};
 use crate::model::{
     BookmarkChanges, BookmarkDraft, BookmarkSnapshot, BookmarkUrl, Cursor, Description,
     DomainEvent, Notes, TagList, Title, Visibility,
@@ -199,6 +199,7 @@ pub fn save_bookmark(
     let changes = &draft.changes;
     let public_id = uuid::Uuid::now_v7().simple().to_string();
     let timestamp = now();
+    let created_at = changes.created_at.unwrap_or(timestamp);
     diesel::insert_into(bookmarks::table)
         .values((
             bookmarks::public_id.eq(&public_id),
@@ -209,7 +210,7 @@ pub fn save_bookmark(
             bookmarks::notes.eq(changes.notes.as_ref().map_or("", Notes::as_str)),
             bookmarks::visibility.eq(changes.visibility.unwrap_or_default().as_str()),
             bookmarks::unread.eq(changes.unread.unwrap_or(false)),
-            bookmarks::created_at.eq(changes.created_at.unwrap_or(timestamp)),
+            bookmarks::created_at.eq(created_at),
             bookmarks::updated_at.eq(timestamp),
         ))
         .execute(conn)?;
@@ -218,7 +219,12 @@ pub fn save_bookmark(
         .select(bookmarks::id)
         .first(conn)?;
     if let Some(tags) = &changes.tags {
-        set_bookmark_tags(conn, id, tags)?;
+        let linked = LinkedBookmark {
+            id,
+            user_id,
+            created_at,
+        };
+        set_bookmark_tags(conn, linked, tags)?;
     }
     let bookmark = get_bookmark(conn, &public_id)?.ok_or(StoreError::NotFound("bookmark"))?;
     search::index_bookmark(conn, &bookmark)?;
@@ -325,6 +331,7 @@ fn apply_changes(
         None => &existing.description,
     };
     let notes = changes.notes.as_ref().unwrap_or(&existing.notes);
+    let created_at = changes.created_at.unwrap_or(existing.created_at);
     diesel::update(bookmarks::table.filter(bookmarks::id.eq(existing.id)))
         .set((
             bookmarks::url.eq(url.as_str()),
@@ -333,12 +340,19 @@ fn apply_changes(
             bookmarks::notes.eq(notes.as_str()),
             bookmarks::visibility.eq(changes.visibility.unwrap_or(existing.visibility).as_str()),
             bookmarks::unread.eq(changes.unread.unwrap_or(existing.unread)),
-            bookmarks::created_at.eq(changes.created_at.unwrap_or(existing.created_at)),
+            bookmarks::created_at.eq(created_at),
             bookmarks::updated_at.eq(now()),
         ))
         .execute(conn)?;
+    let linked = LinkedBookmark {
+        id: existing.id,
+        user_id: existing.owner_id,
+        created_at,
+    };
     if let Some(tags) = &changes.tags {
-        set_bookmark_tags(conn, existing.id, tags)?;
+        set_bookmark_tags(conn, linked, tags)?;
+    } else if created_at != existing.created_at {
+        move_links(conn, linked)?;
     }
     let updated =
         get_bookmark(conn, &existing.public_id)?.ok_or(StoreError::NotFound("bookmark"))?;

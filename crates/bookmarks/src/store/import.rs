@@ -10,7 +10,7 @@ use super::now;
 use super::schema::{bookmarks, domain_events};
 use super::search;
 use super::tag_totals::{self, Tagged};
-use super::tags::{ensure_tags, insert_links, ROWS_PER_INSERT};
+use super::tags::{ensure_tags, insert_links, LinkedBookmark, ROWS_PER_INSERT};
 use crate::model::{BookmarkChanges, BookmarkSnapshot, DomainEvent, ImportedBookmark, OnDuplicate};
 use diesel::prelude::*;
 use std::collections::HashMap;
@@ -107,11 +107,18 @@ pub fn import_batch(
 
     let names: Vec<String> = new_entries.iter().flat_map(|e| e.tags.names()).collect();
     let tag_ids = ensure_tags(conn, &names)?;
-    let links: Vec<(i64, i64, usize)> = new_entries
+    let links: Vec<(LinkedBookmark, i64, usize)> = new_entries
         .iter()
         .zip(&public_ids)
-        .filter_map(|(entry, public_id)| ids.get(public_id).map(|id| (*id, entry)))
-        .flat_map(|(bookmark_id, entry)| {
+        .filter_map(|(entry, public_id)| {
+            let bookmark = LinkedBookmark {
+                id: *ids.get(public_id)?,
+                user_id,
+                created_at: entry.created_at.unwrap_or(imported_at),
+            };
+            Some((bookmark, entry))
+        })
+        .flat_map(|(bookmark, entry)| {
             entry
                 .tags
                 .iter()
@@ -119,7 +126,7 @@ pub fn import_batch(
                 .filter_map(|(position, tag)| {
                     tag_ids
                         .get(tag.as_str())
-                        .map(|tag_id| (bookmark_id, *tag_id, position))
+                        .map(|tag_id| (bookmark, *tag_id, position))
                 })
                 .collect::<Vec<_>>()
         })

@@ -82,6 +82,8 @@ diesel::table! {
         bookmark_id -> BigInt,
         tag_id -> BigInt,
         position -> Integer,
+        user_id -> BigInt,
+        bookmark_created_at -> Timestamp,
     }
 }
 

@@ -55,8 +55,7 @@ fn count_tags(
             .limit(limit)
             .into_boxed::<DbBackend>(),
         filter,
-        conn,
-        false
+        conn
     );
     if exclude_selected {
         let selected: Vec<String> = filter.tags.iter().map(|t| t.as_str().to_owned()).collect();

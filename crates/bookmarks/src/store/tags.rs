@@ -5,16 +5,26 @@ use super::connection::{on_each_backend, DbConnection};
 use super::error::StoreError;
 use super::schema::{bookmark_tags, tags};
 use crate::model::{TagList, TagName};
+use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use std::collections::HashMap;
+
+/// The bookmark a tag link belongs to: its id, and the owner and creation time every link
+/// carries a copy of (the tag listing index, migration `000007_tag_listing`).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct LinkedBookmark {
+    pub id: i64,
+    pub user_id: i64,
+    pub created_at: NaiveDateTime,
+}
 
 /// Replaces the bookmark's tags with `list`, creating tag rows as needed.
 pub(crate) fn set_bookmark_tags(
     conn: &mut DbConnection,
-    bookmark_id: i64,
+    bookmark: LinkedBookmark,
     list: &TagList,
 ) -> Result<(), StoreError> {
-    diesel::delete(bookmark_tags::table.filter(bookmark_tags::bookmark_id.eq(bookmark_id)))
+    diesel::delete(bookmark_tags::table.filter(bookmark_tags::bookmark_id.eq(bookmark.id)))
         .execute(conn)?;
     if list.is_empty() {
         return Ok(());
@@ -24,9 +34,20 @@ pub(crate) fn set_bookmark_tags(
     let links = names
         .iter()
         .enumerate()
-        .filter_map(|(position, name)| ids.get(name).map(|tag_id| (bookmark_id, *tag_id, position)))
+        .filter_map(|(position, name)| ids.get(name).map(|tag_id| (bookmark, *tag_id, position)))
         .collect::<Vec<_>>();
     insert_links(conn, &links)
+}
+
+/// Keeps the tag links' copy of the bookmark's creation time equal to it, after it changed.
+pub(crate) fn move_links(
+    conn: &mut DbConnection,
+    bookmark: LinkedBookmark,
+) -> Result<(), StoreError> {
+    diesel::update(bookmark_tags::table.filter(bookmark_tags::bookmark_id.eq(bookmark.id)))
+        .set(bookmark_tags::bookmark_created_at.eq(bookmark.created_at))
+        .execute(conn)?;
+    Ok(())
 }
 
 /// The ids of the named tags, creating the missing ones (one multi-row insert).
@@ -56,18 +77,20 @@ pub(crate) fn ensure_tags(
 /// Rows per multi-row insert: well under SQLite's and PostgreSQL's bound-parameter limits.
 pub(crate) const ROWS_PER_INSERT: usize = 2_000;
 
-/// Links bookmarks to tags: `(bookmark_id, tag_id, position)`, in multi-row inserts.
+/// Links bookmarks to tags: `(bookmark, tag_id, position)`, in multi-row inserts.
 pub(crate) fn insert_links(
     conn: &mut DbConnection,
-    links: &[(i64, i64, usize)],
+    links: &[(LinkedBookmark, i64, usize)],
 ) -> Result<(), StoreError> {
     let rows: Vec<_> = links
         .iter()
-        .map(|(bookmark_id, tag_id, position)| {
+        .map(|(bookmark, tag_id, position)| {
             (
-                bookmark_tags::bookmark_id.eq(*bookmark_id),
+                bookmark_tags::bookmark_id.eq(bookmark.id),
                 bookmark_tags::tag_id.eq(*tag_id),
                 bookmark_tags::position.eq(i32::try_from(*position).unwrap_or(i32::MAX)),
+                bookmark_tags::user_id.eq(bookmark.user_id),
+                bookmark_tags::bookmark_created_at.eq(bookmark.created_at),
             )
         })
         .collect();
