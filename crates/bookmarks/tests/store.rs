@@ -412,6 +412,34 @@ fn tag_filters_intersect_and_related_tags_co_occur() {
         .expect("related");
     let related: Vec<(String, i64)> = related.into_iter().map(|t| (t.name, t.count)).collect();
     assert_eq!(related, vec![("async".into(), 2), ("web".into(), 2)]);
+    // Cut at a tie, the names decide; the tag filtered on is never its own relation.
+    let first = db
+        .read(|c| store::related_tags(c, &filter, 1))
+        .expect("related");
+    assert_eq!(first.len(), 1);
+    assert_eq!((first[0].name.as_str(), first[0].count), ("async", 2));
+    // A private bookmark counts for its owner only.
+    save(
+        &db,
+        &alice,
+        &draft(
+            "https://e.com/5",
+            "five",
+            &["zig", "rust"],
+            Visibility::Private,
+        ),
+    );
+    let names = |viewer: Option<i64>| {
+        let mut filter = filter.clone();
+        filter.viewer = viewer;
+        db.read(|c| store::related_tags(c, &filter, 10))
+            .expect("related")
+            .into_iter()
+            .map(|t| t.name)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(names(None), ["async", "web"]);
+    assert_eq!(names(Some(alice.id)), ["async", "web", "zig"]);
 
     let cloud = db
         .read(|c| {

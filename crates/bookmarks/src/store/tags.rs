@@ -120,6 +120,22 @@ fn tag_ids(conn: &mut DbConnection, names: &[String]) -> Result<HashMap<String, 
     Ok(ids)
 }
 
+/// The names of the tags with these ids, a few thousand per query (bound-parameter limits).
+pub(crate) fn tag_names(
+    conn: &mut DbConnection,
+    ids: &[i64],
+) -> Result<HashMap<i64, String>, StoreError> {
+    let mut names = HashMap::with_capacity(ids.len());
+    for chunk in ids.chunks(ROWS_PER_INSERT) {
+        let rows: Vec<(i64, String)> = tags::table
+            .filter(tags::id.eq_any(chunk))
+            .select((tags::id, tags::name))
+            .load(conn)?;
+        names.extend(rows);
+    }
+    Ok(names)
+}
+
 /// The id of each named tag, in the order given; `None` for a tag no bookmark has ever carried.
 pub(crate) fn tag_ids_in_order(
     conn: &mut DbConnection,
