@@ -73,27 +73,40 @@ impl TestDatabase {
 /// When the name is not a valid user name or the user cannot be stored.
 #[allow(clippy::expect_used)]
 pub fn add_user(db: &Database, name: &str) -> crate::store::User {
-    use crate::model::{ActorKeys, Password, PasswordHash, UserName};
-    use std::sync::OnceLock;
-    static KEYS: OnceLock<ActorKeys> = OnceLock::new();
-    static HASH: OnceLock<PasswordHash> = OnceLock::new();
     let account = crate::store::NewAccount {
-        name: UserName::parse(name).expect("a valid user name"),
-        password_hash: HASH
-            .get_or_init(|| {
-                PasswordHash::new(
-                    &Password::parse("correct horse battery").expect("the password policy"),
-                )
-                .expect("hash the password")
-            })
-            .clone(),
+        name: crate::model::UserName::parse(name).expect("a valid user name"),
+        password_hash: password_hash(),
         is_admin: false,
-        keys: KEYS
-            .get_or_init(|| ActorKeys::generate().expect("generate a key pair"))
-            .clone(),
+        keys: keys(),
     };
     db.write(|c| crate::store::create_user(c, &account))
         .expect("create the user")
+}
+
+/// One key pair for every test account (generating RSA keys takes a while).
+///
+/// # Panics
+/// When no key pair can be generated.
+#[allow(clippy::expect_used)]
+pub fn keys() -> crate::model::ActorKeys {
+    static KEYS: std::sync::OnceLock<crate::model::ActorKeys> = std::sync::OnceLock::new();
+    KEYS.get_or_init(|| crate::model::ActorKeys::generate().expect("generate a key pair"))
+        .clone()
+}
+
+/// The hash of the test accounts' password, "correct horse battery" (hashed once).
+///
+/// # Panics
+/// When the password cannot be hashed.
+#[allow(clippy::expect_used)]
+pub fn password_hash() -> crate::model::PasswordHash {
+    use crate::model::{Password, PasswordHash};
+    static HASH: std::sync::OnceLock<PasswordHash> = std::sync::OnceLock::new();
+    HASH.get_or_init(|| {
+        PasswordHash::new(&Password::parse("correct horse battery").expect("the password policy"))
+            .expect("hash the password")
+    })
+    .clone()
 }
 
 impl Default for TestDatabase {

@@ -9,34 +9,8 @@ use bookmarks::model::{
     Notes, OnDuplicate, Password, PasswordHash, TagList, TagName, Title, UserName, Visibility,
 };
 use bookmarks::store::{self, BookmarkFilter, NewAccount, Scope, User};
-use bookmarks::test_db::TestDatabase;
+use bookmarks::test_db::{add_user, keys, password_hash, TestDatabase};
 use bookmarks::{Database, StoreError};
-use std::sync::OnceLock;
-
-fn keys() -> ActorKeys {
-    static KEYS: OnceLock<ActorKeys> = OnceLock::new();
-    KEYS.get_or_init(|| ActorKeys::generate().expect("keys"))
-        .clone()
-}
-
-fn password_hash() -> PasswordHash {
-    static HASH: OnceLock<PasswordHash> = OnceLock::new();
-    HASH.get_or_init(|| {
-        PasswordHash::new(&Password::parse("correct horse battery").expect("policy")).expect("hash")
-    })
-    .clone()
-}
-
-fn add_user(db: &Database, name: &str) -> User {
-    let account = NewAccount {
-        name: UserName::parse(name).expect("name"),
-        password_hash: password_hash(),
-        is_admin: false,
-        keys: keys(),
-    };
-    db.write(|c| store::create_user(c, &account))
-        .expect("create user")
-}
 
 fn draft(url: &str, title: &str, tags: &[&str], visibility: Visibility) -> BookmarkDraft {
     BookmarkDraft {
@@ -64,6 +38,13 @@ fn imported(url: &str, title: &str, tags: &[&str], visibility: Visibility) -> Im
         created_at: None,
         updated_at: None,
     }
+}
+
+/// Imports `entries` for `user` as a file import would, skipping addresses already saved and
+/// announcing nothing.
+fn import(db: &Database, user: &User, entries: &[ImportedBookmark]) {
+    db.write(|c| store::import_batch(c, user.id, entries, OnDuplicate::Skip, false))
+        .expect("import");
 }
 
 fn save(db: &Database, user: &User, d: &BookmarkDraft) -> store::SavedBookmark {
@@ -565,16 +546,7 @@ fn the_search_index_follows_edits_retags_deletes_and_imports() {
             Visibility::Public,
         )
     };
-    db.write(|c| {
-        store::import_batch(
-            c,
-            alice.id,
-            std::slice::from_ref(&imported),
-            OnDuplicate::Skip,
-            false,
-        )
-    })
-    .unwrap();
+    import(&db, &alice, std::slice::from_ref(&imported));
     assert_eq!(search("browser archive"), vec!["From a file"]);
 }
 
@@ -640,11 +612,9 @@ fn tag_filters_give_the_same_answers_for_common_and_rare_tags() {
             )
         })
         .collect();
-    db.write(|c| store::import_batch(c, alice.id, &alices, OnDuplicate::Skip, false))
-        .unwrap();
+    import(&db, &alice, &alices);
     let bobs: Vec<ImportedBookmark> = (0..50).map(|i| entry(i, &["common", "rare"])).collect();
-    db.write(|c| store::import_batch(c, bob.id, &bobs, OnDuplicate::Skip, false))
-        .unwrap();
+    import(&db, &bob, &bobs);
     let count = |viewer: Option<i64>, tags: &[&str]| {
         let mut filter = BookmarkFilter::new(Scope::User { owner: alice.id }, viewer);
         filter.tags = tags.iter().map(|t| TagName::parse(t).unwrap()).collect();
@@ -657,8 +627,7 @@ fn tag_filters_give_the_same_answers_for_common_and_rare_tags() {
     assert_eq!(count(None, &["rare", "common"]), 8);
     // Bob saves 1,500 newer bookmarks without "common": its page still lists the same ones.
     let fresh: Vec<ImportedBookmark> = (100..1_600).map(|i| entry(i, &["fresh"])).collect();
-    db.write(|c| store::import_batch(c, bob.id, &fresh, OnDuplicate::Skip, false))
-        .unwrap();
+    import(&db, &bob, &fresh);
     let mut bobs_common = BookmarkFilter::new(Scope::User { owner: bob.id }, Some(bob.id));
     bobs_common.tags = vec![TagName::parse("common").unwrap()];
     bobs_common.limit = 20;
@@ -765,16 +734,7 @@ fn tag_clouds_from_running_totals_match_counting_every_bookmark() {
         &["rust", "inside"],
         Visibility::Org,
     );
-    db.write(|c| {
-        store::import_batch(
-            c,
-            alice.id,
-            std::slice::from_ref(&imported),
-            OnDuplicate::Skip,
-            false,
-        )
-    })
-    .unwrap();
+    import(&db, &alice, std::slice::from_ref(&imported));
     let cloud = |filter: &BookmarkFilter| {
         db.read(|c| store::tag_counts(c, filter, 100))
             .unwrap()

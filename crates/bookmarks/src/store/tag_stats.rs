@@ -58,7 +58,7 @@ fn count_tags(
         conn
     );
     let mut by_id: Vec<(i64, i64)> = query.load(conn)?;
-    by_id.sort_unstable_by(|a, b| b.1.cmp(&a.1));
+    by_id.sort_unstable_by_key(|(_, count)| std::cmp::Reverse(*count));
     // The tags the page filters on are on every bookmark counted, so they lead the list.
     let skipped = if exclude_selected {
         filter.tags.len()
