@@ -30,13 +30,19 @@ struct Question {
     unread_only: bool,
     related: bool,
     limit: i64,
-    generation: i64,
 }
 
-/// One question's answer, filled once. Requests asking the same question at the same time wait
-/// for the first one's count instead of each counting (eight concurrent recounts of a large
-/// tag's related tags after a write took 300 MB on SQLite).
-type Slot = Arc<Mutex<Option<Arc<Vec<TagCount>>>>>;
+/// The counts of one question at one change generation.
+struct Answer {
+    generation: i64,
+    counts: Arc<Vec<TagCount>>,
+}
+
+/// One question's latest answer. Requests asking the same question at the same time wait for
+/// the first one's count instead of each counting (eight concurrent recounts of a large tag's
+/// related tags after a write took 300 MB on SQLite). A newer answer replaces the older one, so
+/// an owner who writes all day keeps one entry per question, not one per write.
+type Slot = Arc<Mutex<Option<Answer>>>;
 
 #[derive(Default)]
 pub struct TagCountsCache {
@@ -69,8 +75,8 @@ impl TagCountsCache {
             unread_only: filter.unread_only,
             related,
             limit,
-            generation: store::change_generation(conn, owner)?,
         };
+        let generation = store::change_generation(conn, owner)?;
         let slot = {
             let mut entries = lock(&self.entries);
             if entries.len() >= MAX_ENTRIES && !entries.contains_key(&question) {
@@ -81,8 +87,10 @@ impl TagCountsCache {
         // Held while counting, so that the same question asked meanwhile waits for this answer.
         // A failed count leaves the slot empty for the next request to try again.
         let mut answer = lock(&slot);
-        if let Some(counts) = answer.as_ref() {
-            return Ok(counts.clone());
+        // An answer counted at this generation or a later one holds everything this request
+        // could see.
+        if let Some(known) = answer.as_ref().filter(|a| a.generation >= generation) {
+            return Ok(known.counts.clone());
         }
         self.counted.fetch_add(1, Ordering::Relaxed);
         let counts = Arc::new(if related {
@@ -90,7 +98,10 @@ impl TagCountsCache {
         } else {
             store::tag_counts(conn, filter, limit)?
         });
-        *answer = Some(counts.clone());
+        *answer = Some(Answer {
+            generation,
+            counts: counts.clone(),
+        });
         Ok(counts)
     }
 }
@@ -161,5 +172,38 @@ mod tests {
         let expected = db.read(|c| store::related_tags(c, &filter, 30)).unwrap();
         assert!(answers.iter().all(|answer| **answer == expected));
         assert_eq!(expected[0].count, 3_000 / 13 + 1);
+    }
+
+    #[test]
+    fn a_write_replaces_the_answer_it_outdates() {
+        let (_guard, db) = TestDatabase::connect();
+        let alice = add_user(&db, "alice");
+        let entry = |i: usize, tags: &[&str]| ImportedBookmark {
+            url: BookmarkUrl::parse(&format!("https://example.com/{i}")).unwrap(),
+            title: Title::parse(&format!("Page {i}")).unwrap(),
+            description: Default::default(),
+            notes: Default::default(),
+            tags: TagList::parse_each(tags).unwrap(),
+            visibility: Visibility::Public,
+            unread: false,
+            created_at: None,
+            updated_at: None,
+        };
+        let mut filter = BookmarkFilter::new(Scope::User { owner: alice.id }, Some(alice.id));
+        filter.tags = vec![TagName::parse("rust").unwrap()];
+        let cache = TagCountsCache::default();
+        let ask = || db.read(|c| cache.counts(c, &filter, true, 30)).unwrap();
+        let names = |counts: &[TagCount]| counts.iter().map(|t| t.name.clone()).collect::<Vec<_>>();
+
+        for (i, tag) in ["web", "async", "zig"].into_iter().enumerate() {
+            let saved = [entry(i, &["rust", tag])];
+            db.write(|c| store::import_batch(c, alice.id, &saved, OnDuplicate::Skip, false))
+                .unwrap();
+            // Asked twice after each write: counted once, and the new tag is in the answer.
+            assert!(names(&ask()).contains(&tag.to_owned()));
+            assert!(names(&ask()).contains(&tag.to_owned()));
+        }
+        assert_eq!(cache.counted.load(Ordering::Relaxed), 3);
+        assert_eq!(lock(&cache.entries).len(), 1, "one entry per question");
     }
 }

@@ -34,6 +34,16 @@ pub fn import_batch(
     federate: bool,
 ) -> Result<BatchReport, StoreError> {
     let mut report = BatchReport::default();
+    if let DbConnection::Sqlite(sqlite) = conn {
+        // An import touches many index pages; a larger cache on the importing connection only.
+        diesel::connection::SimpleConnection::batch_execute(
+            sqlite,
+            &format!(
+                "PRAGMA cache_size = -{}",
+                super::connection::SQLITE_IMPORT_CACHE_KIB
+            ),
+        )?;
+    }
     let urls: Vec<&str> = batch.iter().map(|b| b.url.as_str()).collect();
     let existing: HashMap<String, String> = bookmarks::table
         .filter(bookmarks::user_id.eq(user_id))
