@@ -1226,3 +1226,47 @@ fn tags_can_be_renamed_merged_and_removed_across_bookmarks() {
         1
     );
 }
+
+#[test]
+fn an_instance_is_released_only_when_nothing_waits_for_it() {
+    use bookmarks::store::federation::{
+        claim_instance, enqueue_activity, next_deliveries, pending_instances, record_delivered,
+        release_instance_if_drained, OutgoingActivity, Signer,
+    };
+    let (_guard, db) = TestDatabase::connect();
+    let lease = chrono::TimeDelta::seconds(30);
+    let host = "remote.example";
+    let activity = |n: u32| OutgoingActivity {
+        ap_id: format!("https://here.example/activities/{n}"),
+        signer: Signer::Instance,
+        body: "{}".into(),
+    };
+    let inbox = [(host.to_owned(), format!("https://{host}/inbox"))];
+    db.write(|c| {
+        enqueue_activity(c, &activity(1), &inbox)?;
+        enqueue_activity(c, &activity(2), &inbox)
+    })
+    .unwrap();
+    assert!(db.write(|c| claim_instance(c, host, "w1", lease)).unwrap());
+    let queued = db.read(|c| next_deliveries(c, host, 10)).unwrap();
+    assert_eq!(queued.len(), 2);
+    // One of two delivered: the other still waits, so the lease stays with w1.
+    let released = db
+        .write(|c| {
+            record_delivered(c, queued[0].id, host, "w1", lease)?;
+            release_instance_if_drained(c, host, "w1")
+        })
+        .unwrap();
+    assert!(!released);
+    assert!(!db.write(|c| claim_instance(c, host, "w2", lease)).unwrap());
+    // Both delivered: the lease goes back in the same transaction.
+    let released = db
+        .write(|c| {
+            record_delivered(c, queued[1].id, host, "w1", lease)?;
+            release_instance_if_drained(c, host, "w1")
+        })
+        .unwrap();
+    assert!(released);
+    assert!(db.read(|c| pending_instances(c, 10)).unwrap().is_empty());
+    assert!(db.write(|c| claim_instance(c, host, "w2", lease)).unwrap());
+}

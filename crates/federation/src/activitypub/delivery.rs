@@ -16,13 +16,14 @@ use activitypub_federation::traits::Activity;
 use async_trait::async_trait;
 use bookmarks::store::federation::{
     claim_instance, find_tag_feed_by_tag, next_deliveries, pending_instances, record_delivered,
-    record_failure, release_instance, Delivery, Signer,
+    record_failure, release_instance, release_instance_if_drained, Delivery, Signer,
 };
 use bookmarks::store::{get_user, user_private_key, StoreError};
 use chrono::TimeDelta;
 use futures_util::StreamExt;
 use serde::{Serialize, Serializer};
 use std::collections::HashMap;
+use std::sync::Mutex;
 use std::time::Duration;
 use url::Url;
 
@@ -123,21 +124,19 @@ async fn load_signer(data: &Data, signer: Signer) -> Result<LocalSigner, Federat
     }
 }
 
-/// Signers already loaded during one instance's pass: a fan-out sends the same actor's
-/// activities many times, and its key is read once.
-type Signers = HashMap<Signer, LocalSigner>;
+/// Signers already loaded during one pass, shared by the instances it delivers to: a fan-out
+/// sends the same actor's activity to every instance, and its key is read once, not once per
+/// instance. (The lock is never held across a wait.)
+type Signers = Mutex<HashMap<Signer, LocalSigner>>;
 
-async fn send(
-    data: &Data,
-    delivery: &Delivery,
-    signers: &mut Signers,
-) -> Result<(), FederationError> {
+async fn send(data: &Data, delivery: &Delivery, signers: &Signers) -> Result<(), FederationError> {
     let body: serde_json::Value = serde_json::from_str(&delivery.activity.body)?;
-    let signer = match signers.get(&delivery.activity.signer) {
-        Some(known) => known.clone(),
+    let known = lock(signers).get(&delivery.activity.signer).cloned();
+    let signer = match known {
+        Some(known) => known,
         None => {
             let loaded = load_signer(data, delivery.activity.signer.clone()).await?;
-            signers.insert(delivery.activity.signer.clone(), loaded.clone());
+            lock(signers).insert(delivery.activity.signer.clone(), loaded.clone());
             loaded
         }
     };
@@ -153,9 +152,22 @@ async fn send(
     Ok(())
 }
 
+/// Locks the signers, recovering them if a thread panicked while holding the lock (at worst a
+/// key is read again).
+fn lock(signers: &Signers) -> std::sync::MutexGuard<'_, HashMap<Signer, LocalSigner>> {
+    signers
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
 /// Delivers what is due for one instance, in order, while it holds the lease. Returns how many
 /// deliveries left the queue.
-async fn deliver_instance(data: &Data, host: String, owner: &str) -> Result<usize, StoreError> {
+async fn deliver_instance(
+    data: &Data,
+    host: String,
+    owner: &str,
+    signers: &Signers,
+) -> Result<usize, StoreError> {
     let (claim_host, claim_owner) = (host.clone(), owner.to_string());
     let claimed = data
         .write(move |conn| claim_instance(conn, &claim_host, &claim_owner, LEASE))
@@ -164,7 +176,7 @@ async fn deliver_instance(data: &Data, host: String, owner: &str) -> Result<usiz
         return Ok(0);
     }
     let mut delivered = 0;
-    let mut signers = Signers::new();
+    let mut released = false;
     let outcome = loop {
         let batch_host = host.clone();
         let batch = data
@@ -174,15 +186,23 @@ async fn deliver_instance(data: &Data, host: String, owner: &str) -> Result<usiz
             break Ok(());
         }
         let mut failed = None;
-        for delivery in batch {
-            match send(data, &delivery, &mut signers).await {
+        let last = batch.len().saturating_sub(1);
+        for (index, delivery) in batch.into_iter().enumerate() {
+            match send(data, &delivery, signers).await {
                 Ok(()) => {
                     let (id, done_host, lease_owner) =
                         (delivery.id, host.clone(), owner.to_string());
-                    data.write(move |conn| {
-                        record_delivered(conn, id, &done_host, &lease_owner, LEASE)
-                    })
-                    .await?;
+                    // After a batch's last delivery, the lease goes back in the same
+                    // transaction if nothing else waits.
+                    released = data
+                        .write(move |conn| {
+                            record_delivered(conn, id, &done_host, &lease_owner, LEASE)?;
+                            if index < last {
+                                return Ok(false);
+                            }
+                            release_instance_if_drained(conn, &done_host, &lease_owner)
+                        })
+                        .await?;
                     delivered += 1;
                 }
                 Err(e) => {
@@ -193,6 +213,9 @@ async fn deliver_instance(data: &Data, host: String, owner: &str) -> Result<usiz
         }
         if let Some(error) = failed {
             break Err(error);
+        }
+        if released {
+            return Ok(delivered);
         }
     };
     if let Err(error) = outcome {
@@ -224,8 +247,9 @@ pub async fn run_pass(data: &Data, owner: &str) -> Result<usize, StoreError> {
     let hosts = data
         .read(|conn| pending_instances(conn, INSTANCES_PER_PASS))
         .await?;
+    let signers = Signers::default();
     let results: Vec<Result<usize, StoreError>> = futures_util::stream::iter(hosts)
-        .map(|host| deliver_instance(data, host, owner))
+        .map(|host| deliver_instance(data, host, owner, &signers))
         .buffer_unordered(PARALLEL_INSTANCES)
         .collect()
         .await;

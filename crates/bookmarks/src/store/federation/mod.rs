@@ -25,7 +25,8 @@ pub use network::{
 pub use queue::{
     claim_instance, enqueue_activity, instance_status, latest_activity_with_prefix,
     mark_instance_alive, next_deliveries, pending_instances, record_delivered, record_failure,
-    release_instance, Delivery, InstanceStatus, OutgoingActivity, Signer,
+    release_instance, release_instance_if_drained, Delivery, InstanceStatus, OutgoingActivity,
+    Signer,
 };
 pub use received::{already_received, mark_received};
 pub use tag_feeds::{

@@ -173,6 +173,25 @@ pub fn release_instance(
     Ok(())
 }
 
+/// Gives the lease on `host` back if nothing waits for it any more, and says whether it did:
+/// run in the transaction that records an instance's last delivery of a batch, it saves the
+/// worker a query and a transaction per instance (a fan-out delivers one activity to each).
+pub fn release_instance_if_drained(
+    conn: &mut DbConnection,
+    host: &str,
+    owner: &str,
+) -> Result<bool, StoreError> {
+    let waiting: bool = diesel::select(diesel::dsl::exists(
+        deliveries::table.filter(deliveries::instance.eq(host)),
+    ))
+    .get_result(conn)?;
+    if waiting {
+        return Ok(false);
+    }
+    release_instance(conn, host, owner)?;
+    Ok(true)
+}
+
 /// The oldest `limit` deliveries waiting for `host`, in order.
 pub fn next_deliveries(
     conn: &mut DbConnection,
