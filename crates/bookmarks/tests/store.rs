@@ -5,8 +5,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use bookmarks::model::{
-    ActorKeys, BookmarkChanges, BookmarkDraft, BookmarkUrl, Cursor, DomainEvent, ImportedBookmark,
-    Notes, OnDuplicate, Password, PasswordHash, TagList, TagName, Title, UserName, Visibility,
+    BookmarkChanges, BookmarkDraft, BookmarkUrl, Cursor, DomainEvent, ImportedBookmark, Notes,
+    OnDuplicate, TagList, TagName, Title, UserName, Visibility,
 };
 use bookmarks::store::{self, BookmarkFilter, NewAccount, Scope, User};
 use bookmarks::test_db::{add_user, keys, password_hash, TestDatabase};
