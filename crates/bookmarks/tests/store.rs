@@ -580,6 +580,127 @@ fn the_search_index_is_rebuilt_for_bookmarks_saved_before_it_existed() {
     assert_eq!(list(&db, &filter).len(), 7);
 }
 
+/// Every page of `filter`'s listing, followed by cursor, as titles.
+fn every_page(db: &Database, filter: &BookmarkFilter) -> Vec<String> {
+    let mut filter = filter.clone();
+    let mut titles = Vec::new();
+    loop {
+        let page = db.read(|c| store::list_bookmarks(c, &filter)).unwrap();
+        titles.extend(page.items.iter().map(|b| b.title.as_str().to_owned()));
+        match page.next {
+            Some(cursor) => filter.before = Some(cursor),
+            None => return titles,
+        }
+    }
+}
+
+#[test]
+fn searches_list_the_same_whether_few_or_many_bookmarks_match() {
+    let (_guard, db) = TestDatabase::connect();
+    let alice = add_user(&db, "alice");
+    let bob = add_user(&db, "bob");
+    // 1,500 of Alice's 1,800 bookmarks say "everywhere" (more than SQLite looks up one by one),
+    // every fiftieth also "seldom", the others "elsewhere"; every third is private. They are
+    // saved out of date order, so the listing's order is not the order of their ids.
+    let base = chrono::DateTime::from_timestamp(1_700_000_000, 0)
+        .unwrap()
+        .naive_utc();
+    let entry = |i: usize, minutes: usize, words: &str, visibility| ImportedBookmark {
+        created_at: Some(base + chrono::Duration::minutes(i64::try_from(minutes).unwrap())),
+        ..imported(
+            &format!("https://e.com/{i}"),
+            &format!("Page {i} {words}"),
+            &[],
+            visibility,
+        )
+    };
+    let visibility = |i: usize| {
+        if i.is_multiple_of(3) {
+            Visibility::Private
+        } else {
+            Visibility::Public
+        }
+    };
+    let alices: Vec<(usize, usize, &str, Visibility)> = (0..1_800_usize)
+        .map(|i| {
+            let words = if i % 6 == 5 {
+                "elsewhere"
+            } else if i.is_multiple_of(50) {
+                "everywhere seldom"
+            } else {
+                "everywhere"
+            };
+            (i, (i * 7_919) % 1_800, words, visibility(i))
+        })
+        .collect();
+    let batch: Vec<ImportedBookmark> = alices
+        .iter()
+        .map(|&(i, minutes, words, visibility)| entry(i, minutes, words, visibility))
+        .collect();
+    for chunk in batch.chunks(500) {
+        import(&db, &alice, chunk);
+    }
+    // Bob's 100 say both words and are public; they show only where the whole instance does.
+    let bobs: Vec<ImportedBookmark> = (2_000..2_100)
+        .map(|i| entry(i, i, "everywhere seldom", Visibility::Public))
+        .collect();
+    import(&db, &bob, &bobs);
+    // Alice's bookmarks holding every word and visible to the viewer, newest first.
+    let expected = |words: &[&str], everything: bool| -> Vec<String> {
+        let mut found: Vec<&(usize, usize, &str, Visibility)> = alices
+            .iter()
+            .filter(|(_, _, text, v)| {
+                words.iter().all(|w| text.contains(w)) && (everything || *v == Visibility::Public)
+            })
+            .collect();
+        found.sort_by_key(|(_, minutes, _, _)| std::cmp::Reverse(*minutes));
+        found
+            .iter()
+            .map(|(i, _, text, _)| format!("Page {i} {text}"))
+            .collect()
+    };
+    let search = |scope: Scope, viewer: Option<i64>, words: &str| {
+        let mut filter = BookmarkFilter::new(scope, viewer);
+        filter.search = Some(words.into());
+        filter.limit = 100;
+        every_page(&db, &filter)
+    };
+    let mine = Scope::User { owner: alice.id };
+    let everywhere = expected(&["everywhere"], true);
+    assert_eq!(everywhere.len(), 1_500);
+    assert_eq!(search(mine, Some(alice.id), "everywhere"), everywhere);
+    assert_eq!(search(mine, Some(alice.id), "everyw"), everywhere);
+    assert_eq!(
+        search(mine, None, "everywhere"),
+        expected(&["everywhere"], false)
+    );
+    assert_eq!(
+        search(mine, Some(alice.id), "seldom"),
+        expected(&["seldom"], true)
+    );
+    assert_eq!(
+        search(mine, Some(alice.id), "everywhere sel"),
+        expected(&["seldom"], true)
+    );
+    assert!(search(mine, Some(alice.id), "nowhere").is_empty());
+    // Instance-wide: public bookmarks of both, Bob's newer ones first.
+    let mut everyones: Vec<String> = (2_000..2_100)
+        .rev()
+        .map(|i| format!("Page {i} everywhere seldom"))
+        .collect();
+    everyones.extend(expected(&["seldom"], false));
+    assert_eq!(search(Scope::Instance, None, "seldom"), everyones);
+    let mut everyones: Vec<String> = (2_000..2_100)
+        .rev()
+        .map(|i| format!("Page {i} everywhere seldom"))
+        .collect();
+    everyones.extend(expected(&["everywhere"], false));
+    assert_eq!(
+        search(Scope::Instance, Some(bob.id), "everywhere"),
+        everyones
+    );
+}
+
 #[test]
 fn tag_filters_give_the_same_answers_for_common_and_rare_tags() {
     let (_guard, db) = TestDatabase::connect();

@@ -15,8 +15,11 @@ use std::time::Duration;
 const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations/sqlite");
 const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations/postgres");
 
-/// The version of the migration that created the full-text search index.
-const FULL_TEXT_SEARCH_MIGRATION: &str = "000005";
+/// Whether the migration `version` leaves the full-text search index empty: the one that added
+/// it, and on SQLite the one that recreated it with prefix indexes.
+fn empties_search_index(backend: Backend, version: &str) -> bool {
+    version.contains("000005") || (backend == Backend::Sqlite && version.contains("000008"))
+}
 
 /// How often a write that lost a race is run again before the error is reported.
 const WRITE_ATTEMPTS: u32 = 4;
@@ -82,11 +85,11 @@ impl Database {
         };
         let applied = applied.map_err(|e| StoreError::Migration(e.to_string()))?;
         drop(conn);
-        // The migration that added full-text search leaves the index empty; fill it for the
+        // A migration that (re)creates the full-text index leaves it empty; fill it for the
         // bookmarks saved before.
         if applied
             .iter()
-            .any(|name| name.contains(FULL_TEXT_SEARCH_MIGRATION))
+            .any(|name| empties_search_index(self.backend, name))
         {
             let indexed = super::search::rebuild_search_index(self)?;
             tracing::info!(indexed, "built the full-text search index");

@@ -7,9 +7,11 @@ use super::connection::{DbBackend, DbConnection};
 use super::error::StoreError;
 use super::filter_links;
 use super::schema::{bookmark_tags, bookmarks, users};
+use super::search::SqlitePlan;
 use crate::model::{BookmarkUrl, Cursor, TagName, Visibility};
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
+use std::borrow::Cow;
 use std::collections::HashMap;
 
 /// The most bookmarks one page may hold.
@@ -236,7 +238,24 @@ fn list_rows(
     filter: &BookmarkFilter,
     limit: i64,
 ) -> Result<Vec<BookmarkRow>, StoreError> {
-    let mut query = apply_filter!(bookmarks::table.into_boxed::<DbBackend>(), filter, conn);
+    // SQLite's search is planned here, by how many bookmarks match (see `search::SqlitePlan`).
+    let plan = super::search::sqlite_plan(conn, filter.search.as_deref())?;
+    let filter = match plan {
+        Some(_) => Cow::Owned(BookmarkFilter {
+            search: None,
+            ..filter.clone()
+        }),
+        None => Cow::Borrowed(filter),
+    };
+    let mut query = apply_filter!(bookmarks::table.into_boxed::<DbBackend>(), &filter, conn);
+    match plan {
+        Some(SqlitePlan::LookUp(ids)) if ids.is_empty() => return Ok(Vec::new()),
+        Some(SqlitePlan::LookUp(ids)) => query = query.filter(bookmarks::id.eq_any(ids)),
+        Some(SqlitePlan::Walk(search)) => {
+            query = query.filter(super::search::matches_while_walking(search));
+        }
+        None => {}
+    }
     if let Some(cursor) = filter.before {
         query = query.filter(older_than!(bookmarks::created_at, bookmarks::id, cursor));
     }
