@@ -250,7 +250,7 @@ fn list_rows(
     let mut query = apply_filter!(bookmarks::table.into_boxed::<DbBackend>(), &filter, conn);
     match plan {
         Some(SqlitePlan::LookUp(ids)) if ids.is_empty() => return Ok(Vec::new()),
-        Some(SqlitePlan::LookUp(ids)) => query = query.filter(bookmarks::id.eq_any(ids)),
+        Some(SqlitePlan::LookUp(ids)) => query = query.filter(super::search::one_of(&ids)),
         Some(SqlitePlan::Walk(search)) => {
             query = query.filter(super::search::matches_while_walking(search));
         }

@@ -93,14 +93,21 @@ pub(crate) fn matches(backend: Backend, query: String) -> SqlCondition {
     sql::<Bool>(opening).bind::<Text, _>(query).sql(closing)
 }
 
-/// Matches up to which SQLite reads a page of search results by looking each match up; with
-/// more, by walking the listing newest-first and keeping the matches. Looking up costs every
-/// match (about 3 µs each at a million bookmarks), walking costs the bookmarks passed over
-/// until a page is full, which is few when many match: at a million bookmarks, a word on 6 %
-/// of them took 96 ms looked up and 10 ms walked, while a word on none took 0.02 ms looked up
-/// and 16–66 ms walked. The two cost the same near √(2 × bookmarks); 1,000 is within a factor
-/// of two of that from 100,000 to a million bookmarks.
-const LOOKED_UP_MATCHES: usize = 1_000;
+/// Up to how many matches SQLite reads a page of search results by looking each one up; with
+/// more, it walks the listing newest-first and keeps the matches. Looking up costs every match (about
+/// 3 µs each at a million bookmarks); walking costs the bookmarks passed over until a page is
+/// full, about 51 × bookmarks / matches at a twentieth of that each. So each way is slow where
+/// the other is fast: at a million bookmarks, a word on 6 % of them took 96 ms looked up and
+/// 10 ms walked, a word on none 0.02 ms looked up and 16–66 ms walked. They cost the same near
+/// √(2 × bookmarks) matches: 447 at 100,000 bookmarks, 1,414 at a million.
+fn looked_up_matches(c: &mut diesel::SqliteConnection) -> Result<usize, StoreError> {
+    let newest: Option<i64> = bookmarks::table
+        .select(diesel::dsl::max(bookmarks::id))
+        .first(c)?;
+    let bookmarks = u64::try_from(newest.unwrap_or(0)).unwrap_or(0);
+    let even = (bookmarks.saturating_mul(2)).isqrt().clamp(100, 10_000);
+    Ok(usize::try_from(even).unwrap_or(10_000))
+}
 
 /// How SQLite reads a page of search results (PostgreSQL's planner chooses by itself, from its
 /// statistics of the index; SQLite's cannot know how many bookmarks an FTS5 query matches).
@@ -118,7 +125,7 @@ struct Match {
 }
 
 /// How to read a page of `search` on SQLite, after asking the index for one more match than
-/// [`LOOKED_UP_MATCHES`] (the prefix indexes let it stop there, rather than reading every
+/// [`looked_up_matches`] (the prefix indexes let it stop there, rather than reading every
 /// match); `None` on PostgreSQL, or when the search has no words.
 pub(crate) fn sqlite_plan(
     conn: &mut DbConnection,
@@ -130,17 +137,33 @@ pub(crate) fn sqlite_plan(
     let Some(query) = search.and_then(|words| index_query(Backend::Sqlite, words)) else {
         return Ok(None);
     };
+    let most = looked_up_matches(c)?;
     let found: Vec<Match> = diesel::sql_query(
         "SELECT rowid FROM bookmark_search WHERE bookmark_search MATCH ? LIMIT ?",
     )
     .bind::<Text, _>(&query)
-    .bind::<BigInt, _>(i64::try_from(LOOKED_UP_MATCHES + 1).unwrap_or(i64::MAX))
+    .bind::<BigInt, _>(i64::try_from(most + 1).unwrap_or(i64::MAX))
     .load(c)?;
-    Ok(Some(if found.len() > LOOKED_UP_MATCHES {
+    Ok(Some(if found.len() > most {
         SqlitePlan::Walk(query)
     } else {
         SqlitePlan::LookUp(found.into_iter().map(|m| m.rowid).collect())
     }))
+}
+
+/// `bookmarks.id` is one of `ids`, for [`SqlitePlan::LookUp`]. Given as a subquery over a JSON
+/// array, as the index's matches were, so that SQLite looks each one up by id: with the same
+/// ids as a list (`id IN (?, ?, …)`), it preferred walking the user's whole listing from
+/// about 100 ids on (2 ms instead of 0.05 ms for 122 ids at 100,000 bookmarks).
+pub(crate) fn one_of(ids: &[i64]) -> SqlCondition {
+    let list = ids
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(",");
+    sql::<Bool>("bookmarks.id IN (SELECT value FROM json_each(")
+        .bind::<Text, _>(format!("[{list}]"))
+        .sql("))")
 }
 
 /// [`matches`] for [`SqlitePlan::Walk`]: the unary `+` keeps SQLite from looking the matches
