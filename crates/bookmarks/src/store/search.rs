@@ -94,19 +94,19 @@ pub(crate) fn matches(backend: Backend, query: String) -> SqlCondition {
 }
 
 /// Up to how many matches SQLite reads a page of search results by looking each one up; with
-/// more, it walks the listing newest-first and keeps the matches. Looking up costs every match (about
-/// 3 µs each at a million bookmarks); walking costs the bookmarks passed over until a page is
-/// full, about 51 × bookmarks / matches at a twentieth of that each. So each way is slow where
-/// the other is fast: at a million bookmarks, a word on 6 % of them took 96 ms looked up and
-/// 10 ms walked, a word on none 0.02 ms looked up and 16–66 ms walked. They cost the same near
-/// √(2 × bookmarks) matches: 447 at 100,000 bookmarks, 1,414 at a million.
+/// more, it walks the listing newest-first and keeps the matches. Looking up costs every match
+/// (about 3 µs each at a million bookmarks); walking costs the bookmarks passed over until a
+/// page is full, about 51 × bookmarks / matches, at a twentieth of that each. So each way is
+/// slow where the other is fast: at a million bookmarks, a word on 6 % of them took 96 ms looked
+/// up and 10 ms walked, a word on none 0.02 ms looked up and 16–66 ms walked. They cost the
+/// same near √(2 × bookmarks) matches: 447 at 100,000 bookmarks, 1,414 at a million.
 fn looked_up_matches(c: &mut diesel::SqliteConnection) -> Result<usize, StoreError> {
     let newest: Option<i64> = bookmarks::table
         .select(diesel::dsl::max(bookmarks::id))
         .first(c)?;
     let bookmarks = u64::try_from(newest.unwrap_or(0)).unwrap_or(0);
-    let even = (bookmarks.saturating_mul(2)).isqrt().clamp(100, 10_000);
-    Ok(usize::try_from(even).unwrap_or(10_000))
+    let break_even = bookmarks.saturating_mul(2).isqrt().clamp(100, 10_000);
+    Ok(usize::try_from(break_even).unwrap_or(10_000))
 }
 
 /// How SQLite reads a page of search results (PostgreSQL's planner chooses by itself, from its
