@@ -84,6 +84,26 @@ pub fn add_user(db: &Database, name: &str) -> crate::store::User {
         .expect("create the user")
 }
 
+/// The titles on every page of `filter`'s listing, following each page's cursor.
+///
+/// # Panics
+/// When a page cannot be read.
+#[allow(clippy::expect_used)]
+pub fn titles_of_every_page(db: &Database, filter: &crate::store::BookmarkFilter) -> Vec<String> {
+    let mut filter = filter.clone();
+    let mut titles = Vec::new();
+    loop {
+        let page = db
+            .read(|c| crate::store::list_bookmarks(c, &filter))
+            .expect("read a page");
+        titles.extend(page.items.iter().map(|b| b.title.as_str().to_owned()));
+        match page.next {
+            Some(next) => filter.before = Some(next),
+            None => return titles,
+        }
+    }
+}
+
 /// One key pair for every test account (generating RSA keys takes a while).
 ///
 /// # Panics

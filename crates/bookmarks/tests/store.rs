@@ -9,7 +9,7 @@ use bookmarks::model::{
     OnDuplicate, TagList, TagName, Title, UserName, Visibility,
 };
 use bookmarks::store::{self, BookmarkFilter, NewAccount, Scope, User};
-use bookmarks::test_db::{add_user, keys, password_hash, TestDatabase};
+use bookmarks::test_db::{add_user, keys, password_hash, titles_of_every_page, TestDatabase};
 use bookmarks::{Database, StoreError};
 
 fn draft(url: &str, title: &str, tags: &[&str], visibility: Visibility) -> BookmarkDraft {
@@ -580,20 +580,6 @@ fn the_search_index_is_rebuilt_for_bookmarks_saved_before_it_existed() {
     assert_eq!(list(&db, &filter).len(), 7);
 }
 
-/// Every page of `filter`'s listing, followed by cursor, as titles.
-fn every_page(db: &Database, filter: &BookmarkFilter) -> Vec<String> {
-    let mut filter = filter.clone();
-    let mut titles = Vec::new();
-    loop {
-        let page = db.read(|c| store::list_bookmarks(c, &filter)).unwrap();
-        titles.extend(page.items.iter().map(|b| b.title.as_str().to_owned()));
-        match page.next {
-            Some(cursor) => filter.before = Some(cursor),
-            None => return titles,
-        }
-    }
-}
-
 #[test]
 fn searches_list_the_same_whether_few_or_many_bookmarks_match() {
     let (_guard, db) = TestDatabase::connect();
@@ -663,7 +649,7 @@ fn searches_list_the_same_whether_few_or_many_bookmarks_match() {
         let mut filter = BookmarkFilter::new(scope, viewer);
         filter.search = Some(words.into());
         filter.limit = 100;
-        every_page(&db, &filter)
+        titles_of_every_page(&db, &filter)
     };
     let mine = Scope::User { owner: alice.id };
     let everywhere = expected(&["everywhere"], true);

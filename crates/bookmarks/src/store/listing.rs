@@ -428,15 +428,7 @@ mod tests {
     fn titles_paged(db: &crate::store::Database, filter: &BookmarkFilter) -> Vec<String> {
         let mut filter = filter.clone();
         filter.limit = 1;
-        let mut titles = Vec::new();
-        loop {
-            let page = db.read(|c| list_bookmarks(c, &filter)).unwrap();
-            titles.extend(page.items.iter().map(|b| b.title.as_str().to_owned()));
-            match page.next {
-                Some(next) => filter.before = Some(next),
-                None => return titles,
-            }
-        }
+        crate::test_db::titles_of_every_page(db, &filter)
     }
 
     #[test]
