@@ -586,7 +586,7 @@ fn searches_list_the_same_whether_few_or_many_bookmarks_match() {
     let alice = add_user(&db, "alice");
     let bob = add_user(&db, "bob");
     // 1,500 of Alice's 1,800 bookmarks say "everywhere", more than SQLite looks up one by one;
-    // 30 of them also "seldom", few enough; the others say "elsewhere". Every third is private.
+    // 36 of them also "seldom", few enough; the others say "elsewhere". Every third is private.
     // They are saved out of date order, so the listing's order is not the order of their ids.
     let base = chrono::DateTime::from_timestamp(1_700_000_000, 0)
         .unwrap()
