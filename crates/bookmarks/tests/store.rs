@@ -686,6 +686,40 @@ fn searches_list_the_same_whether_few_or_many_bookmarks_match() {
 }
 
 #[test]
+fn no_search_matches_the_mark_of_a_bookmarks_owner() {
+    let (_guard, db) = TestDatabase::connect();
+    let alice = add_user(&db, "alice");
+    save(
+        &db,
+        &alice,
+        &draft(
+            "https://e.com/a",
+            "Plain words",
+            &["notes"],
+            Visibility::Public,
+        ),
+    );
+    let search = |scope: Scope, words: &str| {
+        let mut filter = BookmarkFilter::new(scope, Some(alice.id));
+        filter.search = Some(words.to_owned());
+        list(&db, &filter)
+    };
+    let mine = Scope::User { owner: alice.id };
+    assert_eq!(search(mine, "plain"), vec!["Plain words"]);
+    assert_eq!(search(Scope::Instance, "pla"), vec!["Plain words"]);
+    // SQLite's index marks each document with its owner's id (`_1`); a search of that id, with
+    // or without the underscore, or of its first digit as a prefix, must not find it.
+    let id = alice.id.to_string();
+    for words in [id.clone(), format!("_{id}"), id[..1].to_owned()] {
+        assert!(search(mine, &words).is_empty(), "{words} matched");
+        assert!(
+            search(Scope::Instance, &words).is_empty(),
+            "{words} matched"
+        );
+    }
+}
+
+#[test]
 fn tag_filters_give_the_same_answers_for_common_and_rare_tags() {
     let (_guard, db) = TestDatabase::connect();
     let alice = add_user(&db, "alice");

@@ -142,18 +142,20 @@ pub fn import_batch(
         })
         .collect();
     insert_links(conn, &links)?;
-    let documents: Vec<(i64, String)> = new_entries
+    let documents: Vec<search::Document> = new_entries
         .iter()
         .zip(&public_ids)
         .filter_map(|(entry, public_id)| {
-            let id = ids.get(public_id)?;
-            let document = search::document(
-                entry.title.as_str(),
-                entry.notes.as_str(),
-                entry.url.as_str(),
-                &entry.tags.names(),
-            );
-            Some((*id, document))
+            Some(search::Document {
+                bookmark_id: *ids.get(public_id)?,
+                owner_id: user_id,
+                words: search::document(
+                    entry.title.as_str(),
+                    entry.notes.as_str(),
+                    entry.url.as_str(),
+                    &entry.tags.names(),
+                ),
+            })
         })
         .collect();
     search::write_documents(conn, &documents)?;

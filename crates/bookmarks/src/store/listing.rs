@@ -239,7 +239,7 @@ fn list_rows(
     limit: i64,
 ) -> Result<Vec<BookmarkRow>, StoreError> {
     // SQLite's search is planned here, by how many bookmarks match (see `search::SqlitePlan`).
-    let plan = super::search::sqlite_plan(conn, filter.search.as_deref())?;
+    let plan = super::search::sqlite_plan(conn, filter.search.as_deref(), filter.scope)?;
     let filter = match plan {
         Some(_) => Cow::Owned(BookmarkFilter {
             search: None,

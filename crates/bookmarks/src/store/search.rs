@@ -10,6 +10,7 @@
 use super::bookmarks::Bookmark;
 use super::connection::{Backend, DbConnection};
 use super::error::StoreError;
+use super::listing::Scope;
 use super::schema::{bookmark_tags, bookmarks, tags};
 use diesel::dsl::sql;
 use diesel::expression::{SqlLiteral, UncheckedBind};
@@ -124,18 +125,24 @@ struct Match {
     rowid: i64,
 }
 
-/// How to read a page of `search` on SQLite, after asking the index for one more match than
-/// [`looked_up_matches`] (the prefix indexes let it stop there, rather than reading every
-/// match); `None` on PostgreSQL, or when the search has no words.
+/// How to read a page of `search` in `scope` on SQLite, after asking the index for one more
+/// match than [`looked_up_matches`] (the prefix indexes let it stop there, rather than reading
+/// every match), and in a user's scope for that user's matches only; `None` on PostgreSQL, or
+/// when the search has no words.
 pub(crate) fn sqlite_plan(
     conn: &mut DbConnection,
     search: Option<&str>,
+    scope: Scope,
 ) -> Result<Option<SqlitePlan>, StoreError> {
     let DbConnection::Sqlite(c) = conn else {
         return Ok(None);
     };
-    let Some(query) = search.and_then(|words| index_query(Backend::Sqlite, words)) else {
+    let Some(words) = search.and_then(|words| index_query(Backend::Sqlite, words)) else {
         return Ok(None);
+    };
+    let query = match scope {
+        Scope::User { owner } => format!("\"{}\" {words}", owner_word(owner)),
+        Scope::Instance => words,
     };
     let most = looked_up_matches(c)?;
     let found: Vec<Match> = diesel::sql_query(
@@ -174,17 +181,33 @@ pub(crate) fn matches_while_walking(query: String) -> SqlCondition {
         .sql(")")
 }
 
-/// Writes (or rewrites) the documents of `(bookmark id, document)` pairs.
+/// What the index holds for one bookmark: its words ([`document`]), and on SQLite its owner.
+pub(crate) struct Document {
+    pub bookmark_id: i64,
+    pub owner_id: i64,
+    pub words: String,
+}
+
+/// The word marking a document as `owner`'s in SQLite's index, so that a search of one user's
+/// bookmarks asks the index for theirs only, rather than looking up everyone's matches. It
+/// begins with `_`, which the index counts as part of a word (`tokenchars`, migration 000008)
+/// and which no word of a bookmark or of a search holds (they are runs of letters and digits),
+/// so no search can match it, whole or as a prefix.
+fn owner_word(owner: i64) -> String {
+    format!("_{owner}")
+}
+
+/// Writes (or rewrites) the documents.
 pub(crate) fn write_documents(
     conn: &mut DbConnection,
-    documents: &[(i64, String)],
+    documents: &[Document],
 ) -> Result<(), StoreError> {
     for chunk in documents.chunks(DOCUMENTS_PER_STATEMENT) {
         match conn {
             DbConnection::Sqlite(c) => {
                 let ids = chunk
                     .iter()
-                    .map(|(id, _)| id.to_string())
+                    .map(|d| d.bookmark_id.to_string())
                     .collect::<Vec<_>>()
                     .join(",");
                 diesel::sql_query(format!(
@@ -196,16 +219,22 @@ pub(crate) fn write_documents(
                     "INSERT INTO bookmark_search (rowid, document) VALUES {placeholders}"
                 ))
                 .into_boxed::<diesel::sqlite::Sqlite>();
-                for (id, document) in chunk {
+                for document in chunk {
                     insert = insert
-                        .bind::<BigInt, _>(*id)
-                        .bind::<Text, _>(document.as_str());
+                        .bind::<BigInt, _>(document.bookmark_id)
+                        .bind::<Text, _>(format!(
+                            "{} {}",
+                            document.words,
+                            owner_word(document.owner_id)
+                        ));
                 }
                 insert.execute(c)?;
             }
             DbConnection::Postgres(c) => {
-                let (ids, documents): (Vec<i64>, Vec<&str>) =
-                    chunk.iter().map(|(id, d)| (*id, d.as_str())).unzip();
+                let (ids, documents): (Vec<i64>, Vec<&str>) = chunk
+                    .iter()
+                    .map(|d| (d.bookmark_id, d.words.as_str()))
+                    .unzip();
                 diesel::sql_query(
                     "INSERT INTO bookmark_search (bookmark_id, document) \
                      SELECT id, to_tsvector('simple', document) \
@@ -236,22 +265,30 @@ pub(crate) fn index_bookmark(
     conn: &mut DbConnection,
     bookmark: &Bookmark,
 ) -> Result<(), StoreError> {
-    let document = document(
+    let words = document(
         bookmark.title.as_str(),
         bookmark.notes.as_str(),
         bookmark.url.as_str(),
         &bookmark.tags.names(),
     );
-    write_documents(conn, &[(bookmark.id, document)])
+    write_documents(
+        conn,
+        &[Document {
+            bookmark_id: bookmark.id,
+            owner_id: bookmark.owner_id,
+            words,
+        }],
+    )
 }
 
 /// Builds the documents of the given bookmarks from what is stored and writes them.
 pub(crate) fn index_bookmarks(conn: &mut DbConnection, ids: &[i64]) -> Result<(), StoreError> {
     for chunk in ids.chunks(DOCUMENTS_PER_STATEMENT) {
-        let rows: Vec<(i64, String, String, String)> = bookmarks::table
+        let rows: Vec<(i64, i64, String, String, String)> = bookmarks::table
             .filter(bookmarks::id.eq_any(chunk))
             .select((
                 bookmarks::id,
+                bookmarks::user_id,
                 bookmarks::title,
                 bookmarks::notes,
                 bookmarks::url,
@@ -266,11 +303,15 @@ pub(crate) fn index_bookmarks(conn: &mut DbConnection, ids: &[i64]) -> Result<()
         for (id, name) in links {
             tags_of.entry(id).or_default().push(name);
         }
-        let documents: Vec<(i64, String)> = rows
+        let documents: Vec<Document> = rows
             .into_iter()
-            .map(|(id, title, notes, url)| {
+            .map(|(id, owner_id, title, notes, url)| {
                 let tags = tags_of.remove(&id).unwrap_or_default();
-                (id, document(&title, &notes, &url, &tags))
+                Document {
+                    bookmark_id: id,
+                    owner_id,
+                    words: document(&title, &notes, &url, &tags),
+                }
             })
             .collect();
         write_documents(conn, &documents)?;
