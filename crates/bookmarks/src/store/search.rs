@@ -100,7 +100,9 @@ pub(crate) fn matches(backend: Backend, query: String) -> SqlCondition {
 /// page is full, about 51 × bookmarks / matches, at a twentieth of that each. So each way is
 /// slow where the other is fast: at a million bookmarks, a word on 6 % of them took 96 ms looked
 /// up and 10 ms walked, a word on none 0.02 ms looked up and 16–66 ms walked. They cost the
-/// same near √(2 × bookmarks) matches: 447 at 100,000 bookmarks, 1,414 at a million.
+/// same near √(2 × bookmarks) matches: 447 at 100,000 bookmarks, 1,414 at a million. In one
+/// user's bookmarks the matches are that user's, and the number is still the instance's: that
+/// errs towards looking up, which is cheaper than counting the user's bookmarks every time.
 fn looked_up_matches(c: &mut diesel::SqliteConnection) -> Result<usize, StoreError> {
     let newest: Option<i64> = bookmarks::table
         .select(diesel::dsl::max(bookmarks::id))
