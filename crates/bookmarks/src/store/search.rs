@@ -6,6 +6,10 @@
 //! be a word of the bookmark, except the last, which may also begin one, as in a search typed
 //! as you go (`async ru` finds "Async Rust" and "async rustc"; `sync` does not find "async").
 //! The store rewrites a bookmark's document in the transaction that changes it.
+//!
+//! On SQLite the document also carries its owner's mark ([`owner_word`]), and a page of search
+//! results is planned by how many bookmarks match ([`sqlite_plan`]): SQLite's planner cannot
+//! tell, PostgreSQL's can.
 
 use super::bookmarks::Bookmark;
 use super::connection::{Backend, DbConnection};
