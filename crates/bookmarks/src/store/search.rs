@@ -81,12 +81,14 @@ pub(crate) type SqlCondition = SqlLiteral<
     UncheckedBind<SqlLiteral<Bool>, <String as diesel::expression::AsExpression<Text>>::Expression>,
 >;
 
+/// SQLite's condition that `bookmarks.id` is among the index's matches, up to the bound query.
+const SQLITE_MATCHES: &str =
+    "bookmarks.id IN (SELECT rowid FROM bookmark_search WHERE bookmark_search MATCH ";
+
 /// `bookmarks.id` is among the index's matches for `query` (from [`index_query`]).
 pub(crate) fn matches(backend: Backend, query: String) -> SqlCondition {
     let opening = match backend {
-        Backend::Sqlite => {
-            "bookmarks.id IN (SELECT rowid FROM bookmark_search WHERE bookmark_search MATCH "
-        }
+        Backend::Sqlite => SQLITE_MATCHES,
         Backend::Postgres => {
             "bookmarks.id IN (SELECT bookmark_id FROM bookmark_search WHERE document @@ to_tsquery('simple', "
         }
@@ -182,7 +184,7 @@ pub(crate) fn one_of(ids: &[i64]) -> SqlCondition {
 /// [`matches`] for [`SqlitePlan::Walk`]: the unary `+` keeps SQLite from looking the matches
 /// up by id, so it walks the listing's index in order and stops when the page is full.
 pub(crate) fn matches_while_walking(query: String) -> SqlCondition {
-    sql::<Bool>("+bookmarks.id IN (SELECT rowid FROM bookmark_search WHERE bookmark_search MATCH ")
+    sql::<Bool>(&format!("+{SQLITE_MATCHES}"))
         .bind::<Text, _>(query)
         .sql(")")
 }
