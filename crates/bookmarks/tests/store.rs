@@ -477,6 +477,12 @@ fn search_matches_word_beginnings_in_title_notes_url_or_tags_case_insensitively(
     assert_eq!(search("tokio runt"), vec!["Tokio Runtime"]);
     assert_eq!(search("tok runtime"), Vec::<String>::new());
     assert_eq!(search("sync"), Vec::<String>::new());
+    // Beginnings of every length: one letter, the indexed 2 to 5, longer, and the whole word.
+    for beginning in ["r", "ru", "run", "runt", "runti", "runtim", "runtime"] {
+        assert_eq!(search(&format!("tokio {beginning}")), vec!["Tokio Runtime"]);
+    }
+    assert_eq!(search("untime"), Vec::<String>::new());
+    assert_eq!(search("runtimes"), Vec::<String>::new());
     // Punctuation separates words and is never query syntax.
     assert_eq!(search("100%_"), vec!["Percent"]);
     assert_eq!(search("\"tokio\" OR misc*"), Vec::<String>::new());
@@ -1280,6 +1286,11 @@ fn search_folds_case_beyond_ascii_on_every_backend() {
     filter.search = Some("école".into());
     assert_eq!(list(&db, &filter), vec!["École Polytechnique"]);
     filter.search = Some("ÉCOLE".into());
+    assert_eq!(list(&db, &filter), vec!["École Polytechnique"]);
+    // Beginnings are counted in letters, not bytes.
+    filter.search = Some("éc".into());
+    assert_eq!(list(&db, &filter), vec!["École Polytechnique"]);
+    filter.search = Some("ÉCOLE POLYTECHNIQ".into());
     assert_eq!(list(&db, &filter), vec!["École Polytechnique"]);
 }
 

@@ -130,7 +130,7 @@ macro_rules! apply_filter {
         if let Some(search) = filter
             .search
             .as_deref()
-            .and_then(|words| $crate::store::search::index_query(backend, words))
+            .and_then(|words| $crate::store::search::index_query(backend, words, filter.scope))
         {
             query = query.filter($crate::store::search::matches(backend, search));
         }
