@@ -1210,6 +1210,27 @@ impl diesel::connection::Instrumentation for KeptStatements {
 }
 
 #[test]
+fn postgresql_sessions_use_no_parallel_workers() {
+    // connection.rs, `POSTGRES_SESSION`: a page's query waited for workers to start.
+    let (_guard, db) = TestDatabase::connect();
+    if db.backend() != store::Backend::Postgres {
+        return;
+    }
+    #[derive(diesel::QueryableByName)]
+    struct Setting {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        max_parallel_workers_per_gather: String,
+    }
+    let setting: Setting = db
+        .read(|c| {
+            use diesel::RunQueryDsl;
+            Ok(diesel::sql_query("SHOW max_parallel_workers_per_gather").get_result(c)?)
+        })
+        .unwrap();
+    assert_eq!(setting.max_parallel_workers_per_gather, "0");
+}
+
+#[test]
 fn postgresql_plans_a_tag_filter_with_the_tag_it_is_given() {
     // A statement kept prepared may get PostgreSQL's generic plan, which ignores which tag is
     // asked for (listing.rs, `tagged_uncached`); a tag filter must never be kept.

@@ -54,6 +54,12 @@ pub(crate) const SQLITE_IMPORT_CACHE_KIB: u32 = 16 * 1024;
 /// How long a SQLite connection waits for another process's write lock before giving up.
 const SQLITE_BUSY_TIMEOUT_MS: u32 = 15_000;
 
+/// Settings of every PostgreSQL session. No parallel workers: a page's query that PostgreSQL
+/// split over workers waited for them to start, and the machine's cores are already busy with
+/// the other requests. At a million bookmarks the benchmark's search took 12.3 ms with a
+/// worker and 5.0 ms without, and a common word 8.5 ms against 0.9 ms.
+const POSTGRES_SESSION: &str = "SET max_parallel_workers_per_gather = 0";
+
 pub struct ConnectionManager {
     pub backend: Backend,
     pub target: String,
@@ -62,7 +68,12 @@ pub struct ConnectionManager {
 impl ConnectionManager {
     pub fn open(&self) -> Result<DbConnection, diesel::ConnectionError> {
         match self.backend {
-            Backend::Postgres => PgConnection::establish(&self.target).map(DbConnection::Postgres),
+            Backend::Postgres => {
+                let mut conn = PgConnection::establish(&self.target)?;
+                conn.batch_execute(POSTGRES_SESSION)
+                    .map_err(diesel::ConnectionError::CouldntSetupConfiguration)?;
+                Ok(DbConnection::Postgres(conn))
+            }
             Backend::Sqlite => {
                 let mut conn = SqliteConnection::establish(&self.target)?;
                 conn.batch_execute(&format!(
