@@ -483,6 +483,11 @@ fn search_matches_word_beginnings_in_title_notes_url_or_tags_case_insensitively(
     }
     assert_eq!(search("untime"), Vec::<String>::new());
     assert_eq!(search("runtimes"), Vec::<String>::new());
+    // A word too long to index is left out of the search, not an error.
+    assert_eq!(
+        search(&format!("tokio {}", "a".repeat(3000))),
+        vec!["Tokio Runtime"]
+    );
     // Punctuation separates words and is never query syntax.
     assert_eq!(search("100%_"), vec!["Percent"]);
     assert_eq!(search("\"tokio\" OR misc*"), Vec::<String>::new());

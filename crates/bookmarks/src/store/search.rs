@@ -30,11 +30,16 @@ const MAX_SEARCH_WORDS: usize = 8;
 /// Documents written per statement.
 const DOCUMENTS_PER_STATEMENT: usize = 500;
 
-/// The words of `text`: runs of letters and digits, lower-cased.
+/// Longer words are neither indexed nor searched for: PostgreSQL refuses them in a `tsvector`
+/// or `tsquery` (its `to_tsvector` skipped them), and both backends leave them out alike.
+const MAX_WORD_BYTES: usize = 2047;
+
+/// The words of `text`: runs of letters and digits, lower-cased, up to [`MAX_WORD_BYTES`].
 fn words(text: &str) -> impl Iterator<Item = String> + '_ {
     text.split(|c: char| !c.is_alphanumeric())
         .filter(|word| !word.is_empty())
         .map(str::to_lowercase)
+        .filter(|word| word.len() <= MAX_WORD_BYTES)
 }
 
 /// What the index holds for one bookmark.
@@ -91,8 +96,6 @@ const PREFIX_MARK: char = '*';
 /// The lengths, in letters, of the word beginnings PostgreSQL's index holds (as SQLite's
 /// `prefix` option, migration 000008).
 const PREFIX_LENGTHS: std::ops::RangeInclusive<usize> = 2..=5;
-/// PostgreSQL refuses longer words in a tsvector (`to_tsvector` used to skip them).
-const MAX_POSTGRES_WORD_BYTES: usize = 2047;
 
 /// PostgreSQL's term for a search's last word, which may begin a word: the indexed beginning
 /// when there is one of its length (`'vebel*'`, one entry of the index), else a prefix match
@@ -119,7 +122,7 @@ fn postgres_prefix_term(word: &str) -> String {
 fn postgres_lexemes(document: &Document) -> String {
     let mut lexemes = String::with_capacity(document.words.len() * 4);
     for word in document.words.split(' ') {
-        if word.is_empty() || word.len() > MAX_POSTGRES_WORD_BYTES {
+        if word.is_empty() {
             continue;
         }
         lexemes.push_str(word);
@@ -459,6 +462,18 @@ mod tests {
     }
 
     #[test]
+    fn words_too_long_for_postgresql_are_left_out_of_documents_and_searches() {
+        let long = "é".repeat(MAX_WORD_BYTES / 2 + 1);
+        assert_eq!(document(&format!("{long} ok"), "", "", &[]), "ok");
+        assert_eq!(
+            index_query(Backend::Postgres, &format!("ok {long}"), Scope::Instance),
+            Some("'ok*'".into())
+        );
+        let longest = "x".repeat(MAX_WORD_BYTES);
+        assert_eq!(document(&longest, "", "", &[]), longest);
+    }
+
+    #[test]
     fn a_search_in_one_users_bookmarks_asks_for_the_owners_mark() {
         let scope = Scope::User { owner: 17 };
         assert_eq!(
@@ -494,7 +509,5 @@ mod tests {
         assert_eq!(lexemes("rustacean"), "rustacean ru* rus* rust* rusta*");
         assert_eq!(lexemes("äöüß"), "äöüß äö* äöü* äöüß*");
         assert_eq!(lexemes(""), "");
-        let long = "x".repeat(MAX_POSTGRES_WORD_BYTES + 1);
-        assert_eq!(lexemes(&format!("{long} ok")), "ok ok*");
     }
 }
