@@ -75,6 +75,7 @@ impl ConnectionManager {
                 Ok(DbConnection::Postgres(conn))
             }
             Backend::Sqlite => {
+                super::sqlite_library::configure();
                 let mut conn = SqliteConnection::establish(&self.target)?;
                 conn.batch_execute(&format!(
                     "PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS};

@@ -14,6 +14,7 @@ mod retag;
 pub mod schema;
 mod search;
 mod settings;
+mod sqlite_library;
 mod tag_stats;
 mod tag_totals;
 mod tags;
