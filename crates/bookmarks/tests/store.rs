@@ -1214,6 +1214,97 @@ impl diesel::connection::Instrumentation for KeptStatements {
     }
 }
 
+/// The SQL (binds left out) of every statement the connection starts and of every statement
+/// it keeps compiled.
+#[derive(Debug, Default)]
+struct StatementLog {
+    started: Vec<String>,
+    kept: Vec<String>,
+}
+
+struct LogStatements(std::sync::Arc<std::sync::Mutex<StatementLog>>);
+
+impl diesel::connection::Instrumentation for LogStatements {
+    fn on_connection_event(&mut self, event: diesel::connection::InstrumentationEvent<'_>) {
+        let mut log = self.0.lock().unwrap();
+        match event {
+            diesel::connection::InstrumentationEvent::StartQuery { query, .. } => {
+                let text = query.to_string();
+                let sql = text.split(" -- binds:").next().unwrap_or_default();
+                log.started.push(sql.to_owned());
+            }
+            diesel::connection::InstrumentationEvent::CacheQuery { sql, .. } => {
+                log.kept.push(sql.to_owned());
+            }
+            _ => {}
+        }
+    }
+}
+
+#[test]
+fn a_listed_page_runs_statements_compiled_once() {
+    // kept_conditions.rs: the statements of a page (its rows, owners and tags) are kept
+    // compiled, whichever bookmarks it holds and whoever looks; compiling them anew on every
+    // request was a tenth of a JSON list's CPU.
+    let (guard, db) = TestDatabase::connect();
+    let alice = add_user(&db, "alice");
+    for i in 0..6 {
+        let tags: &[&str] = if i % 2 == 0 {
+            &["rust", "web"]
+        } else {
+            &["db"]
+        };
+        save(
+            &db,
+            &alice,
+            &draft(&format!("https://e.com/{i}"), "t", tags, Visibility::Public),
+        );
+    }
+    // A connection of its own, so that it has compiled nothing before the log starts.
+    let db = Database::open(&guard.url).unwrap();
+    let log = std::sync::Arc::new(std::sync::Mutex::new(StatementLog::default()));
+    let pages = |c: &mut store::DbConnection, limits: &[i64]| -> Result<(), StoreError> {
+        for viewer in [Some(alice.id), None] {
+            for &limit in limits {
+                let mut filter = BookmarkFilter::new(Scope::User { owner: alice.id }, viewer);
+                filter.limit = limit;
+                let page = store::list_bookmarks(c, &filter)?;
+                assert_eq!(page.items.len(), usize::try_from(limit).unwrap());
+                assert!(page.items.iter().all(|b| !b.tags.is_empty()));
+                if c.backend() == store::Backend::Sqlite {
+                    // PostgreSQL plans a tag filter anew on purpose (`tagged_uncached`).
+                    filter.tags = vec![TagName::parse("rust").unwrap()];
+                    assert_eq!(
+                        store::list_bookmarks(c, &filter)?.items.len(),
+                        3.min(page.items.len())
+                    );
+                }
+            }
+        }
+        Ok(())
+    };
+    let (first, second) = db
+        .read(|c| {
+            use diesel::Connection;
+            c.set_instrumentation(LogStatements(log.clone()));
+            pages(c, &[2])?;
+            let first = std::mem::take(&mut *log.lock().unwrap());
+            pages(c, &[1, 3, 5])?;
+            let second = std::mem::take(&mut *log.lock().unwrap());
+            c.set_instrumentation(None::<LogStatements>);
+            Ok((first, second))
+        })
+        .unwrap();
+    assert!(
+        second.started.len() >= 18,
+        "three statements a page: {second:?}"
+    );
+    assert!(second.kept.is_empty(), "compiled again: {:?}", second.kept);
+    for sql in &second.started {
+        assert!(first.kept.contains(sql), "not kept compiled: {sql}");
+    }
+}
+
 #[test]
 fn postgresql_sessions_use_no_parallel_workers() {
     // connection.rs, `POSTGRES_SESSION`: a page's query waited for workers to start.

@@ -90,7 +90,7 @@ macro_rules! apply_filter {
         }
         let visible = $crate::store::listing::visible_to(filter);
         if visible.len() < $crate::store::listing::EVERY_VISIBILITY.len() {
-            query = query.filter(bookmarks::visibility.eq_any(visible.iter().map(|v| v.as_str())));
+            query = query.filter($crate::store::kept_conditions::VisibilityAmong(visible));
         }
         // Tags are looked up by name first and filtered on by id: the planners estimate how many
         // bookmarks carry a tag from the statistics of its id (PostgreSQL, joining the tag by
@@ -190,12 +190,18 @@ pub fn list_bookmarks(
     };
     let has_more = rows.len() > usize::try_from(limit).unwrap_or(usize::MAX);
     rows.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
-    let owner_ids: Vec<i64> = rows.iter().map(BookmarkRow::owner_id).collect();
+    let mut owner_ids: Vec<i64> = rows.iter().map(BookmarkRow::owner_id).collect();
+    owner_ids.sort_unstable();
+    owner_ids.dedup();
     let owners: HashMap<i64, String> = if owner_ids.is_empty() {
         HashMap::new()
     } else {
         users::table
-            .filter(users::id.eq_any(owner_ids))
+            .filter(super::kept_conditions::id_among(
+                conn.backend(),
+                "users.id",
+                &owner_ids,
+            ))
             .select((users::id, users::name))
             .load::<(i64, String)>(conn)?
             .into_iter()

@@ -9,6 +9,7 @@ mod error;
 mod events;
 pub mod federation;
 mod import;
+mod kept_conditions;
 mod listing;
 mod retag;
 pub mod schema;

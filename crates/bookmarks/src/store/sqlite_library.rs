@@ -129,6 +129,9 @@ mod tests {
         let option = CString::new("ENABLE_MEMORY_MANAGEMENT").unwrap();
         // SAFETY: a valid C string, read during the call only.
         let used = unsafe { ffi::sqlite3_compileoption_used(option.as_ptr()) };
-        assert_eq!(used, 0, "build in the repository, where .cargo/config.toml applies");
+        assert_eq!(
+            used, 0,
+            "build in the repository, where .cargo/config.toml applies"
+        );
     }
 }

@@ -1,0 +1,137 @@
+//! Conditions that diesel keeps compiled, for the statements every listed page runs.
+//!
+//! Diesel never keeps a statement compiled when it holds `eq_any` over a list (`IN (?, ?, …)`,
+//! one parameter per value, so its text changes with the list) or any SQL written with
+//! `dsl::sql`. The tags and owners of every listed page, and a visitor's visibility filter,
+//! were written that way, so each page paid for parsing and planning them again: 7 % of a JSON
+//! list request's CPU on SQLite went to compiling its tag query alone. The conditions here
+//! have a fixed text and at most one bound value, so each statement is compiled once per
+//! connection and kept.
+
+use super::connection::Backend;
+use crate::model::Visibility;
+use diesel::backend::Backend as DieselBackend;
+use diesel::expression::{
+    is_aggregate, AppearsOnTable, Expression, SelectableExpression, ValidGrouping,
+};
+use diesel::query_builder::{AstPass, QueryFragment, QueryId};
+use diesel::serialize::ToSql;
+use diesel::sql_types::{Bool, HasSqlType, Text};
+use diesel::QueryResult;
+
+/// `column` is one of a list of ids, bound as one value. SQLite reads them as a JSON array
+/// and looks each one up; PostgreSQL as an array (`= ANY`).
+#[derive(Debug, Clone)]
+pub(crate) struct IdAmong {
+    backend: Backend,
+    /// Qualified SQL written in this crate, such as `bookmark_tags.bookmark_id`.
+    column: &'static str,
+    list: String,
+}
+
+pub(crate) fn id_among(backend: Backend, column: &'static str, ids: &[i64]) -> IdAmong {
+    let list = ids
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(",");
+    let list = match backend {
+        Backend::Sqlite => format!("[{list}]"),
+        Backend::Postgres => list,
+    };
+    IdAmong {
+        backend,
+        column,
+        list,
+    }
+}
+
+impl<DB> QueryFragment<DB> for IdAmong
+where
+    DB: DieselBackend + HasSqlType<Text>,
+    String: ToSql<Text, DB>,
+{
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, DB>) -> QueryResult<()> {
+        out.push_sql(self.column);
+        let (open, close) = match self.backend {
+            Backend::Sqlite => (" IN (SELECT value FROM json_each(", "))"),
+            Backend::Postgres => (" = ANY(CAST(string_to_array(", ", ',') AS BIGINT[]))"),
+        };
+        out.push_sql(open);
+        out.push_bind_param::<Text, String>(&self.list)?;
+        out.push_sql(close);
+        Ok(())
+    }
+}
+
+/// `bookmarks.visibility` is one of these, written as constants (they are this crate's own
+/// words, never input).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct VisibilityAmong(pub &'static [Visibility]);
+
+impl<DB: DieselBackend> QueryFragment<DB> for VisibilityAmong {
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, DB>) -> QueryResult<()> {
+        out.push_sql("bookmarks.visibility IN (");
+        for (i, visibility) in self.0.iter().enumerate() {
+            if i > 0 {
+                out.push_sql(", ");
+            }
+            out.push_sql("'");
+            out.push_sql(visibility.as_str());
+            out.push_sql("'");
+        }
+        out.push_sql(")");
+        Ok(())
+    }
+}
+
+/// What diesel asks of a condition, the same for both.
+macro_rules! boolean_condition {
+    ($type:ty) => {
+        impl Expression for $type {
+            type SqlType = Bool;
+        }
+        impl QueryId for $type {
+            type QueryId = ();
+            // The text depends on the values, so diesel keys its cache by the SQL.
+            const HAS_STATIC_QUERY_ID: bool = false;
+        }
+        impl<QS> AppearsOnTable<QS> for $type {}
+        impl<QS> SelectableExpression<QS> for $type {}
+        impl<GB> ValidGrouping<GB> for $type {
+            type IsAggregate = is_aggregate::Never;
+        }
+    };
+}
+boolean_condition!(IdAmong);
+boolean_condition!(VisibilityAmong);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use diesel::debug_query;
+    use diesel::sqlite::Sqlite;
+
+    #[test]
+    fn ids_are_bound_as_one_value() {
+        let sqlite = id_among(Backend::Sqlite, "bookmarks.id", &[3, 1, 2]);
+        assert_eq!(
+            debug_query::<Sqlite, _>(&sqlite).to_string(),
+            r#"bookmarks.id IN (SELECT value FROM json_each(?)) -- binds: ["[3,1,2]"]"#
+        );
+        let postgres = id_among(Backend::Postgres, "users.id", &[7]);
+        assert_eq!(
+            debug_query::<Sqlite, _>(&postgres).to_string(),
+            r#"users.id = ANY(CAST(string_to_array(?, ',') AS BIGINT[])) -- binds: ["7"]"#
+        );
+    }
+
+    #[test]
+    fn visibilities_are_written_as_constants() {
+        let visible = VisibilityAmong(&[Visibility::Public, Visibility::Unlisted]);
+        assert_eq!(
+            debug_query::<Sqlite, _>(&visible).to_string(),
+            "bookmarks.visibility IN ('public', 'unlisted') -- binds: []"
+        );
+    }
+}
