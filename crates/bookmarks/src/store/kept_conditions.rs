@@ -18,18 +18,44 @@ use diesel::query_builder::{AstPass, QueryFragment, QueryId};
 use diesel::serialize::ToSql;
 use diesel::sql_types::{Bool, HasSqlType, Text};
 use diesel::QueryResult;
+use std::marker::PhantomData;
 
-/// `column` is one of a list of ids, bound as one value. SQLite reads them as a JSON array
-/// and looks each one up; PostgreSQL as an array (`= ANY`).
-#[derive(Debug, Clone)]
-pub(crate) struct IdAmong {
-    backend: Backend,
-    /// Qualified SQL written in this crate, such as `bookmark_tags.bookmark_id`.
-    column: &'static str,
-    list: String,
+/// A column of ids that [`IdAmong`] can test, named by a type so that a statement holding the
+/// condition has a type of its own: diesel then finds it in its cache by that type, without
+/// writing its SQL out again to look it up.
+pub(crate) trait IdColumn: 'static {
+    /// Qualified SQL, such as `bookmark_tags.bookmark_id`.
+    const SQL: &'static str;
 }
 
-pub(crate) fn id_among(backend: Backend, column: &'static str, ids: &[i64]) -> IdAmong {
+/// `bookmarks.id`.
+pub(crate) struct BookmarkId;
+impl IdColumn for BookmarkId {
+    const SQL: &'static str = "bookmarks.id";
+}
+
+/// `bookmark_tags.bookmark_id`.
+pub(crate) struct TaggedBookmarkId;
+impl IdColumn for TaggedBookmarkId {
+    const SQL: &'static str = "bookmark_tags.bookmark_id";
+}
+
+/// `users.id`.
+pub(crate) struct UserId;
+impl IdColumn for UserId {
+    const SQL: &'static str = "users.id";
+}
+
+/// The column `C` is one of a list of ids, bound as one value. SQLite reads them as a JSON
+/// array and looks each one up; PostgreSQL as an array (`= ANY`). (The text differs by backend,
+/// and each connection, which has its own cache, is of one backend.)
+pub(crate) struct IdAmong<C> {
+    backend: Backend,
+    list: String,
+    column: PhantomData<C>,
+}
+
+pub(crate) fn id_among<C: IdColumn>(backend: Backend, ids: &[i64]) -> IdAmong<C> {
     let list = ids
         .iter()
         .map(ToString::to_string)
@@ -41,18 +67,18 @@ pub(crate) fn id_among(backend: Backend, column: &'static str, ids: &[i64]) -> I
     };
     IdAmong {
         backend,
-        column,
         list,
+        column: PhantomData,
     }
 }
 
-impl<DB> QueryFragment<DB> for IdAmong
+impl<C: IdColumn, DB> QueryFragment<DB> for IdAmong<C>
 where
     DB: DieselBackend + HasSqlType<Text>,
     String: ToSql<Text, DB>,
 {
     fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, DB>) -> QueryResult<()> {
-        out.push_sql(self.column);
+        out.push_sql(C::SQL);
         let (open, close) = match self.backend {
             Backend::Sqlite => (" IN (SELECT value FROM json_each(", "))"),
             Backend::Postgres => (" = ANY(CAST(string_to_array(", ", ',') AS BIGINT[]))"),
@@ -62,6 +88,20 @@ where
         out.push_sql(close);
         Ok(())
     }
+}
+
+impl<C: IdColumn> QueryId for IdAmong<C> {
+    type QueryId = Self;
+    const HAS_STATIC_QUERY_ID: bool = true;
+}
+
+impl<C> Expression for IdAmong<C> {
+    type SqlType = Bool;
+}
+impl<C, QS> AppearsOnTable<QS> for IdAmong<C> {}
+impl<C, QS> SelectableExpression<QS> for IdAmong<C> {}
+impl<C, GB> ValidGrouping<GB> for IdAmong<C> {
+    type IsAggregate = is_aggregate::Never;
 }
 
 /// `bookmarks.visibility` is one of these, written as constants (they are this crate's own
@@ -85,26 +125,19 @@ impl<DB: DieselBackend> QueryFragment<DB> for VisibilityAmong {
     }
 }
 
-/// What diesel asks of a condition, the same for both.
-macro_rules! boolean_condition {
-    ($type:ty) => {
-        impl Expression for $type {
-            type SqlType = Bool;
-        }
-        impl QueryId for $type {
-            type QueryId = ();
-            // The text depends on the values, so diesel keys its cache by the SQL.
-            const HAS_STATIC_QUERY_ID: bool = false;
-        }
-        impl<QS> AppearsOnTable<QS> for $type {}
-        impl<QS> SelectableExpression<QS> for $type {}
-        impl<GB> ValidGrouping<GB> for $type {
-            type IsAggregate = is_aggregate::Never;
-        }
-    };
+impl Expression for VisibilityAmong {
+    type SqlType = Bool;
 }
-boolean_condition!(IdAmong);
-boolean_condition!(VisibilityAmong);
+impl QueryId for VisibilityAmong {
+    type QueryId = ();
+    // The text depends on the visibilities, so diesel finds the statement by its SQL.
+    const HAS_STATIC_QUERY_ID: bool = false;
+}
+impl<QS> AppearsOnTable<QS> for VisibilityAmong {}
+impl<QS> SelectableExpression<QS> for VisibilityAmong {}
+impl<GB> ValidGrouping<GB> for VisibilityAmong {
+    type IsAggregate = is_aggregate::Never;
+}
 
 #[cfg(test)]
 mod tests {
@@ -114,12 +147,12 @@ mod tests {
 
     #[test]
     fn ids_are_bound_as_one_value() {
-        let sqlite = id_among(Backend::Sqlite, "bookmarks.id", &[3, 1, 2]);
+        let sqlite = id_among::<BookmarkId>(Backend::Sqlite, &[3, 1, 2]);
         assert_eq!(
             debug_query::<Sqlite, _>(&sqlite).to_string(),
             r#"bookmarks.id IN (SELECT value FROM json_each(?)) -- binds: ["[3,1,2]"]"#
         );
-        let postgres = id_among(Backend::Postgres, "users.id", &[7]);
+        let postgres = id_among::<UserId>(Backend::Postgres, &[7]);
         assert_eq!(
             debug_query::<Sqlite, _>(&postgres).to_string(),
             r#"users.id = ANY(CAST(string_to_array(?, ',') AS BIGINT[])) -- binds: ["7"]"#

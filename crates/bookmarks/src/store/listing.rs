@@ -6,6 +6,7 @@ use super::bookmarks::{hydrate, Bookmark, BookmarkRow};
 use super::connection::{DbBackend, DbConnection};
 use super::error::StoreError;
 use super::filter_links;
+use super::kept_conditions::{id_among, UserId};
 use super::schema::{bookmark_tags, bookmarks, users};
 use super::search::SqlitePlan;
 use crate::model::{BookmarkUrl, Cursor, TagName, Visibility};
@@ -197,11 +198,7 @@ pub fn list_bookmarks(
         HashMap::new()
     } else {
         users::table
-            .filter(super::kept_conditions::id_among(
-                conn.backend(),
-                "users.id",
-                &owner_ids,
-            ))
+            .filter(id_among::<UserId>(conn.backend(), &owner_ids))
             .select((users::id, users::name))
             .load::<(i64, String)>(conn)?
             .into_iter()

@@ -3,7 +3,7 @@
 
 use super::connection::{on_each_backend, DbConnection};
 use super::error::StoreError;
-use super::kept_conditions::id_among;
+use super::kept_conditions::{id_among, TaggedBookmarkId};
 use super::schema::{bookmark_tags, tags};
 use crate::model::{TagList, TagName};
 use chrono::NaiveDateTime;
@@ -179,7 +179,7 @@ pub(crate) fn load_tags(
         .select(tags::name)
         .single_value()
         .assume_not_null();
-    let among = id_among(conn.backend(), "bookmark_tags.bookmark_id", bookmark_ids);
+    let among = id_among::<TaggedBookmarkId>(conn.backend(), bookmark_ids);
     let rows: Vec<(i64, i32, String)> = bookmark_tags::table
         .filter(among)
         .select((bookmark_tags::bookmark_id, bookmark_tags::position, name))
