@@ -6,7 +6,7 @@ use crate::auth::session::PageContext;
 use crate::state::AppState;
 use bookmarks::model::Visibility;
 use bookmarks::store::{Bookmark, TagCount};
-use chrono::NaiveDateTime;
+use chrono::{Datelike, NaiveDateTime};
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 
 /// Characters kept as they are in a path segment or query value (RFC 3986 unreserved).
@@ -147,8 +147,20 @@ pub fn tag_cloud(counts: &[TagCount], href: impl Fn(&str) -> String) -> Vec<TagC
 
 /// `/u/{name}/t/{tag1}+{tag2}`; a `+` inside a tag is percent-encoded so it is not a separator.
 pub fn user_tag_href(user: &str, tags: &[&str]) -> String {
-    let joined: Vec<String> = tags.iter().map(|t| encode_query(t)).collect();
-    format!("/u/{}/t/{}", encode_query(user), joined.join("+"))
+    use std::fmt::Write;
+    // Written into one string: a page builds one of these for every tag of every bookmark.
+    let mut href =
+        String::with_capacity(8 + user.len() + tags.iter().map(|t| t.len() + 1).sum::<usize>());
+    href.push_str("/u/");
+    href.extend(utf8_percent_encode(user, COMPONENT));
+    href.push_str("/t/");
+    for (i, tag) in tags.iter().enumerate() {
+        if i > 0 {
+            href.push('+');
+        }
+        let _ = write!(href, "{}", utf8_percent_encode(tag, COMPONENT));
+    }
+    href
 }
 
 pub fn instance_tag_href(tag: &str) -> String {
@@ -157,7 +169,27 @@ pub fn instance_tag_href(tag: &str) -> String {
 
 /// "3 May 2026".
 pub fn human_date(at: NaiveDateTime) -> String {
-    at.format("%-d %B %Y").to_string()
+    // Not `format("%-d %B %Y")`, which reads its pattern again on every call (a list page
+    // formats fifty dates).
+    const MONTHS: [&str; 12] = [
+        "January",
+        "February",
+        "March",
+        "April",
+        "May",
+        "June",
+        "July",
+        "August",
+        "September",
+        "October",
+        "November",
+        "December",
+    ];
+    let month = MONTHS
+        .get(at.month0() as usize)
+        .copied()
+        .unwrap_or_default();
+    format!("{} {month} {}", at.day(), at.year())
 }
 
 fn paragraphs(notes: &str) -> Vec<String> {
@@ -172,6 +204,18 @@ fn paragraphs(notes: &str) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn human_dates_name_every_month_as_chrono_does() {
+        for month in 1..=12 {
+            for day in [1, 9, 10, 28] {
+                let at = chrono::NaiveDate::from_ymd_opt(2026, month, day)
+                    .and_then(|d| d.and_hms_opt(23, 59, 59))
+                    .unwrap();
+                assert_eq!(human_date(at), at.format("%-d %B %Y").to_string());
+            }
+        }
+    }
 
     #[test]
     fn tag_links_encode_plus_and_unicode() {

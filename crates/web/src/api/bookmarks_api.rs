@@ -69,8 +69,8 @@ pub async fn create(
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
-pub struct ListJson {
-    bookmarks: Vec<BookmarkJson>,
+pub struct ListJson<'a> {
+    bookmarks: Vec<BookmarkJson<'a>>,
     /// Pass as `cursor` to get the next (older) page; `null` on the last page.
     next_cursor: Option<String>,
 }

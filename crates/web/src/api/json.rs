@@ -22,16 +22,18 @@ pub fn parse_body<T: DeserializeOwned>(body: serde_json::Value) -> Result<T, Api
     })
 }
 
+// Its text is borrowed from the stored bookmark, not copied: a page of fifty is serialised
+// straight from the store's values.
 /// A bookmark. Times are RFC 3339 in UTC.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct BookmarkJson {
-    pub id: String,
-    pub url: String,
-    pub title: String,
+pub struct BookmarkJson<'a> {
+    pub id: &'a str,
+    pub url: &'a str,
+    pub title: &'a str,
     /// The page's own description, when it was fetched.
-    pub description: String,
-    pub notes: String,
-    pub tags: Vec<String>,
+    pub description: &'a str,
+    pub notes: &'a str,
+    pub tags: Vec<&'a str>,
     pub visibility: &'static str,
     pub unread: bool,
     pub created_at: String,
@@ -42,15 +44,15 @@ pub fn rfc3339(at: NaiveDateTime) -> String {
     at.and_utc().to_rfc3339_opts(SecondsFormat::AutoSi, true)
 }
 
-impl From<&Bookmark> for BookmarkJson {
-    fn from(b: &Bookmark) -> Self {
+impl<'a> From<&'a Bookmark> for BookmarkJson<'a> {
+    fn from(b: &'a Bookmark) -> Self {
         Self {
-            id: b.public_id.clone(),
-            url: b.url.to_string(),
-            title: b.title.as_str().to_owned(),
-            description: b.description.as_str().to_owned(),
-            notes: b.notes.as_str().to_owned(),
-            tags: b.tags.names(),
+            id: &b.public_id,
+            url: b.url.as_str(),
+            title: b.title.as_str(),
+            description: b.description.as_str(),
+            notes: b.notes.as_str(),
+            tags: b.tags.iter().map(|t| t.as_str()).collect(),
             visibility: b.visibility.as_str(),
             unread: b.unread,
             created_at: rfc3339(b.created_at),
