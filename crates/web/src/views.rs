@@ -147,7 +147,6 @@ pub fn tag_cloud(counts: &[TagCount], href: impl Fn(&str) -> String) -> Vec<TagC
 
 /// `/u/{name}/t/{tag1}+{tag2}`; a `+` inside a tag is percent-encoded so it is not a separator.
 pub fn user_tag_href(user: &str, tags: &[&str]) -> String {
-    use std::fmt::Write;
     // Written into one string: a page builds one of these for every tag of every bookmark.
     let mut href =
         String::with_capacity(8 + user.len() + tags.iter().map(|t| t.len() + 1).sum::<usize>());
@@ -158,7 +157,7 @@ pub fn user_tag_href(user: &str, tags: &[&str]) -> String {
         if i > 0 {
             href.push('+');
         }
-        let _ = write!(href, "{}", utf8_percent_encode(tag, COMPONENT));
+        href.extend(utf8_percent_encode(tag, COMPONENT));
     }
     href
 }
