@@ -48,7 +48,9 @@ pub(crate) fn configure() {
     });
 }
 
-/// Called by SQLite for every connection it opens in this process, before it is returned.
+/// Called by SQLite for every connection it opens in this process, before it is returned. A
+/// connection whose setting could not be made is still opened (it only recompiles more), since
+/// a non-zero answer here would make SQLite refuse to open it.
 unsafe extern "C" fn on_open(
     db: *mut ffi::sqlite3,
     _error: *mut *mut c_char,
@@ -56,14 +58,22 @@ unsafe extern "C" fn on_open(
 ) -> c_int {
     // SAFETY: `db` is the connection being opened, valid for this call; the option takes an
     // int (1: on) and a pointer to write the new state to, which may be null.
-    unsafe {
+    let result = unsafe {
         ffi::sqlite3_db_config(
             db,
             ffi::SQLITE_DBCONFIG_ENABLE_QPSG,
             c_int::from(1),
             std::ptr::null_mut::<c_int>(),
         )
+    };
+    if result != ffi::SQLITE_OK {
+        tracing::warn!(
+            result,
+            "SQLite would not keep its query plans stable on a new connection; it works, \
+             but compiles statements with a LIMIT again on each run"
+        );
     }
+    ffi::SQLITE_OK
 }
 
 #[cfg(test)]
