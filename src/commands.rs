@@ -132,6 +132,12 @@ fn find_user(db: &Database, name: &str) -> anyhow::Result<store::User> {
         .ok_or_else(|| anyhow::anyhow!("there is no user `{name}`; see `commonplace user list`"))
 }
 
+/// Bookmarks per transaction of `commonplace import`: five times an upload's, since an operator's
+/// import is the bulk load. 100,000 bookmarks took 15–20 % less time than in batches of 2,000,
+/// with the same peak memory; a batch holds SQLite's write lock for about a second, which a
+/// running server's writes wait out (up to its 15 s busy timeout).
+const CLI_IMPORT_BATCH: usize = 10_000;
+
 pub fn import(
     settings: &Settings,
     user: &str,
@@ -159,7 +165,7 @@ pub fn import(
     let options = web::interchange::ImportOptions {
         on_duplicate,
         federate,
-        ..Default::default()
+        batch_size: CLI_IMPORT_BATCH,
     };
     let report = web::interchange::run_import(&db, user.id, parsed, options, &mut |done, _| {
         bar.set_position(u64::try_from(done).unwrap_or(0));

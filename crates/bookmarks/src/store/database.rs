@@ -41,6 +41,9 @@ impl Database {
     pub fn connect(url: &str) -> Result<Self, StoreError> {
         let db = Self::open(url)?;
         db.migrate()?;
+        if let Err(e) = super::bulk_indexing::resume_merging(&db) {
+            tracing::warn!(error = %e, "could not turn the search index's merging back on");
+        }
         Ok(db)
     }
 

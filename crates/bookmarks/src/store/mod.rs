@@ -3,6 +3,7 @@
 //! [`Database::write`], one transaction, so a change and its domain event land together.
 
 mod bookmarks;
+pub mod bulk_indexing;
 mod connection;
 mod database;
 mod error;

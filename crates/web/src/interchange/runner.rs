@@ -59,26 +59,36 @@ pub fn run_import(
     let batch_size = options.batch_size.max(1);
     let mut done = skipped.len();
     progress(done, total);
-    for (batch_index, batch) in entries.chunks(batch_size).enumerate() {
-        let offset = batch_index * batch_size;
-        let result = db.write(|c| {
-            store::import_batch(c, user_id, batch, options.on_duplicate, options.federate)
-        })?;
-        report.created += result.created;
-        report.updated += result.updated;
-        skipped.extend(result.skipped.into_iter().map(|(index, reason)| {
-            Skipped {
-                entry: numbers.get(offset + index).copied().unwrap_or_default(),
-                url: batch
-                    .get(index)
-                    .map(|b| b.url.to_string())
-                    .unwrap_or_default(),
-                reason,
-            }
-        }));
-        done += batch.len();
-        progress(done, total);
-    }
+    // The search index merges once, after the last batch, not after every batch.
+    store::bulk_indexing::begin(db)?;
+    let mut import_batches = || -> Result<(), StoreError> {
+        for (batch_index, batch) in entries.chunks(batch_size).enumerate() {
+            let offset = batch_index * batch_size;
+            let result = db.write(|c| {
+                store::import_batch(c, user_id, batch, options.on_duplicate, options.federate)
+            })?;
+            report.created += result.created;
+            report.updated += result.updated;
+            skipped.extend(result.skipped.into_iter().map(|(index, reason)| {
+                Skipped {
+                    entry: numbers.get(offset + index).copied().unwrap_or_default(),
+                    url: batch
+                        .get(index)
+                        .map(|b| b.url.to_string())
+                        .unwrap_or_default(),
+                    reason,
+                }
+            }));
+            done += batch.len();
+            progress(done, total);
+        }
+        Ok(())
+    };
+    let imported = import_batches();
+    // Also after a failed batch: the batches before it are stored and searchable.
+    let merged = store::bulk_indexing::end(db, report.created);
+    imported?;
+    merged?;
     db.analyze()?;
     skipped.sort_by_key(|s| s.entry);
     report.skipped = skipped;
