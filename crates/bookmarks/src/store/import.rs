@@ -141,6 +141,10 @@ pub fn import_batch(
                 .collect::<Vec<_>>()
         })
         .collect();
+    // In the order of the tag listing indexes, so that each of their pages is written once per
+    // batch rather than once per link that falls on it.
+    let mut links = links;
+    links.sort_unstable_by_key(|(bookmark, tag_id, _)| (*tag_id, bookmark.created_at, bookmark.id));
     insert_links(conn, &links)?;
     let documents: Vec<search::Document> = new_entries
         .iter()
