@@ -133,8 +133,8 @@ fn find_user(db: &Database, name: &str) -> anyhow::Result<store::User> {
 }
 
 /// Bookmarks per transaction of `commonplace import`: five times an upload's, since an operator's
-/// import is the bulk load. 100,000 bookmarks took 15–20 % less time than in batches of 2,000,
-/// with the same peak memory; a batch holds SQLite's write lock for about a second, which a
+/// import is the bulk load. 100,000 bookmarks took 15–18 s against 18–22 s in batches of 2,000
+/// (single runs), with the same peak memory; a batch holds SQLite's write lock for about a second, which a
 /// running server's writes wait out (up to its 15 s busy timeout).
 const CLI_IMPORT_BATCH: usize = 10_000;
 
