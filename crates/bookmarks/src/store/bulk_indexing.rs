@@ -4,15 +4,16 @@
 //! writes them out as a new segment whenever they pass `hashsize` (1 MB) and at commit; after
 //! each transaction it merges any level that holds `automerge` (4) segments into one segment of
 //! the next level, and any level that reaches `crisismerge` (16) at once. A bulk write therefore
-//! wrote a batch of 10,000 bookmarks as eight segments and rewrote the same entries once per
-//! level as the index grew: an import of 100,000 bookmarks spent a fifth of its time merging.
+//! wrote a batch of 10,000 bookmarks as eight segments (twenty with multi-row inserts, see
+//! `search::write_documents`) and rewrote the same entries once per level as the index grew: an
+//! import of 100,000 bookmarks spent a fifth of its time merging.
 //!
 //! During a bulk write the index collects up to 8 MB before writing a segment (one per batch)
 //! and does not merge, up to 64 segments a level. Afterwards it is merged once:
 //!
 //! - into a single segment (`optimize`) when the bulk write added at least a quarter of the
 //!   index. A single segment is also what searches read fastest: at 100,000 bookmarks a search
-//!   took 2.4–2.6 ms on it, against 4.2 ms with the segments that merging as it goes leaves.
+//!   took 2.3–2.5 ms on it, against 3.8–4.2 ms with the segments that merging as it goes leaves.
 //! - otherwise, as FTS5 would have merged it (a `merge` of the levels that are due), so that a
 //!   small import into a large index does not rewrite the whole index.
 //!

@@ -117,7 +117,7 @@ pub fn import_batch(
 
     let names: Vec<String> = new_entries.iter().flat_map(|e| e.tags.names()).collect();
     let tag_ids = ensure_tags(conn, &names)?;
-    let links: Vec<(LinkedBookmark, i64, usize)> = new_entries
+    let mut links: Vec<(LinkedBookmark, i64, usize)> = new_entries
         .iter()
         .zip(&public_ids)
         .filter_map(|(entry, public_id)| {
@@ -143,7 +143,6 @@ pub fn import_batch(
         .collect();
     // In the order of the tag listing indexes, so that each of their pages is written once per
     // batch rather than once per link that falls on it.
-    let mut links = links;
     links.sort_unstable_by_key(|(bookmark, tag_id, _)| (*tag_id, bookmark.created_at, bookmark.id));
     insert_links(conn, &links)?;
     let documents: Vec<search::Document> = new_entries
