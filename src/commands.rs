@@ -132,10 +132,10 @@ fn find_user(db: &Database, name: &str) -> anyhow::Result<store::User> {
         .ok_or_else(|| anyhow::anyhow!("there is no user `{name}`; see `commonplace user list`"))
 }
 
-/// Bookmarks per transaction of `commonplace import`: five times an upload's, since an operator's
-/// import is the bulk load. 100,000 bookmarks took 15–18 s against 18–22 s in batches of 2,000
-/// (single runs), with the same peak memory; a batch holds SQLite's write lock for about a second, which a
-/// running server's writes wait out (up to its 15 s busy timeout).
+/// Bookmarks per transaction of `commonplace import`: five times an upload's, since an
+/// operator's import is the bulk load. 100,000 bookmarks took 15–18 s against 18–22 s in
+/// batches of 2,000 (single runs), with the same peak memory. A batch holds SQLite's write lock
+/// for about a second, which a running server's writes wait out (up to its 15 s busy timeout).
 const CLI_IMPORT_BATCH: usize = 10_000;
 
 pub fn import(

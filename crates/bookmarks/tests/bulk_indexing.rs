@@ -157,3 +157,37 @@ fn an_import_killed_half_way_leaves_the_index_settings_that_opening_puts_back() 
     }
     assert_eq!(matches(&db, &alice, "walnut"), 10);
 }
+
+#[test]
+fn an_import_that_only_rewrites_bookmarks_is_merged_too() {
+    let (_guard, db) = TestDatabase::connect();
+    let alice = add_user(&db, "alice");
+    let titled = |title: &str| -> Vec<ImportedBookmark> {
+        entries("walnut", 300)
+            .into_iter()
+            .enumerate()
+            .map(|(i, mut entry)| {
+                entry.title = Title::parse(&format!("{title} {i}")).expect("title");
+                entry
+            })
+            .collect()
+    };
+    import(&db, &alice, &titled("almond"));
+    let renamed = titled("pecan");
+    store::bulk_indexing::begin(&db).unwrap();
+    let report = db
+        .write(|c| store::import_batch(c, alice.id, &renamed, OnDuplicate::Update, false))
+        .expect("import with updates");
+    assert_eq!((report.created, report.updated), (0, 300));
+    store::bulk_indexing::end(&db, report.updated).unwrap();
+    if db.backend() == Backend::Sqlite {
+        assert_eq!(
+            segments(&db),
+            1,
+            "the rewritten documents are merged as well"
+        );
+        assert_eq!(settings(&db), usual_settings());
+    }
+    assert_eq!(matches(&db, &alice, "pecan"), 300);
+    assert_eq!(matches(&db, &alice, "almond"), 0);
+}

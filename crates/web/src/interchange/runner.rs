@@ -86,7 +86,7 @@ pub fn run_import(
     };
     let imported = import_batches();
     // Also after a failed batch: the batches before it are stored and searchable.
-    let merged = store::bulk_indexing::end(db, report.created);
+    let merged = store::bulk_indexing::end(db, report.created + report.updated);
     imported?;
     merged?;
     db.analyze()?;
