@@ -90,6 +90,14 @@ fn usual_settings() -> Vec<(String, i64)> {
     ]
 }
 
+/// On SQLite: the index is in `expected` segments and has its usual settings back.
+fn assert_merged_into(db: &Database, expected: i64, why: &str) {
+    if db.backend() == Backend::Sqlite {
+        assert_eq!(segments(db), expected, "{why}");
+        assert_eq!(settings(db), usual_settings());
+    }
+}
+
 #[test]
 fn a_bulk_import_writes_a_batch_as_one_segment_and_merges_once_at_the_end() {
     let (_guard, db) = TestDatabase::connect();
@@ -110,14 +118,7 @@ fn a_bulk_import_writes_a_batch_as_one_segment_and_merges_once_at_the_end() {
         );
     }
     store::bulk_indexing::end(&db, 2_400).unwrap();
-    if db.backend() == Backend::Sqlite {
-        assert_eq!(
-            segments(&db),
-            1,
-            "the whole import is a quarter or more of the index"
-        );
-        assert_eq!(settings(&db), usual_settings());
-    }
+    assert_merged_into(&db, 1, "the whole import is a quarter or more of the index");
     assert_eq!(matches(&db, &alice, "walnut"), 1_200);
     assert_eq!(matches(&db, &alice, "chestn"), 1_200);
     assert_eq!(matches(&db, &alice, "walnut page 1199"), 1);
@@ -133,12 +134,9 @@ fn a_small_import_into_a_larger_index_is_not_merged_into_one_segment() {
     store::bulk_indexing::begin(&db).unwrap();
     import(&db, &alice, &entries("chestnut", 100));
     store::bulk_indexing::end(&db, 100).unwrap();
-    if db.backend() == Backend::Sqlite {
-        // Two segments are not a level due for merging: the thousand documents were not
-        // rewritten for the hundred.
-        assert_eq!(segments(&db), 2);
-        assert_eq!(settings(&db), usual_settings());
-    }
+    // Two segments are not a level due for merging: the thousand documents were not
+    // rewritten for the hundred.
+    assert_merged_into(&db, 2, "a small import is merged only where a level is due");
     assert_eq!(matches(&db, &alice, "chestnut"), 100);
     assert_eq!(matches(&db, &alice, "walnut"), 1_000);
 }
@@ -180,14 +178,7 @@ fn an_import_that_only_rewrites_bookmarks_is_merged_too() {
         .expect("import with updates");
     assert_eq!((report.created, report.updated), (0, 300));
     store::bulk_indexing::end(&db, report.updated).unwrap();
-    if db.backend() == Backend::Sqlite {
-        assert_eq!(
-            segments(&db),
-            1,
-            "the rewritten documents are merged as well"
-        );
-        assert_eq!(settings(&db), usual_settings());
-    }
+    assert_merged_into(&db, 1, "the rewritten documents are merged as well");
     assert_eq!(matches(&db, &alice, "pecan"), 300);
     assert_eq!(matches(&db, &alice, "almond"), 0);
 }
