@@ -1,7 +1,8 @@
 //! Importing many bookmarks at once: one transaction per batch, multi-row inserts for the
-//! bookmarks, their tags and their events, so 100,000 bookmarks take seconds, not minutes. Run
-//! each batch inside [`super::Database::write`]; an interrupted import leaves whole batches only,
-//! and running it again skips what is already there.
+//! bookmarks and their tags, their search documents a batch to a segment, and one event for the
+//! batch (unless it federates), so 100,000 bookmarks take seconds, not minutes. Run each batch
+//! inside [`super::Database::write`]; an interrupted import leaves whole batches only, and
+//! running it again skips what is already there.
 
 use super::bookmarks::update_bookmark;
 use super::connection::{on_each_backend, DbConnection};
@@ -24,8 +25,9 @@ pub struct BatchReport {
 }
 
 /// Imports one batch for `user_id`. URLs must be distinct within the batch (the caller dedupes
-/// the file). With `federate` false, new bookmarks record `BookmarkImported` events, which
-/// federation does not send.
+/// the file). With `federate` true each new bookmark records a `BookmarkCreated` event, which
+/// federation sends; with `federate` false the batch records one `ImportBatch` event, which
+/// it does not.
 pub fn import_batch(
     conn: &mut DbConnection,
     user_id: i64,
@@ -177,42 +179,70 @@ pub fn import_batch(
         }),
     )?;
 
-    let events = new_entries
-        .iter()
-        .zip(&public_ids)
-        .map(|(entry, public_id)| {
-            let bookmark = BookmarkSnapshot {
-                public_id: public_id.clone(),
-                url: entry.url.to_string(),
-                title: entry.title.as_str().to_owned(),
-                notes: entry.notes.as_str().to_owned(),
-                tags: entry.tags.names(),
-                visibility: entry.visibility.as_str().to_owned(),
-                unread: entry.unread,
-            };
-            let event = if federate {
-                DomainEvent::BookmarkCreated { bookmark }
-            } else {
-                DomainEvent::BookmarkImported { bookmark }
-            };
-            let payload = serde_json::to_string(&event).map_err(|e| {
-                StoreError::Conflict(format!("could not encode the domain event: {e}"))
-            })?;
-            Ok((
-                domain_events::kind.eq(event.kind()),
-                domain_events::user_id.eq(user_id),
-                domain_events::bookmark_public_id.eq(Some(public_id.clone())),
-                domain_events::payload.eq(payload),
-                domain_events::created_at.eq(imported_at),
-                domain_events::visible_to_others.eq(event.visible_to_others()),
-            ))
-        })
-        .collect::<Result<Vec<_>, StoreError>>()?;
-    for chunk in events.chunks(ROWS_PER_INSERT) {
+    if federate {
+        // Followers are sent each bookmark, built from its event's snapshot.
+        let events = new_entries
+            .iter()
+            .zip(&public_ids)
+            .map(|(entry, public_id)| {
+                let event = DomainEvent::BookmarkCreated {
+                    bookmark: BookmarkSnapshot {
+                        public_id: public_id.clone(),
+                        url: entry.url.to_string(),
+                        title: entry.title.as_str().to_owned(),
+                        notes: entry.notes.as_str().to_owned(),
+                        tags: entry.tags.names(),
+                        visibility: entry.visibility.as_str().to_owned(),
+                        unread: entry.unread,
+                    },
+                };
+                event_row(user_id, &event, imported_at)
+            })
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        for chunk in events.chunks(ROWS_PER_INSERT) {
+            on_each_backend!(conn, |c| diesel::insert_into(domain_events::table)
+                .values(chunk)
+                .execute(c))?;
+        }
+    } else {
+        let visible = new_entries
+            .iter()
+            .filter(|e| e.visibility.is_open())
+            .count();
+        let event = DomainEvent::ImportBatch {
+            count: u64::try_from(new_entries.len()).unwrap_or(u64::MAX),
+            visible: u64::try_from(visible).unwrap_or(u64::MAX),
+        };
         on_each_backend!(conn, |c| diesel::insert_into(domain_events::table)
-            .values(chunk)
+            .values(event_row(user_id, &event, imported_at)?)
             .execute(c))?;
     }
     report.created = new_entries.len();
     Ok(report)
+}
+
+type EventRow = (
+    diesel::dsl::Eq<domain_events::kind, &'static str>,
+    diesel::dsl::Eq<domain_events::user_id, i64>,
+    diesel::dsl::Eq<domain_events::bookmark_public_id, Option<String>>,
+    diesel::dsl::Eq<domain_events::payload, String>,
+    diesel::dsl::Eq<domain_events::created_at, chrono::NaiveDateTime>,
+    diesel::dsl::Eq<domain_events::visible_to_others, bool>,
+);
+
+fn event_row(
+    user_id: i64,
+    event: &DomainEvent,
+    at: chrono::NaiveDateTime,
+) -> Result<EventRow, StoreError> {
+    let payload = serde_json::to_string(event)
+        .map_err(|e| StoreError::Conflict(format!("could not encode the domain event: {e}")))?;
+    Ok((
+        domain_events::kind.eq(event.kind()),
+        domain_events::user_id.eq(user_id),
+        domain_events::bookmark_public_id.eq(event.bookmark_public_id().map(str::to_owned)),
+        domain_events::payload.eq(payload),
+        domain_events::created_at.eq(at),
+        domain_events::visible_to_others.eq(event.visible_to_others()),
+    ))
 }

@@ -157,7 +157,7 @@ pub fn deliver_locally(
     let note_id = |b: &BookmarkSnapshot| context.urls.note(&b.public_id).to_string();
     let shared = |b: &BookmarkSnapshot| b.visibility != "private";
     match event {
-        DomainEvent::BookmarkImported { .. } => Ok(()),
+        DomainEvent::BookmarkImported { .. } | DomainEvent::ImportBatch { .. } => Ok(()),
         DomainEvent::BookmarkCreated { bookmark } if shared(bookmark) => {
             show(conn, context, user, bookmark, published, at)
         }

@@ -204,7 +204,7 @@ fn publish_event(
     };
     super::local::deliver_locally(conn, context, user, event, first, at)?;
     match event {
-        DomainEvent::BookmarkImported { .. } => Ok(()),
+        DomainEvent::BookmarkImported { .. } | DomainEvent::ImportBatch { .. } => Ok(()),
         DomainEvent::BookmarkCreated { bookmark } if shared(bookmark) => {
             let note = NoteSource::from_snapshot(user, bookmark, at, None);
             send_note(conn, context, user, "create", &note, &bookmark.tags)?;

@@ -2,7 +2,7 @@
 //! malformed files, duplicates and re-runs, and export → import into a fresh instance.
 
 use crate::helpers::spawn_app;
-use bookmarks::model::{OnDuplicate, Visibility};
+use bookmarks::model::{DomainEvent, OnDuplicate, Visibility};
 use bookmarks::store::{self, Bookmark, BookmarkFilter, Scope};
 use bookmarks::Database;
 use web::interchange::{
@@ -256,19 +256,35 @@ async fn running_an_import_again_is_safe_and_update_overwrites() {
         "Renamed"
     );
 
-    // An import federates nothing by default: its events are "imported", not "created".
-    let kinds: Vec<&'static str> = app
+    // An import federates nothing by default: one event per batch (of two here: a public and
+    // a private bookmark, then a public one), none "created"; the update import's rewrites
+    // record the usual "updated" events.
+    let events: Vec<DomainEvent> = app
         .db
         .read(|c| store::list_events(c, 0, 100))
         .expect("events")
+        .into_iter()
+        .map(|e| e.event)
+        .collect();
+    let batches: Vec<&DomainEvent> = events
         .iter()
-        .map(|e| e.event.kind())
+        .filter(|e| e.kind() == "import_batch")
         .collect();
     assert_eq!(
-        kinds.iter().filter(|k| **k == "bookmark_imported").count(),
-        3
+        batches,
+        [
+            &DomainEvent::ImportBatch {
+                count: 2,
+                visible: 1
+            },
+            &DomainEvent::ImportBatch {
+                count: 1,
+                visible: 1
+            }
+        ]
     );
-    assert!(!kinds.contains(&"bookmark_created"));
+    assert!(!events.iter().any(|e| e.kind() == "bookmark_created"));
+    assert!(!events.iter().any(|e| e.kind() == "bookmark_imported"));
 }
 
 #[tokio::test]
