@@ -218,6 +218,90 @@ fn redact(url: &str) -> String {
 mod tests {
     use super::*;
 
+    /// Migration 000010 copies the tag links into a table without a rowid: every link, with
+    /// its position and listing columns, is there afterwards, and so are the listing indexes.
+    #[test]
+    fn tag_links_survive_losing_their_rowid() {
+        use diesel::sql_types::{BigInt, Integer, Text};
+        use diesel::RunQueryDsl;
+        #[derive(diesel::QueryableByName, Debug, PartialEq)]
+        struct Link {
+            #[diesel(sql_type = BigInt)]
+            bookmark_id: i64,
+            #[diesel(sql_type = BigInt)]
+            tag_id: i64,
+            #[diesel(sql_type = Integer)]
+            position: i32,
+            #[diesel(sql_type = BigInt)]
+            user_id: i64,
+            #[diesel(sql_type = Text)]
+            bookmark_created_at: String,
+        }
+        #[derive(diesel::QueryableByName)]
+        struct Sql {
+            #[diesel(sql_type = Text)]
+            sql: String,
+        }
+        let links = "SELECT bookmark_id, tag_id, position, user_id, bookmark_created_at \
+                     FROM bookmark_tags ORDER BY bookmark_id, tag_id";
+        let table_sql = "SELECT sql FROM sqlite_master WHERE name = 'bookmark_tags'";
+
+        let dir = tempfile::tempdir().expect("temporary directory");
+        let url = dir.path().join("links.db").to_string_lossy().into_owned();
+        let db = Database::open(&url).expect("open");
+        let mut conn = db.connection().expect("connection");
+        let DbConnection::Sqlite(c) = &mut *conn else {
+            panic!("a file path opens SQLite");
+        };
+        loop {
+            let pending = c.pending_migrations(SQLITE_MIGRATIONS).expect("pending");
+            let next = pending.first().expect("000010 is pending");
+            if next.name().version().to_string().contains("000010") {
+                break;
+            }
+            c.run_migration(next.as_ref()).expect("earlier migration");
+        }
+        c.batch_execute(
+            "INSERT INTO users (id, name, password_hash, public_key_pem, private_key_pem, created_at)
+                 VALUES (7, 'alice', 'x', 'pub', 'priv', '2026-01-01 00:00:00');
+             INSERT INTO bookmarks (id, public_id, user_id, url, title, visibility, created_at, updated_at)
+                 VALUES (1, 'b1', 7, 'https://e.com/1', 'one', 'public', '2026-01-02 00:00:00', '2026-01-02 00:00:00'),
+                        (2, 'b2', 7, 'https://e.com/2', 'two', 'private', '2026-01-03 00:00:00', '2026-01-03 00:00:00');
+             INSERT INTO tags (id, name) VALUES (10, 'rust'), (11, 'web');
+             INSERT INTO bookmark_tags (bookmark_id, tag_id, position, user_id, bookmark_created_at)
+                 VALUES (1, 11, 0, 7, '2026-01-02 00:00:00'), (1, 10, 1, 7, '2026-01-02 00:00:00'),
+                        (2, 10, 0, 7, '2026-01-03 00:00:00');",
+        )
+        .expect("rows before the migration");
+        let before: Vec<Link> = diesel::sql_query(links).load(c).expect("links before");
+        assert_eq!(before.len(), 3);
+
+        c.run_pending_migrations(SQLITE_MIGRATIONS)
+            .expect("the rest of the migrations");
+
+        let after: Vec<Link> = diesel::sql_query(links).load(c).expect("links after");
+        assert_eq!(after, before);
+        let table: Vec<Sql> = diesel::sql_query(table_sql).load(c).expect("table");
+        assert_eq!(table.len(), 1);
+        assert!(table[0].sql.ends_with("WITHOUT ROWID"), "{}", table[0].sql);
+        let indexes: Vec<Sql> = diesel::sql_query(
+            "SELECT name AS sql FROM sqlite_master WHERE tbl_name = 'bookmark_tags' \
+             AND type = 'index' AND sql IS NOT NULL ORDER BY name",
+        )
+        .load(c)
+        .expect("indexes");
+        let names: Vec<&str> = indexes.iter().map(|i| i.sql.as_str()).collect();
+        assert_eq!(
+            names,
+            ["bookmark_tags_listing", "bookmark_tags_user_listing"]
+        );
+        // Deleting a bookmark still takes its links with it.
+        c.batch_execute("DELETE FROM bookmarks WHERE id = 1")
+            .expect("delete");
+        let left: Vec<Link> = diesel::sql_query(links).load(c).expect("links left");
+        assert_eq!(left.len(), 1);
+    }
+
     #[test]
     fn passwords_are_redacted_from_messages() {
         assert_eq!(redact("postgres://u:secret@h/db"), "postgres://u:***@h/db");
