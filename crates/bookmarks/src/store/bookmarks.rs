@@ -8,6 +8,7 @@ use super::events::record_event;
 use super::now;
 use super::schema::{bookmarks, users};
 use super::search;
+use super::stored_time::StoredTime;
 use super::tag_totals::{self, Tagged};
 use super::tags::{load_tags, move_links, set_bookmark_tags, LinkedBookmark};
 use crate::model::{
@@ -19,6 +20,7 @@ use diesel::prelude::*;
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = bookmarks)]
+#[diesel(check_for_backend(super::connection::DbBackend))]
 pub(crate) struct BookmarkRow {
     id: i64,
     public_id: String,
@@ -29,7 +31,9 @@ pub(crate) struct BookmarkRow {
     notes: String,
     visibility: String,
     unread: bool,
+    #[diesel(deserialize_as = StoredTime)]
     created_at: NaiveDateTime,
+    #[diesel(deserialize_as = StoredTime)]
     updated_at: NaiveDateTime,
 }
 

@@ -17,6 +17,7 @@ pub mod schema;
 mod search;
 mod settings;
 mod sqlite_library;
+mod stored_time;
 mod tag_stats;
 mod tag_totals;
 mod tags;
