@@ -7,47 +7,77 @@ use crate::state::AppState;
 use actix_web::dev::Payload;
 use actix_web::http::header::AUTHORIZATION;
 use actix_web::{web, FromRequest, HttpRequest};
-use bookmarks::store::{self, User};
-use std::future::Future;
+use bookmarks::store::{self, DbConnection, User};
+use bookmarks::StoreError;
+use std::future::{ready, Future, Ready};
 use std::pin::Pin;
 
+/// The signed-in API user: the bearer token checked in its own trip to the database.
 pub struct ApiUser(pub User);
+
+/// The request's bearer token, not yet checked: for the busiest reads, which check it in the
+/// same trip to the database as their own query ([`BearerToken::user`]), one hop to the
+/// blocking pool and back instead of two (a tenth of a JSON list request's CPU went to
+/// handing work between threads).
+pub struct BearerToken(String);
+
+impl BearerToken {
+    /// The token's user; `None` for a token that is unknown or revoked
+    /// ([`unknown_token`]).
+    pub fn user(&self, conn: &mut DbConnection) -> Result<Option<User>, StoreError> {
+        store::user_for_api_token(conn, &self.0)
+    }
+}
+
+fn missing_token() -> ApiError {
+    ApiError::Unauthorized(
+        "send `Authorization: Bearer TOKEN` with a token from Settings → API tokens or `commonplace token create`".into(),
+    )
+}
+
+/// The answer to a token that is unknown or was revoked.
+pub fn unknown_token() -> ApiError {
+    ApiError::Unauthorized(
+        "this API token is unknown or was revoked; create a new one in Settings".into(),
+    )
+}
+
+fn presented_token(req: &HttpRequest) -> Result<BearerToken, ApiError> {
+    let header = req
+        .headers()
+        .get(AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .ok_or_else(missing_token)?;
+    header
+        .strip_prefix("Bearer ")
+        .or_else(|| header.strip_prefix("bearer "))
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .map(|t| BearerToken(t.to_owned()))
+        .ok_or_else(missing_token)
+}
+
+impl FromRequest for BearerToken {
+    type Error = ApiError;
+    type Future = Ready<Result<Self, Self::Error>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(presented_token(req))
+    }
+}
 
 impl FromRequest for ApiUser {
     type Error = ApiError;
     type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let header = req
-            .headers()
-            .get(AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned);
+        let token = presented_token(req);
         let state = req.app_data::<web::Data<AppState>>().cloned();
         Box::pin(async move {
-            let missing = || {
-                ApiError::Unauthorized(
-                    "send `Authorization: Bearer TOKEN` with a token from Settings → API tokens or `commonplace token create`".into(),
-                )
-            };
-            let header = header.ok_or_else(missing)?;
-            let token = header
-                .strip_prefix("Bearer ")
-                .or_else(|| header.strip_prefix("bearer "))
-                .map(str::trim)
-                .filter(|t| !t.is_empty())
-                .ok_or_else(missing)?
-                .to_owned();
+            let token = token?;
             let state = state.ok_or(ApiError::Internal)?;
-            let user = run_db(&state.db, move |db| {
-                db.read(|c| store::user_for_api_token(c, &token))
-            })
-            .await?;
-            user.map(ApiUser).ok_or_else(|| {
-                ApiError::Unauthorized(
-                    "this API token is unknown or was revoked; create a new one in Settings".into(),
-                )
-            })
+            let user = run_db(&state.db, move |db| db.read(|c| token.user(c))).await?;
+            user.map(ApiUser).ok_or_else(unknown_token)
         })
     }
 }
