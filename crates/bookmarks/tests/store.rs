@@ -201,6 +201,64 @@ fn every_change_records_its_domain_event() {
 }
 
 #[test]
+fn imports_record_one_event_a_batch_unless_they_federate() {
+    let (_guard, db) = TestDatabase::connect();
+    let alice = add_user(&db, "alice");
+    let public_date = |db: &Database| {
+        db.read(|c| store::latest_change(c, None, false))
+            .expect("public date")
+    };
+    // A batch of private bookmarks: one event, which public feeds do not date themselves by.
+    import(
+        &db,
+        &alice,
+        &[
+            imported("https://e.com/p1", "P1", &["a"], Visibility::Private),
+            imported("https://e.com/p2", "P2", &[], Visibility::Private),
+        ],
+    );
+    assert_eq!(
+        events(&db),
+        vec![DomainEvent::ImportBatch {
+            count: 2,
+            visible: 0
+        }]
+    );
+    assert_eq!(public_date(&db), None);
+    let own_date = db
+        .read(|c| store::latest_change(c, Some(alice.id), true))
+        .expect("own date");
+    assert!(own_date.is_some());
+
+    // A federating import records each bookmark with the snapshot its followers are sent.
+    db.write(|c| {
+        store::import_batch(
+            c,
+            alice.id,
+            &[imported(
+                "https://e.com/shared",
+                "Shared",
+                &["rust"],
+                Visibility::Public,
+            )],
+            OnDuplicate::Skip,
+            true,
+        )
+    })
+    .expect("federating import");
+    match events(&db).as_slice() {
+        [_, DomainEvent::BookmarkCreated { bookmark }] => {
+            assert_eq!(bookmark.url, "https://e.com/shared");
+            assert_eq!(bookmark.title, "Shared");
+            assert_eq!(bookmark.tags, vec!["rust"]);
+            assert_eq!(bookmark.visibility, "public");
+        }
+        other => panic!("unexpected events {other:?}"),
+    }
+    assert!(public_date(&db).is_some());
+}
+
+#[test]
 fn a_failed_transaction_stores_nothing() {
     let (_guard, db) = TestDatabase::connect();
     let alice = add_user(&db, "alice");
