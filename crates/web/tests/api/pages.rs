@@ -329,6 +329,11 @@ async fn tag_pages_intersect_and_show_related_tags() {
     let (status, _) = alice.get("/u/alice/t/a%20b").await;
     assert_eq!(status, 400);
     assert_eq!(alice.get("/u/nobody").await.0, 404);
+    // A page's query and tags are checked before its owner is looked up (in the same trip to
+    // the database as the page), so a malformed one is a 400 whoever the owner is.
+    assert_eq!(alice.get("/u/nobody?before=garbage").await.0, 400);
+    assert_eq!(alice.get("/u/nobody/t/a%20b").await.0, 400);
+    assert_eq!(alice.get("/u/nobody/t/rust").await.0, 404);
 }
 
 #[tokio::test]
