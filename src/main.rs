@@ -3,6 +3,7 @@
 
 mod commands;
 mod config;
+mod memory;
 
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
@@ -105,6 +106,7 @@ enum TokenCommand {
 }
 
 fn main() -> ExitCode {
+    memory::limit_allocator_arenas();
     let cli = Cli::parse();
     let settings = match config::load(cli.config.as_deref()) {
         Ok(settings) => settings,
