@@ -40,7 +40,7 @@ pub enum DomainEvent {
     /// them, `visible` of those public or unlisted. Followers are not sent years of old
     /// bookmarks, so nothing needs a snapshot of each; one event per batch dates the feeds and
     /// moves the caches' generation like any change, without an event row (and its JSON) per
-    /// bookmark, which was a fifth of an import's writes.
+    /// bookmark, which were a third of an imported database's bytes.
     ImportBatch {
         count: u64,
         visible: u64,

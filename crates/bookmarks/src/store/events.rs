@@ -14,19 +14,38 @@ pub(crate) fn record_event(
     user_id: i64,
     event: &DomainEvent,
 ) -> Result<(), StoreError> {
-    let payload = serde_json::to_string(event)
-        .map_err(|e| StoreError::Conflict(format!("could not encode the domain event: {e}")))?;
     diesel::insert_into(domain_events::table)
-        .values((
-            domain_events::kind.eq(event.kind()),
-            domain_events::user_id.eq(user_id),
-            domain_events::bookmark_public_id.eq(event.bookmark_public_id()),
-            domain_events::payload.eq(payload),
-            domain_events::created_at.eq(now()),
-            domain_events::visible_to_others.eq(event.visible_to_others()),
-        ))
+        .values(event_row(user_id, event, now())?)
         .execute(conn)?;
     Ok(())
+}
+
+/// The columns of an event's row, for one insert or many.
+pub(crate) type EventRow = (
+    diesel::dsl::Eq<domain_events::kind, &'static str>,
+    diesel::dsl::Eq<domain_events::user_id, i64>,
+    diesel::dsl::Eq<domain_events::bookmark_public_id, Option<String>>,
+    diesel::dsl::Eq<domain_events::payload, String>,
+    diesel::dsl::Eq<domain_events::created_at, NaiveDateTime>,
+    diesel::dsl::Eq<domain_events::visible_to_others, bool>,
+);
+
+/// `event` by `user_id` at `at`, as a row of the log.
+pub(crate) fn event_row(
+    user_id: i64,
+    event: &DomainEvent,
+    at: NaiveDateTime,
+) -> Result<EventRow, StoreError> {
+    let payload = serde_json::to_string(event)
+        .map_err(|e| StoreError::Conflict(format!("could not encode the domain event: {e}")))?;
+    Ok((
+        domain_events::kind.eq(event.kind()),
+        domain_events::user_id.eq(user_id),
+        domain_events::bookmark_public_id.eq(event.bookmark_public_id().map(str::to_owned)),
+        domain_events::payload.eq(payload),
+        domain_events::created_at.eq(at),
+        domain_events::visible_to_others.eq(event.visible_to_others()),
+    ))
 }
 
 #[derive(Debug, Clone)]

@@ -7,6 +7,7 @@
 use super::bookmarks::update_bookmark;
 use super::connection::{on_each_backend, DbConnection};
 use super::error::StoreError;
+use super::events::event_row;
 use super::now;
 use super::schema::{bookmarks, domain_events};
 use super::search;
@@ -219,30 +220,4 @@ pub fn import_batch(
     }
     report.created = new_entries.len();
     Ok(report)
-}
-
-type EventRow = (
-    diesel::dsl::Eq<domain_events::kind, &'static str>,
-    diesel::dsl::Eq<domain_events::user_id, i64>,
-    diesel::dsl::Eq<domain_events::bookmark_public_id, Option<String>>,
-    diesel::dsl::Eq<domain_events::payload, String>,
-    diesel::dsl::Eq<domain_events::created_at, chrono::NaiveDateTime>,
-    diesel::dsl::Eq<domain_events::visible_to_others, bool>,
-);
-
-fn event_row(
-    user_id: i64,
-    event: &DomainEvent,
-    at: chrono::NaiveDateTime,
-) -> Result<EventRow, StoreError> {
-    let payload = serde_json::to_string(event)
-        .map_err(|e| StoreError::Conflict(format!("could not encode the domain event: {e}")))?;
-    Ok((
-        domain_events::kind.eq(event.kind()),
-        domain_events::user_id.eq(user_id),
-        domain_events::bookmark_public_id.eq(event.bookmark_public_id().map(str::to_owned)),
-        domain_events::payload.eq(payload),
-        domain_events::created_at.eq(at),
-        domain_events::visible_to_others.eq(event.visible_to_others()),
-    ))
 }

@@ -194,6 +194,26 @@ struct OwnersList {
     social: Option<Social>,
 }
 
+impl OwnersList {
+    fn render(
+        self,
+        state: &AppState,
+        page: &PageContext,
+        req: &HttpRequest,
+        listing: Listing,
+    ) -> Result<HttpResponse, PageError> {
+        render_loaded(
+            state,
+            page,
+            req,
+            &self.filter,
+            listing,
+            self.result,
+            &self.counts,
+        )
+    }
+}
+
 /// Reads [`OwnersList`] for the user named `name`, with `filter` (whose scope becomes the
 /// owner's); not found when there is no such user.
 async fn load_owners_list(
@@ -346,7 +366,7 @@ async fn user_page(
 ) -> Result<HttpResponse, PageError> {
     // The scope is the owner's once they are found (`load_owners_list`).
     let filter = query.filter(Scope::Instance, page.viewer_id())?;
-    let loaded = load_owners_list(&state, &name, filter, false, true).await?;
+    let mut loaded = load_owners_list(&state, &name, filter, false, true).await?;
     let owner_name = loaded.owner.name.to_string();
     let is_owner = page.viewer_id() == Some(loaded.owner.id);
     let listing = Listing {
@@ -365,19 +385,12 @@ async fn user_page(
         tags_heading: "Tags",
         social: loaded
             .social
+            .take()
             .map(|social| social_view(&state, social, &owner_name)),
         tag_href: Box::new(move |tag| user_tag_href(&owner_name, &[tag])),
         related: false,
     };
-    render_loaded(
-        &state,
-        &page,
-        &req,
-        &loaded.filter,
-        listing,
-        loaded.result,
-        &loaded.counts,
-    )
+    loaded.render(&state, &page, &req, listing)
 }
 
 /// This page's address with `before` set to `cursor`, keeping every other parameter (`q`,
@@ -442,15 +455,7 @@ async fn user_tag_page(
         related: true,
         social: None,
     };
-    render_loaded(
-        &state,
-        &page,
-        &req,
-        &loaded.filter,
-        listing,
-        loaded.result,
-        &loaded.counts,
-    )
+    loaded.render(&state, &page, &req, listing)
 }
 
 async fn instance_tag_page(
