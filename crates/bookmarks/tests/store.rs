@@ -5,8 +5,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use bookmarks::model::{
-    BookmarkChanges, BookmarkDraft, BookmarkUrl, Cursor, DomainEvent, ImportedBookmark, Notes,
-    OnDuplicate, TagList, TagName, Title, UserName, Visibility,
+    BookmarkChanges, BookmarkDraft, BookmarkUrl, Cursor, Description, DomainEvent,
+    ImportedBookmark, Notes, OnDuplicate, TagList, TagName, Title, UserName, Visibility,
 };
 use bookmarks::store::{self, BookmarkFilter, NewAccount, Scope, User};
 use bookmarks::test_db::{add_user, keys, password_hash, titles_of_every_page, TestDatabase};
@@ -138,6 +138,61 @@ fn saving_creates_then_updates_the_same_bookmark_by_normalised_url() {
     );
     assert!(bobs.created);
     assert_ne!(bobs.bookmark.public_id, first.bookmark.public_id);
+}
+
+/// A create returns the bookmark it built from what it wrote; it must be exactly what a read
+/// gives back, on both backends (a creation time finer than a microsecond included).
+#[test]
+fn a_created_bookmark_is_returned_as_it_is_stored() {
+    let (_guard, db) = TestDatabase::connect();
+    let alice = add_user(&db, "alice");
+    save(
+        &db,
+        &alice,
+        &draft(
+            "https://example.com/known",
+            "K",
+            &["rust"],
+            Visibility::Public,
+        ),
+    );
+    let mut d = draft(
+        "https://example.com/new",
+        "New",
+        &["web", "rust", "fresh"],
+        Visibility::Unlisted,
+    );
+    d.changes.description = Some(Description::from_page("from the page"));
+    d.changes.unread = Some(true);
+    d.changes.created_at =
+        chrono::DateTime::from_timestamp(1_700_000_000, 123_456_789).map(|t| t.naive_utc());
+    let created = save(&db, &alice, &d);
+    assert!(created.created);
+    let stored = db
+        .read(|c| store::get_bookmark(c, &created.bookmark.public_id))
+        .unwrap()
+        .expect("stored");
+    assert_eq!(created.bookmark, stored);
+    assert_eq!(stored.tags.names(), vec!["web", "rust", "fresh"]);
+    assert_eq!(
+        stored.created_at.and_utc().timestamp_subsec_nanos(),
+        123_456_000
+    );
+    // Its tags are counted, new and known ones alike.
+    let cloud = db
+        .read(|c| {
+            store::tag_counts(
+                c,
+                &BookmarkFilter::new(Scope::User { owner: alice.id }, Some(alice.id)),
+                10,
+            )
+        })
+        .unwrap();
+    let count = |name: &str| cloud.iter().find(|t| t.name == name).map(|t| t.count);
+    assert_eq!(
+        (count("rust"), count("web"), count("fresh")),
+        (Some(2), Some(1), Some(1))
+    );
 }
 
 #[test]

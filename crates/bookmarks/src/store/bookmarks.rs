@@ -2,7 +2,7 @@
 //! transaction ([`super::Database::write`]) and records its domain event there, so the
 //! bookmark, its tags and its event are stored together or not at all.
 
-use super::connection::{DbBackend, DbConnection};
+use super::connection::{on_each_backend, DbBackend, DbConnection};
 use super::error::StoreError;
 use super::events::record_event;
 use super::now;
@@ -10,12 +10,12 @@ use super::schema::{bookmarks, users};
 use super::search;
 use super::stored_time::StoredTime;
 use super::tag_totals::{self, Tagged};
-use super::tags::{load_tags, move_links, set_bookmark_tags, LinkedBookmark};
+use super::tags::{link_new_bookmark, load_tags, move_links, set_bookmark_tags, LinkedBookmark};
 use crate::model::{
     BookmarkChanges, BookmarkDraft, BookmarkSnapshot, BookmarkUrl, Cursor, Description,
     DomainEvent, Notes, TagList, Title, Visibility,
 };
-use chrono::NaiveDateTime;
+use chrono::{NaiveDateTime, Timelike};
 use diesel::prelude::*;
 
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -200,49 +200,72 @@ pub fn save_bookmark(
             created: false,
         });
     }
+    Ok(SavedBookmark {
+        bookmark: insert_bookmark(conn, user_id, draft)?,
+        created: true,
+    })
+}
+
+/// Stores a bookmark of a URL the user has not saved. The bookmark it returns is built from
+/// what was written, not read back: a create is a dozen statements behind SQLite's one writer,
+/// and reading the row, its owner and its tags again was three of them.
+fn insert_bookmark(
+    conn: &mut DbConnection,
+    user_id: i64,
+    draft: &BookmarkDraft,
+) -> Result<Bookmark, StoreError> {
     let changes = &draft.changes;
-    let public_id = uuid::Uuid::now_v7().simple().to_string();
-    let timestamp = now();
-    let created_at = changes.created_at.unwrap_or(timestamp);
-    diesel::insert_into(bookmarks::table)
-        .values((
-            bookmarks::public_id.eq(&public_id),
-            bookmarks::user_id.eq(user_id),
-            bookmarks::url.eq(draft.url.as_str()),
-            bookmarks::title.eq(changes.title.as_ref().map_or("", Title::as_str)),
-            bookmarks::description.eq(changes.description.as_ref().map_or("", Description::as_str)),
-            bookmarks::notes.eq(changes.notes.as_ref().map_or("", Notes::as_str)),
-            bookmarks::visibility.eq(changes.visibility.unwrap_or_default().as_str()),
-            bookmarks::unread.eq(changes.unread.unwrap_or(false)),
-            bookmarks::created_at.eq(created_at),
-            bookmarks::updated_at.eq(timestamp),
-        ))
-        .execute(conn)?;
-    let id: i64 = bookmarks::table
-        .filter(bookmarks::public_id.eq(&public_id))
-        .select(bookmarks::id)
-        .first(conn)?;
-    if let Some(tags) = &changes.tags {
-        let linked = LinkedBookmark {
-            id,
-            user_id,
-            created_at,
-        };
-        set_bookmark_tags(conn, linked, tags)?;
-    }
-    let bookmark = get_bookmark(conn, &public_id)?.ok_or(StoreError::NotFound("bookmark"))?;
-    search::index_bookmark(conn, &bookmark)?;
+    let owner_name: String = users::table.find(user_id).select(users::name).first(conn)?;
+    let updated_at = now();
+    // Stored to the microsecond on both backends, so the value returned is the value kept.
+    let created_at = changes.created_at.map_or(updated_at, whole_microseconds);
+    let mut bookmark = Bookmark {
+        id: 0,
+        public_id: uuid::Uuid::now_v7().simple().to_string(),
+        owner_id: user_id,
+        owner_name,
+        url: draft.url.clone(),
+        title: changes.title.clone().unwrap_or_default(),
+        description: changes.description.clone().unwrap_or_default(),
+        notes: changes.notes.clone().unwrap_or_default(),
+        tags: changes.tags.clone().unwrap_or_default(),
+        visibility: changes.visibility.unwrap_or_default(),
+        unread: changes.unread.unwrap_or(false),
+        created_at,
+        updated_at,
+    };
+    let row = (
+        bookmarks::public_id.eq(&bookmark.public_id),
+        bookmarks::user_id.eq(user_id),
+        bookmarks::url.eq(bookmark.url.as_str()),
+        bookmarks::title.eq(bookmark.title.as_str()),
+        bookmarks::description.eq(bookmark.description.as_str()),
+        bookmarks::notes.eq(bookmark.notes.as_str()),
+        bookmarks::visibility.eq(bookmark.visibility.as_str()),
+        bookmarks::unread.eq(bookmark.unread),
+        bookmarks::created_at.eq(created_at),
+        bookmarks::updated_at.eq(updated_at),
+    );
+    bookmark.id = on_each_backend!(conn, |c| diesel::insert_into(bookmarks::table)
+        .values(row)
+        .returning(bookmarks::id)
+        .get_result(c))?;
     let tags = bookmark.tags.names();
-    tag_totals::adjust(
+    let linked = LinkedBookmark {
+        id: bookmark.id,
+        user_id,
+        created_at,
+    };
+    let ids = link_new_bookmark(conn, linked, &tags)?;
+    search::index_bookmark(conn, &bookmark)?;
+    tag_totals::adjust_known(
         conn,
         user_id,
-        [(
-            None,
-            Some(Tagged {
-                tags: &tags,
-                visibility: bookmark.visibility,
-            }),
-        )],
+        &ids,
+        Tagged {
+            tags: &tags,
+            visibility: bookmark.visibility,
+        },
     )?;
     record_event(
         conn,
@@ -251,10 +274,13 @@ pub fn save_bookmark(
             bookmark: bookmark.snapshot(),
         },
     )?;
-    Ok(SavedBookmark {
-        bookmark,
-        created: true,
-    })
+    Ok(bookmark)
+}
+
+/// `time` without its nanoseconds beyond the microsecond (what PostgreSQL keeps).
+fn whole_microseconds(time: NaiveDateTime) -> NaiveDateTime {
+    time.with_nanosecond(time.nanosecond() / 1_000 * 1_000)
+        .unwrap_or(time)
 }
 
 /// Changes the user's bookmark `public_id`. Someone else's bookmark is "not found", never

@@ -42,6 +42,30 @@ pub(crate) fn adjust<'a>(
     }
     let names: Vec<String> = deltas.keys().map(|(name, _)| (*name).to_owned()).collect();
     let ids = ensure_tags(conn, &names)?;
+    apply(conn, user_id, deltas, &ids)
+}
+
+/// [`adjust`] for tags whose ids the caller just looked up (a new bookmark's): one statement
+/// fewer.
+pub(crate) fn adjust_known<'a>(
+    conn: &mut DbConnection,
+    user_id: i64,
+    ids: &HashMap<String, i64>,
+    added: Tagged<'a>,
+) -> Result<(), StoreError> {
+    let mut deltas: HashMap<(&str, Visibility), i64> = HashMap::new();
+    for tag in added.tags {
+        *deltas.entry((tag.as_str(), added.visibility)).or_default() += 1;
+    }
+    apply(conn, user_id, deltas, ids)
+}
+
+fn apply(
+    conn: &mut DbConnection,
+    user_id: i64,
+    deltas: HashMap<(&str, Visibility), i64>,
+    ids: &HashMap<String, i64>,
+) -> Result<(), StoreError> {
     // In one order (tag, then visibility), so that concurrent transactions on PostgreSQL lock
     // the rows they share in the same order and wait for each other instead of deadlocking.
     let mut deltas: Vec<((&str, Visibility), i64)> = deltas.into_iter().collect();

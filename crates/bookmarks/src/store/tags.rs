@@ -30,14 +30,27 @@ pub(crate) fn set_bookmark_tags(
     if list.is_empty() {
         return Ok(());
     }
-    let names = list.names();
-    let ids = ensure_tags(conn, &names)?;
+    link_new_bookmark(conn, bookmark, &list.names()).map(|_| ())
+}
+
+/// Links a bookmark that has no tags yet to the named tags (in this order), creating tag rows
+/// as needed; returns the tags' ids.
+pub(crate) fn link_new_bookmark(
+    conn: &mut DbConnection,
+    bookmark: LinkedBookmark,
+    names: &[String],
+) -> Result<HashMap<String, i64>, StoreError> {
+    if names.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let ids = ensure_tags(conn, names)?;
     let links = names
         .iter()
         .enumerate()
         .filter_map(|(position, name)| ids.get(name).map(|tag_id| (bookmark, *tag_id, position)))
         .collect::<Vec<_>>();
-    insert_links(conn, &links)
+    insert_links(conn, &links)?;
+    Ok(ids)
 }
 
 /// Keeps the tag links' copy of the bookmark's creation time equal to it, after it changed.
