@@ -12,11 +12,7 @@ pub async fn fill_from_page(
     draft: &mut BookmarkDraft,
     existing_title_empty: bool,
 ) {
-    let wants_title = match &draft.changes.title {
-        Some(title) => title.is_empty(),
-        None => existing_title_empty,
-    };
-    if !wants_title {
+    if !wants_title(draft).unwrap_or(existing_title_empty) {
         return;
     }
     let meta = fetch_page_meta(&state.http, &draft.url).await;
@@ -26,4 +22,11 @@ pub async fn fill_from_page(
     if draft.changes.description.is_none() {
         draft.changes.description = meta.description;
     }
+}
+
+/// Whether a save of `draft` fetches the page for its title: yes for an empty title, no for a
+/// title given; `None` when no title is given, so that it depends on whether the bookmark
+/// already stored for this URL has one.
+pub fn wants_title(draft: &BookmarkDraft) -> Option<bool> {
+    draft.changes.title.as_ref().map(|title| title.is_empty())
 }

@@ -5,7 +5,7 @@ use super::json::{parse_body, BookmarkFields, BookmarkJson, ErrorJson};
 use crate::auth::bearer::{unknown_token, ApiUser, BearerToken};
 use crate::blocking::run_db;
 use crate::errors::ApiError;
-use crate::page_fill::fill_from_page;
+use crate::page_fill::{fill_from_page, wants_title};
 use crate::state::AppState;
 use actix_web::{delete, get, patch, post, web, HttpRequest, HttpResponse};
 use bookmarks::model::{BookmarkDraft, BookmarkUrl, Cursor, TagName};
@@ -29,32 +29,44 @@ use serde::Serialize;
 #[post("/bookmarks")]
 pub async fn create(
     state: web::Data<AppState>,
-    ApiUser(user): ApiUser,
+    token: BearerToken,
     body: web::Json<serde_json::Value>,
 ) -> Result<HttpResponse, ApiError> {
-    let fields: BookmarkFields = parse_body(body.into_inner())?;
-    let url = fields.url.as_deref().ok_or_else(|| {
-        ApiError::BadRequest("url: missing; send the address to save as `url`".into())
-    })?;
-    let mut draft = BookmarkDraft {
-        url: BookmarkUrl::parse(url)?,
-        changes: fields.changes()?,
+    let draft = draft_from(body.into_inner());
+    // One trip to the database for the usual create: the token is checked (before the fields
+    // are looked at, so a caller without a valid token learns nothing from a 400), then the
+    // bookmark is saved right away unless its page must be fetched for a title first.
+    let step = run_db(&state.db, move |db| {
+        let Some(user) = db.read(|c| token.user(c))? else {
+            return Ok(Err(unknown_token()));
+        };
+        let draft = match draft {
+            Ok(draft) => draft,
+            Err(bad) => return Ok(Err(bad)),
+        };
+        let title_wanted = match wants_title(&draft) {
+            Some(wanted) => wanted,
+            None => db
+                .read(|c| store::find_bookmark_by_url(c, user.id, &draft.url))?
+                .is_none_or(|stored| stored.title.is_empty()),
+        };
+        if title_wanted {
+            return Ok(Ok(CreateStep::FetchFirst(user.id, draft)));
+        }
+        db.write(|c| store::save_bookmark(c, user.id, &draft))
+            .map(|saved| Ok(CreateStep::Saved(saved)))
+    })
+    .await??;
+    let saved = match step {
+        CreateStep::Saved(saved) => saved,
+        CreateStep::FetchFirst(user_id, mut draft) => {
+            fill_from_page(&state, &mut draft, true).await;
+            run_db(&state.db, move |db| {
+                db.write(|c| store::save_bookmark(c, user_id, &draft))
+            })
+            .await?
+        }
     };
-    let (user_id, lookup) = (user.id, draft.url.clone());
-    let existing = run_db(&state.db, move |db| {
-        db.read(|c| store::find_bookmark_by_url(c, user_id, &lookup))
-    })
-    .await?;
-    fill_from_page(
-        &state,
-        &mut draft,
-        existing.as_ref().is_none_or(|b| b.title.is_empty()),
-    )
-    .await;
-    let saved = run_db(&state.db, move |db| {
-        db.write(|c| store::save_bookmark(c, user_id, &draft))
-    })
-    .await?;
     let json = BookmarkJson::from(&saved.bookmark);
     Ok(if saved.created {
         HttpResponse::Created()
@@ -65,6 +77,24 @@ pub async fn create(
             .json(json)
     } else {
         HttpResponse::Ok().json(json)
+    })
+}
+
+/// Where a create stands after its first trip to the database.
+enum CreateStep {
+    Saved(store::SavedBookmark),
+    /// The page is fetched for a title before the bookmark of this user is saved.
+    FetchFirst(i64, BookmarkDraft),
+}
+
+fn draft_from(body: serde_json::Value) -> Result<BookmarkDraft, ApiError> {
+    let fields: BookmarkFields = parse_body(body)?;
+    let url = fields.url.as_deref().ok_or_else(|| {
+        ApiError::BadRequest("url: missing; send the address to save as `url`".into())
+    })?;
+    Ok(BookmarkDraft {
+        url: BookmarkUrl::parse(url)?,
+        changes: fields.changes()?,
     })
 }
 

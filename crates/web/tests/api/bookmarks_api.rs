@@ -41,6 +41,21 @@ async fn requests_without_a_valid_token_are_refused_with_json() {
             "{body}"
         );
     }
+    // A create checks its token in the same trip as the save, before its fields: an unknown
+    // token with a bad or a good body is refused.
+    for body in [
+        json!({"url": 5}),
+        json!({"url": "https://example.com/x", "title": "X"}),
+    ] {
+        let response = http
+            .post(app.url("/api/bookmarks"))
+            .header("Authorization", "Bearer nope")
+            .json(&body)
+            .send()
+            .await
+            .expect("POST");
+        assert_eq!(response.status().as_u16(), 401, "{body}");
+    }
 }
 
 #[tokio::test]
