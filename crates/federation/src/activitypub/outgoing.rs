@@ -310,6 +310,10 @@ fn send_note(
     tags: &[String],
 ) -> Result<(), StoreError> {
     let inboxes = reach(conn, context, user, &note.visibility, tags)?;
+    if inboxes.is_empty() {
+        // Most bookmarks: nobody follows their owner. The activity is not even built.
+        return Ok(());
+    }
     let actor = context.urls.user(user.name.as_str());
     let (to, cc) = addressing(
         &note.visibility,
