@@ -1228,6 +1228,73 @@ fn eight_concurrent_writers_all_succeed_with_their_tags() {
     assert_eq!(events(&db).len(), 8 * 25);
 }
 
+/// Saves from many threads at once are committed in groups on SQLite; each still succeeds or
+/// fails on its own, and a failed one leaves nothing behind, not even in a group that held it.
+#[test]
+fn grouped_saves_each_succeed_or_fail_on_their_own() {
+    let (_guard, db) = TestDatabase::connect();
+    let users: Vec<User> = (0..8)
+        .map(|i| add_user(&db, &format!("writer{i}")))
+        .collect();
+    let refused = |n: usize| n % 7 == 3;
+    std::thread::scope(|scope| {
+        for user in &users {
+            let db = db.clone();
+            let user_id = user.id;
+            scope.spawn(move || {
+                for n in 0..30 {
+                    let d = draft(
+                        &format!("https://e.com/{n}"),
+                        "t",
+                        &["shared", &format!("own{n}")],
+                        Visibility::Public,
+                    );
+                    let outcome = db.write_grouped(move |c| {
+                        let saved = store::save_bookmark(c, user_id, &d)?;
+                        if refused(n) {
+                            // Fails after writing: the save must be undone.
+                            return Err(StoreError::Conflict(format!("save {n} refused")));
+                        }
+                        Ok(saved.bookmark.public_id)
+                    });
+                    match outcome {
+                        Ok(_) => assert!(!refused(n), "save {n} should have failed"),
+                        Err(StoreError::Conflict(m)) => {
+                            assert!(refused(n), "save {n} failed: {m}");
+                            assert_eq!(m, format!("save {n} refused"));
+                        }
+                        Err(e) => panic!("save {n}: {e}"),
+                    }
+                }
+            });
+        }
+    });
+    let kept = (0..30).filter(|n| !refused(*n)).count();
+    for user in &users {
+        let mine = list(
+            &db,
+            &BookmarkFilter {
+                limit: 200,
+                ..BookmarkFilter::new(Scope::User { owner: user.id }, Some(user.id))
+            },
+        );
+        assert_eq!(mine.len(), kept, "{}", user.name.as_str());
+        let cloud = db
+            .read(|c| {
+                store::tag_counts(
+                    c,
+                    &BookmarkFilter::new(Scope::User { owner: user.id }, Some(user.id)),
+                    100,
+                )
+            })
+            .unwrap();
+        let shared = cloud.iter().find(|t| t.name == "shared").map(|t| t.count);
+        assert_eq!(shared, Some(i64::try_from(kept).unwrap()));
+        assert!(cloud.iter().all(|t| t.name != "own3" && t.name != "own10"));
+    }
+    assert_eq!(events(&db).len(), 8 * kept);
+}
+
 #[test]
 fn sessions_tokens_and_invites_are_stored_hashed_and_checked() {
     let (_guard, db) = TestDatabase::connect();

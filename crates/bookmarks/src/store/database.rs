@@ -5,6 +5,7 @@
 
 use super::connection::{Backend, ConnectionManager, DbConnection};
 use super::error::StoreError;
+use super::group_commit::{GroupCommit, Job};
 use diesel::connection::SimpleConnection;
 use diesel::r2d2::{Pool, PooledConnection};
 use diesel::Connection;
@@ -34,6 +35,8 @@ pub struct Database {
     pool: Pool<ConnectionManager>,
     backend: Backend,
     writer: Option<Arc<Mutex<()>>>,
+    /// SQLite's saves from concurrent requests, written a group per transaction.
+    group: Option<Arc<GroupCommit>>,
 }
 
 impl Database {
@@ -77,10 +80,12 @@ impl Database {
             .build(manager)
             .map_err(|e| StoreError::Connect(format!("{} ({e})", redact(url))))?;
         let writer = (backend == Backend::Sqlite).then(|| Arc::new(Mutex::new(())));
+        let group = (backend == Backend::Sqlite).then(|| Arc::new(GroupCommit::default()));
         Ok(Self {
             pool,
             backend,
             writer,
+            group,
         })
     }
 
@@ -147,6 +152,51 @@ impl Database {
                 }
                 other => return other,
             }
+        }
+    }
+
+    /// [`Self::write`] for the busiest saves (a bookmark from the JSON API or Pinboard's
+    /// `posts/add`): on SQLite, saves that arrive while another is written are committed together
+    /// ([`super::group_commit`]); each still succeeds or fails on its own. On PostgreSQL,
+    /// whose writes run concurrently, this is `write`.
+    pub fn write_grouped<T, F>(&self, write: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnMut(&mut DbConnection) -> Result<T, StoreError> + Send + 'static,
+    {
+        match &self.group {
+            Some(group) => group.submit(write, |jobs| self.commit_group(jobs)),
+            None => self.write(write),
+        }
+    }
+
+    /// Writes the jobs in one transaction; when that fails, each alone.
+    fn commit_group(&self, mut jobs: Vec<Job>) {
+        if jobs.len() > 1 {
+            let together = {
+                let _turn = self
+                    .writer
+                    .as_ref()
+                    .map(|lock| lock.lock().unwrap_or_else(|poisoned| poisoned.into_inner()));
+                self.connection().and_then(|mut conn| {
+                    conn.transaction(|c| jobs.iter_mut().try_for_each(|job| job.run(c)))
+                })
+            };
+            match together {
+                Ok(()) => {
+                    for job in jobs {
+                        job.settle(Ok(()));
+                    }
+                    return;
+                }
+                Err(e) => {
+                    tracing::debug!(error = %e, saves = jobs.len(), "a group of saves failed; writing each alone");
+                }
+            }
+        }
+        for mut job in jobs {
+            let outcome = self.write(|c| job.run(c));
+            job.settle(outcome);
         }
     }
 

@@ -9,6 +9,7 @@ mod database;
 mod error;
 mod events;
 pub mod federation;
+mod group_commit;
 mod import;
 mod kept_conditions;
 mod listing;

@@ -53,7 +53,8 @@ pub async fn create(
         if title_wanted {
             return Ok(Ok(CreateStep::FetchFirst(user.id, draft)));
         }
-        db.write(|c| store::save_bookmark(c, user.id, &draft))
+        let user_id = user.id;
+        db.write_grouped(move |c| store::save_bookmark(c, user_id, &draft))
             .map(|saved| Ok(CreateStep::Saved(saved)))
     })
     .await??;
@@ -62,7 +63,7 @@ pub async fn create(
         CreateStep::FetchFirst(user_id, mut draft) => {
             fill_from_page(&state, &mut draft, true).await;
             run_db(&state.db, move |db| {
-                db.write(|c| store::save_bookmark(c, user_id, &draft))
+                db.write_grouped(move |c| store::save_bookmark(c, user_id, &draft))
             })
             .await?
         }

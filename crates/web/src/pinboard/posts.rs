@@ -245,7 +245,7 @@ async fn add(state: &AppState, call: Call) -> Answer {
     )
     .await;
     run_db(&state.db, move |db| {
-        db.write(|c| store::save_bookmark(c, user_id, &draft))
+        db.write_grouped(move |c| store::save_bookmark(c, user_id, &draft))
     })
     .await?;
     Ok(result_code(call.format, StatusCode::OK, "done"))
