@@ -1,7 +1,9 @@
-//! `Database`: the pool, the embedded migrations, and the two ways in: `read` and `write`.
-//! SQLite allows one writer at a time, so writes from this process queue on a mutex before they
-//! take a connection (other processes wait on SQLite's busy timeout); users never see
-//! "database is locked". PostgreSQL writes run concurrently and retry when they lose a race.
+//! `Database`: the pool, the embedded migrations, and the ways in: `read`, `write`, and
+//! `write_grouped` for saves. SQLite allows one writer at a time, so writes from this process
+//! queue on a mutex before they take a connection (other processes wait on SQLite's busy
+//! timeout), and saves that queue are committed together (`store::group_commit`); users
+//! never see "database is locked". PostgreSQL writes run concurrently and retry when they lose
+//! a race.
 
 use super::connection::{Backend, ConnectionManager, DbConnection};
 use super::error::StoreError;
@@ -157,7 +159,7 @@ impl Database {
 
     /// [`Self::write`] for the busiest saves (a bookmark from the JSON API or Pinboard's
     /// `posts/add`): on SQLite, saves that arrive while another is written are committed together
-    /// ([`super::group_commit`]); each still succeeds or fails on its own. On PostgreSQL,
+    /// (`store::group_commit`); each still succeeds or fails on its own. On PostgreSQL,
     /// whose writes run concurrently, this is `write`.
     pub fn write_grouped<T, F>(&self, write: F) -> Result<T, StoreError>
     where
