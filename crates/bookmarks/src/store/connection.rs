@@ -2,7 +2,7 @@
 //! opens the right one for a URL and prepares SQLite connections (WAL, busy timeout, foreign keys).
 
 use diesel::connection::SimpleConnection;
-use diesel::r2d2::ManageConnection;
+use diesel::r2d2::{ManageConnection, R2D2Connection};
 use diesel::{Connection, PgConnection, SqliteConnection};
 
 #[derive(diesel::MultiConnection)]
@@ -106,8 +106,16 @@ impl ManageConnection for ConnectionManager {
             .map_err(diesel::r2d2::Error::QueryError)
     }
 
-    fn has_broken(&self, _conn: &mut DbConnection) -> bool {
-        false
+    /// A connection handed back by a thread that panicked, or left inside a transaction (a
+    /// panic in the middle of one), is closed instead of pooled: on it, every later write
+    /// would be a savepoint of a transaction never committed, and SQLite's write lock would
+    /// stay taken.
+    fn has_broken(&self, conn: &mut DbConnection) -> bool {
+        std::thread::panicking()
+            || match conn {
+                DbConnection::Sqlite(c) => c.is_broken(),
+                DbConnection::Postgres(c) => c.is_broken(),
+            }
     }
 }
 
@@ -153,5 +161,26 @@ mod tests {
             Backend::from_url("./c.db"),
             (Backend::Sqlite, "./c.db".into())
         );
+    }
+
+    #[test]
+    fn a_connection_left_inside_a_transaction_is_not_pooled_again() {
+        use diesel::connection::{AnsiTransactionManager, TransactionManager};
+        let manager = ConnectionManager {
+            backend: Backend::Sqlite,
+            target: ":memory:".into(),
+        };
+        let mut conn = manager.connect().expect("open");
+        assert!(!manager.has_broken(&mut conn));
+        let DbConnection::Sqlite(sqlite) = &mut conn else {
+            panic!("a SQLite connection");
+        };
+        AnsiTransactionManager::begin_transaction(sqlite).expect("begin");
+        assert!(manager.has_broken(&mut conn), "an open transaction");
+        let DbConnection::Sqlite(sqlite) = &mut conn else {
+            panic!("a SQLite connection");
+        };
+        AnsiTransactionManager::commit_transaction(sqlite).expect("commit");
+        assert!(!manager.has_broken(&mut conn));
     }
 }
