@@ -215,7 +215,12 @@ fn insert_bookmark(
     draft: &BookmarkDraft,
 ) -> Result<Bookmark, StoreError> {
     let changes = &draft.changes;
-    let owner_name: String = users::table.find(user_id).select(users::name).first(conn)?;
+    let owner_name: String = users::table
+        .find(user_id)
+        .select(users::name)
+        .first(conn)
+        .optional()?
+        .ok_or(StoreError::NotFound("user"))?;
     let updated_at = now();
     // Stored to the microsecond on both backends, so the value returned is the value kept.
     let created_at = changes.created_at.map_or(updated_at, whole_microseconds);

@@ -270,6 +270,58 @@ fn redact(url: &str) -> String {
 mod tests {
     use super::*;
 
+    /// A group holding a save that fails is rolled back and each save written alone: the
+    /// others are kept, the failed one leaves nothing, and each caller gets its own outcome.
+    #[test]
+    fn a_group_with_a_failed_save_keeps_the_others() {
+        use crate::model::{BookmarkChanges, BookmarkDraft, BookmarkUrl, TagList, Title};
+        use crate::store::group_commit::detached_job;
+        use crate::test_db::{add_user, TestDatabase};
+        let (_guard, db) = TestDatabase::connect();
+        let alice = add_user(&db, "alice").id;
+        let save = |n: u32, fail: bool| {
+            let draft = BookmarkDraft {
+                url: BookmarkUrl::parse(&format!("https://example.com/{n}")).expect("url"),
+                changes: BookmarkChanges {
+                    title: Some(Title::parse("t").expect("title")),
+                    tags: Some(TagList::parse_each(&["grouped"]).expect("tags")),
+                    ..BookmarkChanges::default()
+                },
+            };
+            detached_job(move |c| {
+                let saved = super::super::save_bookmark(c, alice, &draft)?;
+                if fail {
+                    return Err(StoreError::Conflict(format!("save {n} refused")));
+                }
+                Ok(saved.bookmark.url.as_str().to_owned())
+            })
+        };
+        let (jobs, outcomes): (Vec<_>, Vec<_>) = [save(1, false), save(2, true), save(3, false)]
+            .into_iter()
+            .unzip();
+        db.commit_group(jobs);
+        let outcomes: Vec<_> = outcomes.iter().map(|outcome| outcome()).collect();
+        assert!(
+            matches!(&outcomes[0], Some(Ok(url)) if url == "https://example.com/1"),
+            "{outcomes:?}"
+        );
+        assert!(
+            matches!(&outcomes[1], Some(Err(StoreError::Conflict(m))) if m == "save 2 refused"),
+            "{outcomes:?}"
+        );
+        assert!(
+            matches!(&outcomes[2], Some(Ok(url)) if url == "https://example.com/3"),
+            "{outcomes:?}"
+        );
+        let stored = |n: u32| {
+            let url = BookmarkUrl::parse(&format!("https://example.com/{n}")).expect("url");
+            db.read(|c| super::super::find_bookmark_by_url(c, alice, &url))
+                .expect("read")
+                .is_some()
+        };
+        assert_eq!((stored(1), stored(2), stored(3)), (true, false, true));
+    }
+
     /// Migration 000010 copies the tag links into a table without a rowid: every link, with
     /// its position and listing columns, is there afterwards, and so are the listing indexes.
     #[test]

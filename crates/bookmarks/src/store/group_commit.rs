@@ -25,6 +25,8 @@ type Settle = Box<dyn FnOnce(Result<(), StoreError>) + Send>;
 pub(crate) struct Job {
     run: Run,
     settle: Option<Settle>,
+    /// Which caller queued it.
+    ticket: u64,
 }
 
 impl Job {
@@ -62,7 +64,7 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
-fn job<T, F>(mut write: F, slot: Arc<Mutex<Slot<T>>>) -> Job
+fn job<T, F>(mut write: F, slot: Arc<Mutex<Slot<T>>>, ticket: u64) -> Job
 where
     T: Send + 'static,
     F: FnMut(&mut DbConnection) -> Result<T, StoreError> + Send + 'static,
@@ -81,7 +83,24 @@ where
                 value.ok_or_else(|| StoreError::Pool("a save was settled before it ran".into()))
             }));
         })),
+        ticket,
     }
+}
+
+/// A job outside any queue and a way to read its caller's outcome, for tests of what a
+/// committer does with it.
+#[cfg(test)]
+pub(crate) fn detached_job<T, F>(write: F) -> (Job, impl Fn() -> Option<Result<T, StoreError>>)
+where
+    T: Send + 'static,
+    F: FnMut(&mut DbConnection) -> Result<T, StoreError> + Send + 'static,
+{
+    let slot = Arc::new(Mutex::new(Slot {
+        value: None,
+        outcome: None,
+    }));
+    let job = job(write, Arc::clone(&slot), 0);
+    (job, move || lock(&slot).outcome.take())
 }
 
 #[derive(Default)]
@@ -89,6 +108,19 @@ struct Queue {
     waiting: Vec<Job>,
     /// Whether a caller is writing a group now; the others wait for their turn.
     writing: bool,
+    next_ticket: u64,
+}
+
+impl Queue {
+    /// The next group: the caller's own save first, then the longest-waiting others.
+    fn take_group(&mut self, own: u64) -> Vec<Job> {
+        if let Some(at) = self.waiting.iter().position(|job| job.ticket == own) {
+            let mine = self.waiting.remove(at);
+            self.waiting.insert(0, mine);
+        }
+        let take = self.waiting.len().min(MAX_GROUP);
+        self.waiting.drain(..take).collect()
+    }
 }
 
 #[derive(Default)]
@@ -109,8 +141,8 @@ impl Drop for Turn<'_> {
 
 impl GroupCommit {
     /// Queues `write` and waits for its outcome. When no group is being written, this caller
-    /// takes the turn and hands the queue (its own save first among them) to `commit`, which
-    /// must settle every job it is given.
+    /// takes the turn and hands the queue (its own save first, so it is always in the group
+    /// it writes) to `commit`, which must settle every job it is given.
     pub(crate) fn submit<T, F>(&self, write: F, commit: impl Fn(Vec<Job>)) -> Result<T, StoreError>
     where
         T: Send + 'static,
@@ -121,7 +153,9 @@ impl GroupCommit {
             outcome: None,
         }));
         let mut queue = lock(&self.queue);
-        queue.waiting.push(job(write, Arc::clone(&slot)));
+        let ticket = queue.next_ticket;
+        queue.next_ticket += 1;
+        queue.waiting.push(job(write, Arc::clone(&slot), ticket));
         loop {
             if let Some(outcome) = lock(&slot).outcome.take() {
                 return outcome;
@@ -134,8 +168,7 @@ impl GroupCommit {
                 continue;
             }
             queue.writing = true;
-            let take = queue.waiting.len().min(MAX_GROUP);
-            let group: Vec<Job> = queue.waiting.drain(..take).collect();
+            let group = queue.take_group(ticket);
             drop(queue);
             {
                 let _turn = Turn(self);
@@ -273,6 +306,26 @@ mod tests {
             },
         );
         assert_eq!(next.unwrap(), 2);
+    }
+
+    #[test]
+    fn the_caller_writing_a_group_is_always_in_it() {
+        let mut queue = Queue::default();
+        for ticket in 0..40 {
+            queue.waiting.push(job(
+                |_| Ok(()),
+                Arc::new(Mutex::new(Slot {
+                    value: None,
+                    outcome: None,
+                })),
+                ticket,
+            ));
+        }
+        let group: Vec<u64> = queue.take_group(35).iter().map(|job| job.ticket).collect();
+        assert_eq!(group.len(), MAX_GROUP);
+        assert_eq!(group[..3], [35, 0, 1]);
+        let rest: Vec<u64> = queue.waiting.iter().map(|job| job.ticket).collect();
+        assert_eq!(rest, (31..40).filter(|t| *t != 35).collect::<Vec<_>>());
     }
 
     fn wait_until(group: &GroupCommit, ready: impl Fn(&Queue) -> bool) {
