@@ -61,6 +61,18 @@ fn list(db: &Database, filter: &BookmarkFilter) -> Vec<String> {
         .collect()
 }
 
+/// The user's own tags with their counts, as their tag cloud shows them.
+fn own_tag_counts(db: &Database, user_id: i64) -> Vec<store::TagCount> {
+    db.read(|c| {
+        store::tag_counts(
+            c,
+            &BookmarkFilter::new(Scope::User { owner: user_id }, Some(user_id)),
+            100,
+        )
+    })
+    .unwrap()
+}
+
 fn events(db: &Database) -> Vec<DomainEvent> {
     db.read(|c| store::list_events(c, 0, 1000))
         .expect("events")
@@ -179,15 +191,7 @@ fn a_created_bookmark_is_returned_as_it_is_stored() {
         123_456_000
     );
     // Its tags are counted, new and known ones alike.
-    let cloud = db
-        .read(|c| {
-            store::tag_counts(
-                c,
-                &BookmarkFilter::new(Scope::User { owner: alice.id }, Some(alice.id)),
-                10,
-            )
-        })
-        .unwrap();
+    let cloud = own_tag_counts(&db, alice.id);
     let count = |name: &str| cloud.iter().find(|t| t.name == name).map(|t| t.count);
     assert_eq!(
         (count("rust"), count("web"), count("fresh")),
@@ -1279,15 +1283,7 @@ fn grouped_saves_each_succeed_or_fail_on_their_own() {
             },
         );
         assert_eq!(mine.len(), kept, "{}", user.name.as_str());
-        let cloud = db
-            .read(|c| {
-                store::tag_counts(
-                    c,
-                    &BookmarkFilter::new(Scope::User { owner: user.id }, Some(user.id)),
-                    100,
-                )
-            })
-            .unwrap();
+        let cloud = own_tag_counts(&db, user.id);
         let shared = cloud.iter().find(|t| t.name == "shared").map(|t| t.count);
         assert_eq!(shared, Some(i64::try_from(kept).unwrap()));
         assert!(cloud.iter().all(|t| t.name != "own3" && t.name != "own10"));

@@ -60,6 +60,15 @@ struct Slot<T> {
     outcome: Option<Result<T, StoreError>>,
 }
 
+impl<T> Slot<T> {
+    fn shared() -> Arc<Mutex<Self>> {
+        Arc::new(Mutex::new(Self {
+            value: None,
+            outcome: None,
+        }))
+    }
+}
+
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
@@ -95,10 +104,7 @@ where
     T: Send + 'static,
     F: FnMut(&mut DbConnection) -> Result<T, StoreError> + Send + 'static,
 {
-    let slot = Arc::new(Mutex::new(Slot {
-        value: None,
-        outcome: None,
-    }));
+    let slot = Slot::shared();
     let job = job(write, Arc::clone(&slot), 0);
     (job, move || lock(&slot).outcome.take())
 }
@@ -148,10 +154,7 @@ impl GroupCommit {
         T: Send + 'static,
         F: FnMut(&mut DbConnection) -> Result<T, StoreError> + Send + 'static,
     {
-        let slot = Arc::new(Mutex::new(Slot {
-            value: None,
-            outcome: None,
-        }));
+        let slot = Slot::shared();
         let mut queue = lock(&self.queue);
         let ticket = queue.next_ticket;
         queue.next_ticket += 1;
@@ -312,14 +315,9 @@ mod tests {
     fn the_caller_writing_a_group_is_always_in_it() {
         let mut queue = Queue::default();
         for ticket in 0..40 {
-            queue.waiting.push(job(
-                |_| Ok(()),
-                Arc::new(Mutex::new(Slot {
-                    value: None,
-                    outcome: None,
-                })),
-                ticket,
-            ));
+            queue
+                .waiting
+                .push(job(|_| Ok(()), Slot::<()>::shared(), ticket));
         }
         let group: Vec<u64> = queue.take_group(35).iter().map(|job| job.ticket).collect();
         assert_eq!(group.len(), MAX_GROUP);
