@@ -26,6 +26,30 @@ pub(crate) fn adjust<'a>(
     user_id: i64,
     changes: impl IntoIterator<Item = (Option<Tagged<'a>>, Option<Tagged<'a>>)>,
 ) -> Result<(), StoreError> {
+    let deltas = deltas(changes);
+    if deltas.is_empty() {
+        return Ok(());
+    }
+    let names: Vec<String> = deltas.keys().map(|(name, _)| (*name).to_owned()).collect();
+    let ids = ensure_tags(conn, &names)?;
+    apply(conn, user_id, deltas, &ids)
+}
+
+/// [`adjust`] for a new bookmark whose tags' ids the caller just looked up: one statement
+/// fewer.
+pub(crate) fn adjust_known(
+    conn: &mut DbConnection,
+    user_id: i64,
+    ids: &HashMap<String, i64>,
+    added: Tagged<'_>,
+) -> Result<(), StoreError> {
+    apply(conn, user_id, deltas([(None, Some(added))]), ids)
+}
+
+/// How many bookmarks each (tag, visibility) gains or loses; no zeros.
+fn deltas<'a>(
+    changes: impl IntoIterator<Item = (Option<Tagged<'a>>, Option<Tagged<'a>>)>,
+) -> HashMap<(&'a str, Visibility), i64> {
     let mut deltas: HashMap<(&str, Visibility), i64> = HashMap::new();
     for (before, after) in changes {
         for (side, sign) in [(before, -1), (after, 1)] {
@@ -37,27 +61,7 @@ pub(crate) fn adjust<'a>(
         }
     }
     deltas.retain(|_, delta| *delta != 0);
-    if deltas.is_empty() {
-        return Ok(());
-    }
-    let names: Vec<String> = deltas.keys().map(|(name, _)| (*name).to_owned()).collect();
-    let ids = ensure_tags(conn, &names)?;
-    apply(conn, user_id, deltas, &ids)
-}
-
-/// [`adjust`] for tags whose ids the caller just looked up (a new bookmark's): one statement
-/// fewer.
-pub(crate) fn adjust_known<'a>(
-    conn: &mut DbConnection,
-    user_id: i64,
-    ids: &HashMap<String, i64>,
-    added: Tagged<'a>,
-) -> Result<(), StoreError> {
-    let mut deltas: HashMap<(&str, Visibility), i64> = HashMap::new();
-    for tag in added.tags {
-        *deltas.entry((tag.as_str(), added.visibility)).or_default() += 1;
-    }
-    apply(conn, user_id, deltas, ids)
+    deltas
 }
 
 fn apply(
