@@ -262,7 +262,7 @@ fn insert_bookmark(
         created_at,
     };
     let ids = link_new_bookmark(conn, linked, &tags)?;
-    search::index_bookmark(conn, &bookmark)?;
+    search::index_new_bookmark(conn, &bookmark)?;
     tag_totals::adjust_known(
         conn,
         user_id,

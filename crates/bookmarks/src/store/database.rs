@@ -181,7 +181,11 @@ impl Database {
                     .as_ref()
                     .map(|lock| lock.lock().unwrap_or_else(|poisoned| poisoned.into_inner()));
                 self.connection().and_then(|mut conn| {
-                    conn.transaction(|c| jobs.iter_mut().try_for_each(|job| job.run(c)))
+                    conn.transaction(|c| {
+                        super::deferred_documents::holding_back(c, |c| {
+                            jobs.iter_mut().try_for_each(|job| job.run(c))
+                        })
+                    })
                 })
             };
             match together {

@@ -7,6 +7,7 @@ mod bookmarks;
 pub mod bulk_indexing;
 mod connection;
 mod database;
+mod deferred_documents;
 mod error;
 mod events;
 pub mod federation;

@@ -16,6 +16,7 @@
 
 use super::bookmarks::Bookmark;
 use super::connection::{Backend, DbConnection};
+use super::deferred_documents;
 use super::error::StoreError;
 use super::kept_conditions::{id_among, BookmarkId, IdAmong};
 use super::listing::Scope;
@@ -293,16 +294,7 @@ pub(crate) fn write_documents(
                 ))
                 .execute(c)?;
             }
-            for document in documents {
-                diesel::sql_query("INSERT INTO bookmark_search (rowid, document) VALUES (?, ?)")
-                    .bind::<BigInt, _>(document.bookmark_id)
-                    .bind::<Text, _>(format!(
-                        "{} {}",
-                        document.words,
-                        owner_word(document.owner_id)
-                    ))
-                    .execute(c)?;
-            }
+            insert_sqlite_documents(c, documents)?;
         }
         DbConnection::Postgres(c) => {
             for chunk in documents.chunks(DOCUMENTS_PER_STATEMENT) {
@@ -325,8 +317,39 @@ pub(crate) fn write_documents(
     Ok(())
 }
 
+fn insert_sqlite_documents(
+    c: &mut diesel::SqliteConnection,
+    documents: &[Document],
+) -> Result<(), StoreError> {
+    for document in documents {
+        diesel::sql_query("INSERT INTO bookmark_search (rowid, document) VALUES (?, ?)")
+            .bind::<BigInt, _>(document.bookmark_id)
+            .bind::<Text, _>(format!(
+                "{} {}",
+                document.words,
+                owner_word(document.owner_id)
+            ))
+            .execute(c)?;
+    }
+    Ok(())
+}
+
+/// Writes the documents of bookmarks just created, which have none yet: on SQLite without
+/// first removing old ones.
+pub(crate) fn insert_new_documents(
+    conn: &mut DbConnection,
+    documents: &[Document],
+) -> Result<(), StoreError> {
+    match conn {
+        DbConnection::Sqlite(c) => insert_sqlite_documents(c, documents),
+        DbConnection::Postgres(_) => write_documents(conn, documents),
+    }
+}
+
 /// Removes a bookmark from the index (PostgreSQL's rows go with the bookmark by themselves).
 pub(crate) fn remove_document(conn: &mut DbConnection, bookmark_id: i64) -> Result<(), StoreError> {
+    // Created in the group being written: its document was never written.
+    deferred_documents::take_back(bookmark_id);
     if let DbConnection::Sqlite(c) = conn {
         diesel::sql_query("DELETE FROM bookmark_search WHERE rowid = ?")
             .bind::<BigInt, _>(bookmark_id)
@@ -335,25 +358,41 @@ pub(crate) fn remove_document(conn: &mut DbConnection, bookmark_id: i64) -> Resu
     Ok(())
 }
 
-/// Writes the document of a bookmark just saved.
+fn document_of(bookmark: &Bookmark) -> Document {
+    Document {
+        bookmark_id: bookmark.id,
+        owner_id: bookmark.owner_id,
+        words: document(
+            bookmark.title.as_str(),
+            bookmark.notes.as_str(),
+            bookmark.url.as_str(),
+            &bookmark.tags.names(),
+        ),
+    }
+}
+
+/// Writes the document of a bookmark just created, or, in a group of saves, keeps it for the
+/// group's end ([`deferred_documents`]).
+pub(crate) fn index_new_bookmark(
+    conn: &mut DbConnection,
+    bookmark: &Bookmark,
+) -> Result<(), StoreError> {
+    match deferred_documents::hold_back(document_of(bookmark)) {
+        Some(document) => insert_new_documents(conn, &[document]),
+        None => Ok(()),
+    }
+}
+
+/// Rewrites the document of a bookmark just changed.
 pub(crate) fn index_bookmark(
     conn: &mut DbConnection,
     bookmark: &Bookmark,
 ) -> Result<(), StoreError> {
-    let words = document(
-        bookmark.title.as_str(),
-        bookmark.notes.as_str(),
-        bookmark.url.as_str(),
-        &bookmark.tags.names(),
-    );
-    write_documents(
-        conn,
-        &[Document {
-            bookmark_id: bookmark.id,
-            owner_id: bookmark.owner_id,
-            words,
-        }],
-    )
+    if deferred_documents::take_back(bookmark.id).is_some() {
+        // Created earlier in this group: still new, its document still held back.
+        return index_new_bookmark(conn, bookmark);
+    }
+    write_documents(conn, &[document_of(bookmark)])
 }
 
 /// Builds the documents of the given bookmarks from what is stored and writes them.
