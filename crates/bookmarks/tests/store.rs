@@ -1502,6 +1502,62 @@ fn postgresql_sessions_use_no_parallel_workers() {
     assert_eq!(setting.max_parallel_workers_per_gather, "0");
 }
 
+/// The server ends every connection of this database (as a restart would) and waits until
+/// they are gone.
+fn end_every_other_connection(url: &str) {
+    use diesel::{Connection, RunQueryDsl};
+    let mut admin = diesel::PgConnection::establish(url).unwrap();
+    diesel::sql_query(
+        "SELECT pg_terminate_backend(pid, 5000) FROM pg_stat_activity \
+         WHERE datname = current_database() AND pid <> pg_backend_pid()",
+    )
+    .execute(&mut admin)
+    .unwrap();
+}
+
+#[test]
+fn postgresql_connections_that_lost_their_server_fail_no_request() {
+    // connection.rs, `ALIVE_WITHOUT_CHECK`: a connection used a moment ago is handed out
+    // without asking its server; if the server ended it meanwhile, a read runs again on a
+    // connection the pool checks, and so does a write that had not asked to commit.
+    let (guard, db) = TestDatabase::connect();
+    if db.backend() != store::Backend::Postgres {
+        return;
+    }
+    #[derive(diesel::QueryableByName)]
+    struct Backend {
+        #[diesel(sql_type = diesel::sql_types::Integer)]
+        pid: i32,
+    }
+    let server_process = |db: &Database| {
+        db.read(|c| {
+            use diesel::RunQueryDsl;
+            Ok(diesel::sql_query("SELECT pg_backend_pid() AS pid")
+                .get_result::<Backend>(c)?
+                .pid)
+        })
+    };
+    let alice = add_user(&db, "alice");
+    let before = server_process(&db).expect("a read");
+    end_every_other_connection(&guard.url);
+    let after = server_process(&db).expect("a read after the server ended its connection");
+    assert_ne!(before, after);
+
+    save(
+        &db,
+        &alice,
+        &draft("https://e.com/1", "one", &["rust"], Visibility::Public),
+    );
+    end_every_other_connection(&guard.url);
+    save(
+        &db,
+        &alice,
+        &draft("https://e.com/2", "two", &["rust"], Visibility::Public),
+    );
+    let filter = BookmarkFilter::new(Scope::User { owner: alice.id }, Some(alice.id));
+    assert_eq!(titles_of_every_page(&db, &filter), vec!["two", "one"]);
+}
+
 #[test]
 fn postgresql_plans_a_tag_filter_with_the_tag_it_is_given() {
     // A statement kept prepared may get PostgreSQL's generic plan, which ignores which tag is

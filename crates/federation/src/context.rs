@@ -70,7 +70,7 @@ impl FederationContext {
     /// Runs a storage read on the blocking pool.
     pub async fn read<T: Send + 'static>(
         &self,
-        f: impl FnOnce(&mut bookmarks::store::DbConnection) -> Result<T, StoreError> + Send + 'static,
+        f: impl FnMut(&mut bookmarks::store::DbConnection) -> Result<T, StoreError> + Send + 'static,
     ) -> Result<T, StoreError> {
         let db = self.db.clone();
         tokio::task::spawn_blocking(move || db.read(f))

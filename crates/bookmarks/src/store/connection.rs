@@ -1,9 +1,14 @@
 //! One connection type over both backends (diesel's `MultiConnection`), and the r2d2 manager that
 //! opens the right one for a URL and prepares SQLite connections (WAL, busy timeout, foreign keys).
 
+use super::error::StoreError;
 use diesel::connection::SimpleConnection;
 use diesel::r2d2::{ManageConnection, R2D2Connection};
 use diesel::{Connection, PgConnection, SqliteConnection};
+use std::ops::{Deref, DerefMut};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 #[derive(diesel::MultiConnection)]
 pub enum DbConnection {
@@ -63,9 +68,49 @@ const POSTGRES_SESSION: &str = "SET max_parallel_workers_per_gather = 0";
 pub struct ConnectionManager {
     pub backend: Backend,
     pub target: String,
+    pub health: Arc<ConnectionHealth>,
+}
+
+/// What the pool's checks go by, shared by the pool's manager and the `Database` that notes
+/// how each use of a connection ended.
+#[derive(Default)]
+pub struct ConnectionHealth {
+    /// How many times a connection found its server gone: a connection that went well before
+    /// the latest such loss is checked again before use, whatever its age.
+    losses: AtomicU64,
+}
+
+impl ConnectionHealth {
+    /// Records how a use of `conn` ended: when it went well, or that the connection found its
+    /// server gone (it is then closed rather than pooled again, and every other connection is
+    /// checked before its next use).
+    pub(crate) fn note<T>(&self, conn: &mut PooledDb, result: &Result<T, StoreError>) {
+        match result {
+            Ok(_) => conn.fine_at = Some((Instant::now(), self.losses.load(Ordering::Relaxed))),
+            Err(e) if e.is_lost_connection() => {
+                conn.lost = true;
+                self.losses.fetch_add(1, Ordering::Relaxed);
+            }
+            Err(_) => {}
+        }
+    }
+
+    fn recently_fine(&self, conn: &PooledDb) -> bool {
+        conn.fine_at.is_some_and(|(at, losses)| {
+            at.elapsed() < ALIVE_WITHOUT_CHECK && losses == self.losses.load(Ordering::Relaxed)
+        })
+    }
 }
 
 impl ConnectionManager {
+    pub fn new(backend: Backend, target: String) -> Self {
+        Self {
+            backend,
+            target,
+            health: Arc::default(),
+        }
+    }
+
     pub fn open(&self) -> Result<DbConnection, diesel::ConnectionError> {
         match self.backend {
             Backend::Postgres => {
@@ -93,15 +138,55 @@ impl ConnectionManager {
     }
 }
 
+/// How long after a use that went well a pooled PostgreSQL connection is handed out without
+/// asking its server first (HikariCP's "alive bypass window" has the same default). Under load
+/// every connection is used many times a second, and `SELECT 1` before each use was one round
+/// trip in five of a page; after a quiet moment the check runs as before.
+const ALIVE_WITHOUT_CHECK: Duration = Duration::from_millis(500);
+
+/// A pooled connection, with what the pool needs to know of its last use
+/// ([`ConnectionHealth::note`]).
+pub struct PooledDb {
+    conn: DbConnection,
+    /// When it last went well, and the manager's count of losses then.
+    fine_at: Option<(Instant, u64)>,
+    /// It found its server gone.
+    lost: bool,
+}
+
+impl Deref for PooledDb {
+    type Target = DbConnection;
+
+    fn deref(&self) -> &DbConnection {
+        &self.conn
+    }
+}
+
+impl DerefMut for PooledDb {
+    fn deref_mut(&mut self) -> &mut DbConnection {
+        &mut self.conn
+    }
+}
+
 impl ManageConnection for ConnectionManager {
-    type Connection = DbConnection;
+    type Connection = PooledDb;
     type Error = diesel::r2d2::Error;
 
-    fn connect(&self) -> Result<DbConnection, Self::Error> {
-        self.open().map_err(diesel::r2d2::Error::ConnectionError)
+    fn connect(&self) -> Result<PooledDb, Self::Error> {
+        let conn = self.open().map_err(diesel::r2d2::Error::ConnectionError)?;
+        Ok(PooledDb {
+            conn,
+            fine_at: None,
+            lost: false,
+        })
     }
 
-    fn is_valid(&self, conn: &mut DbConnection) -> Result<(), Self::Error> {
+    /// Asks the server (PostgreSQL's connections are checked before use, see
+    /// `Database::open`), unless the connection was used without error a moment ago.
+    fn is_valid(&self, conn: &mut PooledDb) -> Result<(), Self::Error> {
+        if self.health.recently_fine(conn) {
+            return Ok(());
+        }
         conn.batch_execute("SELECT 1")
             .map_err(diesel::r2d2::Error::QueryError)
     }
@@ -109,10 +194,11 @@ impl ManageConnection for ConnectionManager {
     /// A connection handed back by a thread that panicked, or left inside a transaction (a
     /// panic in the middle of one), is closed instead of pooled: on it, every later write
     /// would be a savepoint of a transaction never committed, and SQLite's write lock would
-    /// stay taken.
-    fn has_broken(&self, conn: &mut DbConnection) -> bool {
+    /// stay taken. So is one that found its server gone.
+    fn has_broken(&self, conn: &mut PooledDb) -> bool {
         std::thread::panicking()
-            || match conn {
+            || conn.lost
+            || match &mut conn.conn {
                 DbConnection::Sqlite(c) => c.is_broken(),
                 DbConnection::Postgres(c) => c.is_broken(),
             }
@@ -166,21 +252,51 @@ mod tests {
     #[test]
     fn a_connection_left_inside_a_transaction_is_not_pooled_again() {
         use diesel::connection::{AnsiTransactionManager, TransactionManager};
-        let manager = ConnectionManager {
-            backend: Backend::Sqlite,
-            target: ":memory:".into(),
-        };
+        let manager = ConnectionManager::new(Backend::Sqlite, ":memory:".into());
         let mut conn = manager.connect().expect("open");
         assert!(!manager.has_broken(&mut conn));
-        let DbConnection::Sqlite(sqlite) = &mut conn else {
+        let DbConnection::Sqlite(sqlite) = &mut *conn else {
             panic!("a SQLite connection");
         };
         AnsiTransactionManager::begin_transaction(sqlite).expect("begin");
         assert!(manager.has_broken(&mut conn), "an open transaction");
-        let DbConnection::Sqlite(sqlite) = &mut conn else {
+        let DbConnection::Sqlite(sqlite) = &mut *conn else {
             panic!("a SQLite connection");
         };
         AnsiTransactionManager::commit_transaction(sqlite).expect("commit");
         assert!(!manager.has_broken(&mut conn));
+    }
+
+    /// A connection used without error a moment ago is handed out unchecked; one that lost
+    /// its server is closed, and every other is checked again before its next use.
+    #[test]
+    fn only_a_connection_that_went_well_a_moment_ago_skips_its_check() {
+        let manager = ConnectionManager::new(Backend::Sqlite, ":memory:".into());
+        let mut first = manager.connect().expect("open");
+        let mut second = manager.connect().expect("open");
+        let health = &manager.health;
+        assert!(!health.recently_fine(&first), "never used");
+        health.note(&mut first, &Ok(()));
+        health.note(&mut second, &Ok(()));
+        assert!(health.recently_fine(&first));
+        health.note::<()>(&mut first, &Err(StoreError::NotFound("bookmark")));
+        assert!(
+            health.recently_fine(&first),
+            "an error of the query, not the connection"
+        );
+        let lost = diesel::result::Error::DatabaseError(
+            diesel::result::DatabaseErrorKind::ClosedConnection,
+            Box::new("server closed the connection unexpectedly".to_owned()),
+        );
+        health.note::<()>(&mut first, &Err(StoreError::Database(lost)));
+        assert!(manager.has_broken(&mut first), "lost: closed, not pooled");
+        assert!(
+            !health.recently_fine(&second),
+            "used before the loss: checked again"
+        );
+        health.note(&mut second, &Ok(()));
+        assert!(health.recently_fine(&second));
+        second.fine_at = Some((Instant::now() - ALIVE_WITHOUT_CHECK, 1));
+        assert!(!health.recently_fine(&second), "not a moment ago");
     }
 }

@@ -5,7 +5,7 @@
 //! never see "database is locked". PostgreSQL writes run concurrently and retry when they lose
 //! a race.
 
-use super::connection::{Backend, ConnectionManager, DbConnection};
+use super::connection::{Backend, ConnectionHealth, ConnectionManager, DbConnection};
 use super::error::StoreError;
 use super::group_commit::{GroupCommit, Job};
 use diesel::connection::SimpleConnection;
@@ -39,6 +39,7 @@ pub struct Database {
     writer: Option<Arc<Mutex<()>>>,
     /// SQLite's saves from concurrent requests, written a group per transaction.
     group: Option<Arc<GroupCommit>>,
+    health: Arc<ConnectionHealth>,
 }
 
 impl Database {
@@ -58,7 +59,8 @@ impl Database {
         if backend == Backend::Sqlite {
             create_parent_directory(&target)?;
         }
-        let manager = ConnectionManager { backend, target };
+        let manager = ConnectionManager::new(backend, target);
+        let health = manager.health.clone();
         // Fail fast with the driver's own message (wrong password, missing directory …)
         // rather than r2d2's generic timeout.
         manager
@@ -88,6 +90,7 @@ impl Database {
             backend,
             writer,
             group,
+            health,
         })
     }
 
@@ -98,7 +101,7 @@ impl Database {
     /// Applies the embedded migrations for this backend; returns the names applied.
     pub fn migrate(&self) -> Result<Vec<String>, StoreError> {
         let mut conn = self.connection()?;
-        let applied = match &mut *conn {
+        let applied = match &mut **conn {
             DbConnection::Sqlite(c) => c.run_pending_migrations(SQLITE_MIGRATIONS).map(names),
             DbConnection::Postgres(c) => c.run_pending_migrations(POSTGRES_MIGRATIONS).map(names),
         };
@@ -121,33 +124,62 @@ impl Database {
         self.pool.get().map_err(|e| StoreError::Pool(e.to_string()))
     }
 
-    /// Runs `f` with a connection, for queries that change nothing.
+    /// Runs `f` with a connection, for queries that change nothing. When the connection turns
+    /// out to have lost its server (PostgreSQL restarted since its last use), `f` runs once
+    /// more on one the pool has checked.
     pub fn read<T>(
         &self,
-        f: impl FnOnce(&mut DbConnection) -> Result<T, StoreError>,
+        mut f: impl FnMut(&mut DbConnection) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        let result = self.read_once(&mut f);
+        match result {
+            Err(e) if e.is_lost_connection() => {
+                tracing::warn!(error = %e, "a database connection was lost; reading again on another");
+                self.read_once(&mut f)
+            }
+            other => other,
+        }
+    }
+
+    fn read_once<T>(
+        &self,
+        f: &mut impl FnMut(&mut DbConnection) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
         let mut conn = self.connection()?;
-        f(&mut conn)
+        let result = f(&mut conn);
+        self.health.note(&mut conn, &result);
+        result
     }
 
     /// Runs `f` in one transaction: everything it writes is stored, or nothing is. A transaction
-    /// that lost a race is run again a few times, so `f` must only touch the database.
+    /// that lost a race is run again a few times, so `f` must only touch the database; so is
+    /// one whose connection lost its server before the commit was asked for (after that, the
+    /// commit may have happened, and the error is reported).
     pub fn write<T>(
         &self,
         mut f: impl FnMut(&mut DbConnection) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
         let mut attempt = 1;
         loop {
+            let mut committing = false;
             let result = {
                 let _turn = self
                     .writer
                     .as_ref()
                     .map(|lock| lock.lock().unwrap_or_else(|poisoned| poisoned.into_inner()));
                 let mut conn = self.connection()?;
-                conn.transaction(|c| f(c))
+                let result = conn.transaction(|c| {
+                    let written = f(c);
+                    committing = written.is_ok();
+                    written
+                });
+                self.health.note(&mut conn, &result);
+                result
             };
+            let lost_before_commit =
+                !committing && result.as_ref().is_err_and(StoreError::is_lost_connection);
             match result {
-                Err(e) if attempt < WRITE_ATTEMPTS && e.is_retryable() => {
+                Err(e) if attempt < WRITE_ATTEMPTS && (e.is_retryable() || lost_before_commit) => {
                     tracing::debug!(attempt, error = %e, "write lost a race; running it again");
                     std::thread::sleep(Duration::from_millis(5 * u64::from(attempt)));
                     attempt += 1;
@@ -358,7 +390,7 @@ mod tests {
         let url = dir.path().join("links.db").to_string_lossy().into_owned();
         let db = Database::open(&url).expect("open");
         let mut conn = db.connection().expect("connection");
-        let DbConnection::Sqlite(c) = &mut *conn else {
+        let DbConnection::Sqlite(c) = &mut **conn else {
             panic!("a file path opens SQLite");
         };
         loop {

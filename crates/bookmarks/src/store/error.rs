@@ -22,6 +22,17 @@ pub enum StoreError {
 }
 
 impl StoreError {
+    /// The database server went away (restarted, say) under this connection.
+    pub(crate) fn is_lost_connection(&self) -> bool {
+        matches!(
+            self,
+            Self::Database(diesel::result::Error::DatabaseError(
+                diesel::result::DatabaseErrorKind::ClosedConnection,
+                _
+            ))
+        )
+    }
+
     /// A write that lost a race (unique key taken meanwhile on PostgreSQL, serialisation
     /// failure, SQLite busy from another process) and is worth running again.
     pub(crate) fn is_retryable(&self) -> bool {

@@ -236,7 +236,7 @@ async fn load_owners_list(
             let social = with_social.then(|| load_social(c, owner.id)).transpose()?;
             Ok(Some(OwnersList {
                 owner,
-                filter,
+                filter: filter.clone(),
                 result,
                 counts,
                 social,
