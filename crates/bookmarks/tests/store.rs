@@ -1559,6 +1559,75 @@ fn postgresql_connections_that_lost_their_server_fail_no_request() {
 }
 
 #[test]
+fn postgresql_reads_a_pages_tags_from_their_key_index_alone() {
+    // Migration 000011: the tag links' key index holds their positions, and `analyze` (run
+    // after every import) vacuums the links, so a page's tags need no visit to the table.
+    let (_guard, db) = TestDatabase::connect();
+    if db.backend() != store::Backend::Postgres {
+        return;
+    }
+    let alice = add_user(&db, "alice");
+    for n in 0..40 {
+        save(
+            &db,
+            &alice,
+            &draft(
+                &format!("https://e.com/{n}"),
+                "t",
+                &["rust", "async"],
+                Visibility::Public,
+            ),
+        );
+    }
+    db.analyze().unwrap();
+    #[derive(diesel::QueryableByName)]
+    struct Plan {
+        #[diesel(sql_type = diesel::sql_types::Text, column_name = "QUERY PLAN")]
+        line: String,
+    }
+    let plan: Vec<Plan> = db
+        .read(|c| {
+            use diesel::RunQueryDsl;
+            diesel::sql_query("SET enable_seqscan = off").execute(c)?;
+            let plan = diesel::sql_query(
+                "EXPLAIN (ANALYZE, COSTS OFF) SELECT bookmark_id, position, tag_id \
+                 FROM bookmark_tags WHERE bookmark_id = ANY('{1,2,3}'::bigint[])",
+            )
+            .load(c)?;
+            diesel::sql_query("RESET enable_seqscan").execute(c)?;
+            Ok(plan)
+        })
+        .unwrap();
+    let plan: Vec<&str> = plan.iter().map(|p| p.line.trim()).collect();
+    assert!(
+        plan.iter()
+            .any(|l| l.starts_with("Index Only Scan using bookmark_tags_pkey")),
+        "{plan:?}"
+    );
+    assert!(plan.contains(&"Heap Fetches: 0"), "{plan:?}");
+    // The key is unchanged: one link per bookmark and tag.
+    let twice = db.write(|c| {
+        use diesel::RunQueryDsl;
+        Ok(diesel::sql_query(
+            "INSERT INTO bookmark_tags (bookmark_id, tag_id, position, user_id, bookmark_created_at) \
+             SELECT bookmark_id, tag_id, position + 5, user_id, bookmark_created_at \
+             FROM bookmark_tags LIMIT 1",
+        )
+        .execute(c)?)
+    });
+    assert!(
+        matches!(
+            twice,
+            Err(StoreError::Database(diesel::result::Error::DatabaseError(
+                diesel::result::DatabaseErrorKind::UniqueViolation,
+                _
+            )))
+        ),
+        "{twice:?}"
+    );
+}
+
+#[test]
 fn postgresql_plans_a_tag_filter_with_the_tag_it_is_given() {
     // A statement kept prepared may get PostgreSQL's generic plan, which ignores which tag is
     // asked for (listing.rs, `tagged_uncached`); a tag filter must never be kept.

@@ -246,12 +246,21 @@ impl Database {
     /// GIN gathers new entries in a list that every search reads through (up to 4 MB, 1 of the
     /// 3 ms of a search just after importing 100,000 bookmarks), until a vacuum or a full list
     /// merges them. Only the index's owner may, so for anyone else it is skipped with a warning.
+    /// And it vacuums the tag links, so that a page's tags are read from their key's index
+    /// alone (migration 000011) for the links just imported too, not only once autovacuum has
+    /// come by.
     pub fn analyze(&self) -> Result<(), StoreError> {
-        let statement = match self.backend {
-            Backend::Sqlite => "ANALYZE",
-            Backend::Postgres => "ANALYZE bookmarks, bookmark_tags, tags, bookmark_search",
+        let statements: &[&str] = match self.backend {
+            Backend::Sqlite => &["ANALYZE"],
+            // VACUUM cannot share a statement string with another statement.
+            Backend::Postgres => &[
+                "VACUUM (ANALYZE) bookmark_tags",
+                "ANALYZE bookmarks, tags, bookmark_search",
+            ],
         };
-        self.read(|c| c.batch_execute(statement).map_err(StoreError::from))?;
+        for statement in statements {
+            self.read(|c| c.batch_execute(statement).map_err(StoreError::from))?;
+        }
         if self.backend == Backend::Postgres {
             let merged = self.read(|c| {
                 c.batch_execute("SELECT gin_clean_pending_list('bookmark_search_document')")
