@@ -1560,8 +1560,9 @@ fn postgresql_connections_that_lost_their_server_fail_no_request() {
 
 #[test]
 fn postgresql_reads_a_pages_tags_from_their_key_index_alone() {
-    // Migration 000011: the tag links' key index holds their positions, and `analyze` (run
-    // after every import) vacuums the links, so a page's tags need no visit to the table.
+    // Migration 000011: the tag links' key index holds their positions and names, and
+    // `analyze` (run after every import) vacuums the links, so a page's tags need no visit
+    // to the table, nor to the tags.
     let (_guard, db) = TestDatabase::connect();
     if db.backend() != store::Backend::Postgres {
         return;
@@ -1590,7 +1591,7 @@ fn postgresql_reads_a_pages_tags_from_their_key_index_alone() {
             use diesel::RunQueryDsl;
             diesel::sql_query("SET enable_seqscan = off").execute(c)?;
             let plan = diesel::sql_query(
-                "EXPLAIN (ANALYZE, COSTS OFF) SELECT bookmark_id, position, tag_id \
+                "EXPLAIN (ANALYZE, COSTS OFF) SELECT bookmark_id, position, tag_name \
                  FROM bookmark_tags WHERE bookmark_id = ANY('{1,2,3}'::bigint[])",
             )
             .load(c)?;
@@ -1609,8 +1610,9 @@ fn postgresql_reads_a_pages_tags_from_their_key_index_alone() {
     let twice = db.write(|c| {
         use diesel::RunQueryDsl;
         Ok(diesel::sql_query(
-            "INSERT INTO bookmark_tags (bookmark_id, tag_id, position, user_id, bookmark_created_at) \
-             SELECT bookmark_id, tag_id, position + 5, user_id, bookmark_created_at \
+            "INSERT INTO bookmark_tags \
+             (bookmark_id, tag_id, position, user_id, bookmark_created_at, tag_name) \
+             SELECT bookmark_id, tag_id, position + 5, user_id, bookmark_created_at, tag_name \
              FROM bookmark_tags LIMIT 1",
         )
         .execute(c)?)

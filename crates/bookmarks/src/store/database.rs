@@ -370,7 +370,7 @@ mod tests {
     /// Migration 000010 copies the tag links into a table without a rowid: every link, with
     /// its position and listing columns, is there afterwards, and so are the listing indexes.
     #[test]
-    fn tag_links_survive_losing_their_rowid() {
+    fn tag_links_survive_losing_their_rowid_and_gain_their_names() {
         use diesel::sql_types::{BigInt, Integer, Text};
         use diesel::RunQueryDsl;
         #[derive(diesel::QueryableByName, Debug, PartialEq)]
@@ -430,6 +430,14 @@ mod tests {
 
         let after: Vec<Link> = diesel::sql_query(links).load(c).expect("links after");
         assert_eq!(after, before);
+        // Migration 000011: every link carries its tag's name.
+        let names: Vec<Sql> = diesel::sql_query(
+            "SELECT tag_name AS sql FROM bookmark_tags ORDER BY bookmark_id, tag_id",
+        )
+        .load(c)
+        .expect("names");
+        let names: Vec<&str> = names.iter().map(|n| n.sql.as_str()).collect();
+        assert_eq!(names, ["rust", "web", "rust"]);
         let table: Vec<Sql> = diesel::sql_query(table_sql).load(c).expect("table");
         assert_eq!(table.len(), 1);
         assert!(table[0].sql.ends_with("WITHOUT ROWID"), "{}", table[0].sql);

@@ -12,7 +12,7 @@ use super::now;
 use super::schema::{bookmarks, domain_events};
 use super::search;
 use super::tag_totals::{self, Tagged};
-use super::tags::{ensure_tags, insert_links, LinkedBookmark, ROWS_PER_INSERT};
+use super::tags::{ensure_tags, insert_links, LinkedBookmark, NewLink, ROWS_PER_INSERT};
 use crate::model::{BookmarkChanges, BookmarkSnapshot, DomainEvent, ImportedBookmark, OnDuplicate};
 use diesel::prelude::*;
 use std::collections::HashMap;
@@ -120,7 +120,7 @@ pub fn import_batch(
 
     let names: Vec<String> = new_entries.iter().flat_map(|e| e.tags.names()).collect();
     let tag_ids = ensure_tags(conn, &names)?;
-    let mut links: Vec<(LinkedBookmark, i64, usize)> = new_entries
+    let mut links: Vec<NewLink<'_>> = new_entries
         .iter()
         .zip(&public_ids)
         .filter_map(|(entry, public_id)| {
@@ -137,16 +137,19 @@ pub fn import_batch(
                 .iter()
                 .enumerate()
                 .filter_map(|(position, tag)| {
-                    tag_ids
-                        .get(tag.as_str())
-                        .map(|tag_id| (bookmark, *tag_id, position))
+                    tag_ids.get(tag.as_str()).map(|tag_id| NewLink {
+                        bookmark,
+                        tag_id: *tag_id,
+                        tag_name: tag.as_str(),
+                        position,
+                    })
                 })
                 .collect::<Vec<_>>()
         })
         .collect();
     // In the order of the tag listing indexes, so that each of their pages is written once per
     // batch rather than once per link that falls on it.
-    links.sort_unstable_by_key(|(bookmark, tag_id, _)| (*tag_id, bookmark.created_at, bookmark.id));
+    links.sort_unstable_by_key(|link| (link.tag_id, link.bookmark.created_at, link.bookmark.id));
     insert_links(conn, &links)?;
     let documents: Vec<search::Document> = new_entries
         .iter()

@@ -84,6 +84,7 @@ diesel::table! {
         position -> Integer,
         user_id -> BigInt,
         bookmark_created_at -> Timestamp,
+        tag_name -> Text,
     }
 }
 

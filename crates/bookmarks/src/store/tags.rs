@@ -47,7 +47,14 @@ pub(crate) fn link_new_bookmark(
     let links = names
         .iter()
         .enumerate()
-        .filter_map(|(position, name)| ids.get(name).map(|tag_id| (bookmark, *tag_id, position)))
+        .filter_map(|(position, name)| {
+            ids.get(name).map(|tag_id| NewLink {
+                bookmark,
+                tag_id: *tag_id,
+                tag_name: name,
+                position,
+            })
+        })
         .collect::<Vec<_>>();
     insert_links(conn, &links)?;
     Ok(ids)
@@ -91,20 +98,32 @@ pub(crate) fn ensure_tags(
 /// Rows per multi-row insert: well under SQLite's and PostgreSQL's bound-parameter limits.
 pub(crate) const ROWS_PER_INSERT: usize = 2_000;
 
-/// Links bookmarks to tags: `(bookmark, tag_id, position)`, in multi-row inserts.
+/// One link of a bookmark to a tag. It carries the tag's name, so that a page's tags are read
+/// from the links alone (migration `000011_tag_links_carry_names`); a tag's name never
+/// changes (renaming a tag on bookmarks links them to another tag).
+pub(crate) struct NewLink<'a> {
+    pub bookmark: LinkedBookmark,
+    pub tag_id: i64,
+    pub tag_name: &'a str,
+    /// Where the tag stands in the bookmark's list (0 first).
+    pub position: usize,
+}
+
+/// Links bookmarks to tags, in multi-row inserts.
 pub(crate) fn insert_links(
     conn: &mut DbConnection,
-    links: &[(LinkedBookmark, i64, usize)],
+    links: &[NewLink<'_>],
 ) -> Result<(), StoreError> {
     let rows: Vec<_> = links
         .iter()
-        .map(|(bookmark, tag_id, position)| {
+        .map(|link| {
             (
-                bookmark_tags::bookmark_id.eq(bookmark.id),
-                bookmark_tags::tag_id.eq(*tag_id),
-                bookmark_tags::position.eq(i32::try_from(*position).unwrap_or(i32::MAX)),
-                bookmark_tags::user_id.eq(bookmark.user_id),
-                bookmark_tags::bookmark_created_at.eq(bookmark.created_at),
+                bookmark_tags::bookmark_id.eq(link.bookmark.id),
+                bookmark_tags::tag_id.eq(link.tag_id),
+                bookmark_tags::position.eq(i32::try_from(link.position).unwrap_or(i32::MAX)),
+                bookmark_tags::user_id.eq(link.bookmark.user_id),
+                bookmark_tags::bookmark_created_at.eq(link.bookmark.created_at),
+                bookmark_tags::tag_name.eq(link.tag_name),
             )
         })
         .collect();
@@ -187,15 +206,14 @@ pub(crate) fn load_tags(
     if bookmark_ids.is_empty() {
         return Ok(HashMap::new());
     }
-    let name = tags::table
-        .filter(tags::id.eq(bookmark_tags::tag_id))
-        .select(tags::name)
-        .single_value()
-        .assume_not_null();
     let among = id_among::<TaggedBookmarkId>(conn.backend(), bookmark_ids);
     let rows: Vec<(i64, i32, String)> = bookmark_tags::table
         .filter(among)
-        .select((bookmark_tags::bookmark_id, bookmark_tags::position, name))
+        .select((
+            bookmark_tags::bookmark_id,
+            bookmark_tags::position,
+            bookmark_tags::tag_name,
+        ))
         .load(conn)?;
     let mut positioned: HashMap<i64, Vec<(i32, String)>> =
         HashMap::with_capacity(bookmark_ids.len());

@@ -1,0 +1,1 @@
+ALTER TABLE bookmark_tags DROP COLUMN tag_name;
