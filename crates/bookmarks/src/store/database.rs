@@ -76,9 +76,11 @@ impl Database {
             // connect still running when a short CLI command exits races libpq's and OpenSSL's
             // exit handlers (a crash without a message).
             .min_idle(Some(0))
-            // A pooled PostgreSQL connection is checked with `SELECT 1` before each use, since
-            // diesel cannot tell that its server went away. A SQLite connection is a file
-            // handle in this process that cannot be lost that way, so it is handed out as is.
+            // A pooled PostgreSQL connection is checked with `SELECT 1` before use, since
+            // diesel cannot tell that its server went away, unless a request used it without
+            // error a moment ago (`connection::ALIVE_WITHOUT_CHECK`). A SQLite connection is a
+            // file handle in this process that cannot be lost that way, so it is handed out
+            // as is.
             .test_on_check_out(backend == Backend::Postgres)
             .connection_timeout(Duration::from_secs(30))
             .build(manager)
