@@ -1418,6 +1418,51 @@ impl diesel::connection::Instrumentation for LogStatements {
 }
 
 #[test]
+fn a_search_document_is_written_by_a_statement_compiled_once() {
+    // kept_document_inserts.rs: diesel never keeps a `sql_query`, so the insert of every
+    // search document (every create, every imported bookmark) was compiled anew.
+    let (guard, db) = TestDatabase::connect();
+    let alice = add_user(&db, "alice");
+    // A connection of its own, so that it has compiled nothing before the log starts.
+    let db = Database::open(&guard.url).unwrap();
+    let log = std::sync::Arc::new(std::sync::Mutex::new(StatementLog::default()));
+    let (first, second) = db
+        .write(|c| {
+            use diesel::Connection;
+            c.set_instrumentation(LogStatements(log.clone()));
+            let d = |n: u32| {
+                draft(
+                    &format!("https://e.com/{n}"),
+                    "t",
+                    &["rust"],
+                    Visibility::Public,
+                )
+            };
+            store::save_bookmark(c, alice.id, &d(1))?;
+            let first = std::mem::take(&mut *log.lock().unwrap());
+            store::save_bookmark(c, alice.id, &d(2))?;
+            store::save_bookmark(c, alice.id, &d(3))?;
+            let second = std::mem::take(&mut *log.lock().unwrap());
+            c.set_instrumentation(None::<LogStatements>);
+            Ok((first, second))
+        })
+        .unwrap();
+    let inserts: Vec<&String> = second
+        .started
+        .iter()
+        .filter(|sql| sql.starts_with("INSERT INTO bookmark_search"))
+        .collect();
+    assert_eq!(inserts.len(), 2, "{second:?}");
+    for sql in inserts {
+        assert!(first.kept.contains(sql), "not kept compiled: {sql}");
+        assert!(!second.kept.contains(sql), "compiled again: {sql}");
+    }
+    let mut filter = BookmarkFilter::new(Scope::User { owner: alice.id }, Some(alice.id));
+    filter.search = Some("rust".into());
+    assert_eq!(list(&db, &filter).len(), 3);
+}
+
+#[test]
 fn a_listed_page_runs_statements_compiled_once() {
     // kept_conditions.rs: the statements of a page (its rows, owners and tags) are kept
     // compiled, whichever bookmarks it holds and whoever looks; compiling them anew on every

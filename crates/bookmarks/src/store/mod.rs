@@ -14,6 +14,7 @@ pub mod federation;
 mod group_commit;
 mod import;
 mod kept_conditions;
+mod kept_document_inserts;
 mod listing;
 mod retag;
 pub mod schema;

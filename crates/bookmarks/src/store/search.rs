@@ -19,12 +19,13 @@ use super::connection::{Backend, DbConnection};
 use super::deferred_documents;
 use super::error::StoreError;
 use super::kept_conditions::{id_among, BookmarkId, IdAmong};
+use super::kept_document_inserts::{InsertSqliteDocument, UpsertPostgresDocuments};
 use super::listing::Scope;
 use super::schema::{bookmark_tags, bookmarks, tags};
 use diesel::dsl::sql;
 use diesel::expression::{SqlLiteral, UncheckedBind};
 use diesel::prelude::*;
-use diesel::sql_types::{Array, BigInt, Bool, Text};
+use diesel::sql_types::{BigInt, Bool, Text};
 use std::collections::HashMap;
 
 /// At most this many words of a search are used (each one is one more condition).
@@ -302,15 +303,7 @@ pub(crate) fn write_documents(
                     .iter()
                     .map(|d| (d.bookmark_id, postgres_lexemes(d)))
                     .unzip();
-                diesel::sql_query(
-                    "INSERT INTO bookmark_search (bookmark_id, document) \
-                     SELECT id, array_to_tsvector(string_to_array(lexemes, ' ')) \
-                     FROM unnest($1::bigint[], $2::text[]) AS new(id, lexemes) \
-                     ON CONFLICT (bookmark_id) DO UPDATE SET document = EXCLUDED.document",
-                )
-                .bind::<Array<BigInt>, _>(ids)
-                .bind::<Array<Text>, _>(lexemes)
-                .execute(c)?;
+                UpsertPostgresDocuments { ids, lexemes }.execute(c)?;
             }
         }
     }
@@ -322,14 +315,12 @@ fn insert_sqlite_documents(
     documents: &[Document],
 ) -> Result<(), StoreError> {
     for document in documents {
-        diesel::sql_query("INSERT INTO bookmark_search (rowid, document) VALUES (?, ?)")
-            .bind::<BigInt, _>(document.bookmark_id)
-            .bind::<Text, _>(format!(
-                "{} {}",
-                document.words,
-                owner_word(document.owner_id)
-            ))
-            .execute(c)?;
+        let text = format!("{} {}", document.words, owner_word(document.owner_id));
+        InsertSqliteDocument {
+            rowid: document.bookmark_id,
+            document: &text,
+        }
+        .execute(c)?;
     }
     Ok(())
 }
