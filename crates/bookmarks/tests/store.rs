@@ -1283,6 +1283,17 @@ fn grouped_saves_each_succeed_or_fail_on_their_own() {
             },
         );
         assert_eq!(mine.len(), kept, "{}", user.name.as_str());
+        // Each kept save's search document was written (held back to its group's end), and
+        // no refused one's.
+        let found = list(
+            &db,
+            &BookmarkFilter {
+                limit: 200,
+                search: Some("shared".into()),
+                ..BookmarkFilter::new(Scope::User { owner: user.id }, Some(user.id))
+            },
+        );
+        assert_eq!(found.len(), kept, "{}", user.name.as_str());
         let cloud = own_tag_counts(&db, user.id);
         let shared = cloud.iter().find(|t| t.name == "shared").map(|t| t.count);
         assert_eq!(shared, Some(i64::try_from(kept).unwrap()));
@@ -1605,7 +1616,7 @@ fn postgresql_connections_that_lost_their_server_fail_no_request() {
 
 #[test]
 fn postgresql_reads_a_pages_tags_from_their_key_index_alone() {
-    // Migration 000011: the tag links' key index holds their positions and names, and
+    // Migration 000012: the tag links' key index holds their positions and names, and
     // `analyze` (run after every import) vacuums the links, so a page's tags need no visit
     // to the table, nor to the tags.
     let (_guard, db) = TestDatabase::connect();
@@ -1632,15 +1643,14 @@ fn postgresql_reads_a_pages_tags_from_their_key_index_alone() {
         line: String,
     }
     let plan: Vec<Plan> = db
-        .read(|c| {
+        .write(|c| {
             use diesel::RunQueryDsl;
-            diesel::sql_query("SET enable_seqscan = off").execute(c)?;
+            diesel::sql_query("SET LOCAL enable_seqscan = off").execute(c)?;
             let plan = diesel::sql_query(
                 "EXPLAIN (ANALYZE, COSTS OFF) SELECT bookmark_id, position, tag_name \
                  FROM bookmark_tags WHERE bookmark_id = ANY('{1,2,3}'::bigint[])",
             )
             .load(c)?;
-            diesel::sql_query("RESET enable_seqscan").execute(c)?;
             Ok(plan)
         })
         .unwrap();

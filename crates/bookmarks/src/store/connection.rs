@@ -81,12 +81,24 @@ pub struct ConnectionHealth {
 }
 
 impl ConnectionHealth {
-    /// Records how a use of `conn` ended: when it went well, or that the connection found its
-    /// server gone (it is then closed rather than pooled again, and every other connection is
-    /// checked before its next use).
-    pub(crate) fn note<T>(&self, conn: &mut PooledDb, result: &Result<T, StoreError>) {
+    /// Where the count of losses stood when a use began: a use that goes well vouches for the
+    /// connection only against losses seen before it.
+    pub(crate) fn losses_so_far(&self) -> u64 {
+        self.losses.load(Ordering::Relaxed)
+    }
+
+    /// Records how a use of `conn` that began at `losses_before` ([`Self::losses_so_far`])
+    /// ended: when it went well, or that the connection found its server gone (it is then
+    /// closed rather than pooled again, and every other connection is checked before its next
+    /// use).
+    pub(crate) fn note<T>(
+        &self,
+        conn: &mut PooledDb,
+        losses_before: u64,
+        result: &Result<T, StoreError>,
+    ) {
         match result {
-            Ok(_) => conn.fine_at = Some((Instant::now(), self.losses.load(Ordering::Relaxed))),
+            Ok(_) => conn.fine_at = Some((Instant::now(), losses_before)),
             Err(e) if e.is_lost_connection() => {
                 conn.lost = true;
                 self.losses.fetch_add(1, Ordering::Relaxed);
@@ -276,10 +288,10 @@ mod tests {
         let mut second = manager.connect().expect("open");
         let health = &manager.health;
         assert!(!health.recently_fine(&first), "never used");
-        health.note(&mut first, &Ok(()));
-        health.note(&mut second, &Ok(()));
+        health.note(&mut first, 0, &Ok(()));
+        health.note(&mut second, 0, &Ok(()));
         assert!(health.recently_fine(&first));
-        health.note::<()>(&mut first, &Err(StoreError::NotFound("bookmark")));
+        health.note::<()>(&mut first, 0, &Err(StoreError::NotFound("bookmark")));
         assert!(
             health.recently_fine(&first),
             "an error of the query, not the connection"
@@ -288,13 +300,18 @@ mod tests {
             diesel::result::DatabaseErrorKind::ClosedConnection,
             Box::new("server closed the connection unexpectedly".to_owned()),
         );
-        health.note::<()>(&mut first, &Err(StoreError::Database(lost)));
+        health.note::<()>(&mut first, 0, &Err(StoreError::Database(lost)));
         assert!(manager.has_broken(&mut first), "lost: closed, not pooled");
         assert!(
             !health.recently_fine(&second),
             "used before the loss: checked again"
         );
-        health.note(&mut second, &Ok(()));
+        health.note(&mut second, 0, &Ok(()));
+        assert!(
+            !health.recently_fine(&second),
+            "a use that began before the loss vouches for nothing after it"
+        );
+        health.note(&mut second, health.losses_so_far(), &Ok(()));
         assert!(health.recently_fine(&second));
         second.fine_at = Some((Instant::now() - ALIVE_WITHOUT_CHECK, 1));
         assert!(!health.recently_fine(&second), "not a moment ago");

@@ -118,6 +118,12 @@ impl Database {
             let indexed = super::search::rebuild_search_index(self)?;
             self.analyze()?;
             tracing::info!(indexed, "built the full-text search index");
+        } else if self.backend == Backend::Postgres
+            && applied.iter().any(|name| name.contains("000012"))
+        {
+            // It rewrote every tag link; vacuumed, a page's tags are read from the key's index
+            // alone at once, rather than once autovacuum has come by.
+            self.analyze()?;
         }
         Ok(applied)
     }
@@ -128,7 +134,7 @@ impl Database {
 
     /// Runs `f` with a connection, for queries that change nothing. When the connection turns
     /// out to have lost its server (PostgreSQL restarted since its last use), `f` runs once
-    /// more on one the pool has checked.
+    /// more on one the pool has checked, so `f` must be safe to run twice.
     pub fn read<T>(
         &self,
         mut f: impl FnMut(&mut DbConnection) -> Result<T, StoreError>,
@@ -148,8 +154,9 @@ impl Database {
         f: &mut impl FnMut(&mut DbConnection) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
         let mut conn = self.connection()?;
+        let losses = self.health.losses_so_far();
         let result = f(&mut conn);
-        self.health.note(&mut conn, &result);
+        self.health.note(&mut conn, losses, &result);
         result
     }
 
@@ -170,19 +177,24 @@ impl Database {
                     .as_ref()
                     .map(|lock| lock.lock().unwrap_or_else(|poisoned| poisoned.into_inner()));
                 let mut conn = self.connection()?;
+                let losses = self.health.losses_so_far();
                 let result = conn.transaction(|c| {
                     let written = f(c);
                     committing = written.is_ok();
                     written
                 });
-                self.health.note(&mut conn, &result);
+                self.health.note(&mut conn, losses, &result);
                 result
             };
             let lost_before_commit =
                 !committing && result.as_ref().is_err_and(StoreError::is_lost_connection);
             match result {
                 Err(e) if attempt < WRITE_ATTEMPTS && (e.is_retryable() || lost_before_commit) => {
-                    tracing::debug!(attempt, error = %e, "write lost a race; running it again");
+                    if lost_before_commit {
+                        tracing::warn!(attempt, error = %e, "a database connection was lost before the commit; writing again on another");
+                    } else {
+                        tracing::debug!(attempt, error = %e, "write lost a race; running it again");
+                    }
                     std::thread::sleep(Duration::from_millis(5 * u64::from(attempt)));
                     attempt += 1;
                 }
@@ -249,7 +261,7 @@ impl Database {
     /// 3 ms of a search just after importing 100,000 bookmarks), until a vacuum or a full list
     /// merges them. Only the index's owner may, so for anyone else it is skipped with a warning.
     /// And it vacuums the tag links, so that a page's tags are read from their key's index
-    /// alone (migration 000011) for the links just imported too, not only once autovacuum has
+    /// alone (migration 000012) for the links just imported too, not only once autovacuum has
     /// come by.
     pub fn analyze(&self) -> Result<(), StoreError> {
         let statements: &[&str] = match self.backend {
@@ -432,7 +444,7 @@ mod tests {
 
         let after: Vec<Link> = diesel::sql_query(links).load(c).expect("links after");
         assert_eq!(after, before);
-        // Migration 000011: every link carries its tag's name.
+        // Migration 000012: every link carries its tag's name.
         let names: Vec<Sql> = diesel::sql_query(
             "SELECT tag_name AS sql FROM bookmark_tags ORDER BY bookmark_id, tag_id",
         )
@@ -443,6 +455,12 @@ mod tests {
         let table: Vec<Sql> = diesel::sql_query(table_sql).load(c).expect("table");
         assert_eq!(table.len(), 1);
         assert!(table[0].sql.ends_with("WITHOUT ROWID"), "{}", table[0].sql);
+        // A link written without its tag's name is refused, not stored with an empty one.
+        let nameless = c.batch_execute(
+            "INSERT INTO bookmark_tags (bookmark_id, tag_id, position, user_id, bookmark_created_at)
+                 VALUES (2, 11, 1, 7, '2026-01-03 00:00:00')",
+        );
+        assert!(nameless.is_err(), "{nameless:?}");
         let indexes: Vec<Sql> = diesel::sql_query(
             "SELECT name AS sql FROM sqlite_master WHERE tbl_name = 'bookmark_tags' \
              AND type = 'index' AND sql IS NOT NULL ORDER BY name",

@@ -5,8 +5,8 @@
 //! statement opens a savepoint, and most of a save's statements do (multi-row inserts, the tag
 //! totals' upsert). In a group of saves committed together ([`super::group_commit`]) every save
 //! after the first would so write out the one before it's document: a segment per bookmark,
-//! each later merged again. Held back and written after everything else, a group's documents
-//! become one segment, written once at the commit.
+//! each later merged again. Held back and written after everything else, in rowid order, a
+//! group's documents become one segment, written once at the commit.
 //!
 //! The documents are kept per thread while [`holding_back`] runs: a group is written by one
 //! thread, inside one transaction, from start to end.
@@ -33,7 +33,10 @@ pub(crate) fn holding_back<T>(
     }
     let holding = Holding::start();
     let value = f(conn)?;
-    let documents = holding.finish();
+    let mut documents = holding.finish();
+    // In rowid order: FTS5 writes out what it has collected whenever a rowid comes lower than
+    // the one before (a bookmark changed later in the group is held again at the end).
+    documents.sort_unstable_by_key(|d| d.bookmark_id);
     search::insert_new_documents(conn, &documents)?;
     Ok(value)
 }
@@ -51,8 +54,8 @@ pub(crate) fn hold_back(document: Document) -> Option<Document> {
 }
 
 /// Takes back a held-back document of this bookmark, when there is one: the bookmark changed
-/// or was deleted after it was created in the same group, and its document is written (or
-/// removed) now.
+/// or was deleted after it was created in the same group, so its document is replaced (held
+/// back again, see `search::index_bookmark`) or dropped.
 pub(crate) fn take_back(bookmark_id: i64) -> Option<Document> {
     HELD_BACK.with(|held| {
         let mut held = held.borrow_mut();

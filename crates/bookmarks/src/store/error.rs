@@ -22,12 +22,14 @@ pub enum StoreError {
 }
 
 impl StoreError {
-    /// The database server went away (restarted, say) under this connection.
+    /// The database server went away (restarted, say) under this connection, or the
+    /// connection could no longer send it a statement.
     pub(crate) fn is_lost_connection(&self) -> bool {
+        use diesel::result::{DatabaseErrorKind, Error};
         matches!(
             self,
-            Self::Database(diesel::result::Error::DatabaseError(
-                diesel::result::DatabaseErrorKind::ClosedConnection,
+            Self::Database(Error::DatabaseError(
+                DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand,
                 _
             ))
         )

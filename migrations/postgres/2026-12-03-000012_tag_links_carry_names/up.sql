@@ -1,3 +1,5 @@
+-- (Version 000011 was an earlier form of this migration, in commit 172c8fd, replaced before
+-- it was released; a database migrated by that build gets this one as well.)
 -- A page's tags are read by bookmark id: each link's position and its tag's name. Each link
 -- now carries its tag's name (a tag's name never changes: renaming a tag on bookmarks links
 -- them to another tag), and the primary key's index holds both, so PostgreSQL reads a page's

@@ -1,1 +1,0 @@
-ALTER TABLE bookmark_tags DROP COLUMN tag_name;
