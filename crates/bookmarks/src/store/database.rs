@@ -29,6 +29,13 @@ fn empties_search_index(backend: Backend, version: &str) -> bool {
         }
 }
 
+/// Whether the migration `version` rewrote every tag link (000012, which gave them their tags'
+/// names): on PostgreSQL they are vacuumed afterwards, so that a page's tags are read from
+/// the key's index alone at once rather than once autovacuum has come by.
+fn rewrites_tag_links(version: &str) -> bool {
+    version.contains("000012")
+}
+
 /// How often a write that lost a race is run again before the error is reported.
 const WRITE_ATTEMPTS: u32 = 4;
 
@@ -119,10 +126,8 @@ impl Database {
             self.analyze()?;
             tracing::info!(indexed, "built the full-text search index");
         } else if self.backend == Backend::Postgres
-            && applied.iter().any(|name| name.contains("000012"))
+            && applied.iter().any(|name| rewrites_tag_links(name))
         {
-            // It rewrote every tag link; vacuumed, a page's tags are read from the key's index
-            // alone at once, rather than once autovacuum has come by.
             self.analyze()?;
         }
         Ok(applied)

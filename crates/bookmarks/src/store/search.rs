@@ -21,7 +21,7 @@ use super::error::StoreError;
 use super::kept_conditions::{id_among, BookmarkId, IdAmong};
 use super::kept_document_inserts::{InsertSqliteDocument, UpsertPostgresDocuments};
 use super::listing::Scope;
-use super::schema::{bookmark_tags, bookmarks, tags};
+use super::schema::{bookmark_tags, bookmarks};
 use diesel::dsl::sql;
 use diesel::expression::{SqlLiteral, UncheckedBind};
 use diesel::prelude::*;
@@ -401,10 +401,10 @@ pub(crate) fn index_bookmarks(conn: &mut DbConnection, ids: &[i64]) -> Result<()
             ))
             .load(conn)?;
         let mut tags_of: HashMap<i64, Vec<String>> = HashMap::new();
+        // Each link carries its tag's name (`tags::NewLink`).
         let links: Vec<(i64, String)> = bookmark_tags::table
-            .inner_join(tags::table)
             .filter(bookmark_tags::bookmark_id.eq_any(chunk))
-            .select((bookmark_tags::bookmark_id, tags::name))
+            .select((bookmark_tags::bookmark_id, bookmark_tags::tag_name))
             .load(conn)?;
         for (id, name) in links {
             tags_of.entry(id).or_default().push(name);
