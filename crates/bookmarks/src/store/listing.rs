@@ -3,7 +3,7 @@
 //! names, tags), and visibility is decided here, once, for every page and API that lists.
 
 use super::bookmarks::{hydrate, Bookmark, BookmarkRow};
-use super::connection::{DbBackend, DbConnection};
+use super::connection::{on_each_backend, DbBackend, DbConnection};
 use super::error::StoreError;
 use super::filter_links;
 use super::kept_conditions::{id_among, UserId};
@@ -13,7 +13,6 @@ use crate::model::{BookmarkUrl, Cursor, TagName, Visibility};
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use std::borrow::Cow;
-use std::collections::HashMap;
 
 /// The most bookmarks one page may hold.
 pub const MAX_PAGE_SIZE: i64 = 200;
@@ -76,11 +75,22 @@ pub struct BookmarkPage {
 /// Applies scope, visibility, tags, search and the unread flag (not the cursor) to a boxed
 /// query whose source includes the `bookmarks` table. A macro rather than a function because it
 /// serves queries over different joins (listing, tag counts); the conditions are the same.
+///
+/// With a connection it looks the filter's tags up first; given the backend and the tags' ids
+/// (from [`super::tags::tag_ids_in_order`]) it needs none, so that the query can be built for
+/// the concrete connection inside [`on_each_backend!`].
 macro_rules! apply_filter {
     ($query:expr, $filter:expr, $conn:expr) => {{
         let filter: &BookmarkFilter = $filter;
         let conn: &mut $crate::store::DbConnection = $conn;
         let backend = conn.backend();
+        let tag_ids = $crate::store::tags::tag_ids_in_order(conn, &filter.tags)?;
+        $crate::store::listing::apply_filter!($query, filter, backend, tag_ids)
+    }};
+    ($query:expr, $filter:expr, $backend:expr, $tag_ids:expr) => {{
+        let filter: &BookmarkFilter = $filter;
+        let backend: $crate::store::Backend = $backend;
+        let tag_ids: Vec<Option<i64>> = $tag_ids;
         let mut query = $query;
         let owner = match filter.scope {
             Scope::User { owner } => Some(owner),
@@ -97,7 +107,6 @@ macro_rules! apply_filter {
         // bookmarks carry a tag from the statistics of its id (PostgreSQL, joining the tag by
         // name, guessed 154 bookmarks for a tag on 37,725 and chose a plan that read them all).
         // A user's tagged bookmarks are found through the tag listing index, by tag and owner.
-        let tag_ids = $crate::store::tags::tag_ids_in_order(conn, &filter.tags)?;
         for tag_id in tag_ids {
             let Some(tag_id) = tag_id else {
                 // No bookmark carries a tag that does not exist.
@@ -194,20 +203,26 @@ pub fn list_bookmarks(
     let mut owner_ids: Vec<i64> = rows.iter().map(BookmarkRow::owner_id).collect();
     owner_ids.sort_unstable();
     owner_ids.dedup();
-    let owners: HashMap<i64, String> = if owner_ids.is_empty() {
-        HashMap::new()
+    // By id, found by binary search (a page has one owner or a few).
+    let mut owners: Vec<(i64, String)> = if owner_ids.is_empty() {
+        Vec::new()
     } else {
-        users::table
-            .filter(id_among::<UserId>(conn.backend(), &owner_ids))
+        let among = id_among::<UserId>(conn.backend(), &owner_ids);
+        on_each_backend!(conn, |c| users::table
+            .filter(among)
             .select((users::id, users::name))
-            .load::<(i64, String)>(conn)?
-            .into_iter()
-            .collect()
+            .load(c))?
     };
+    owners.sort_unstable_by_key(|(id, _)| *id);
     let with_owner = rows
         .into_iter()
         .map(|row| {
-            let owner = owners.get(&row.owner_id()).cloned().unwrap_or_default();
+            let owner = owners
+                .binary_search_by_key(&row.owner_id(), |(id, _)| *id)
+                .ok()
+                .and_then(|at| owners.get(at))
+                .map(|(_, name)| name.clone())
+                .unwrap_or_default();
             (row, owner)
         })
         .collect();
@@ -250,24 +265,31 @@ fn list_rows(
         }),
         None => Cow::Borrowed(filter),
     };
-    let mut query = apply_filter!(bookmarks::table.into_boxed::<DbBackend>(), &filter, conn);
-    match plan {
-        Some(SqlitePlan::LookUp(ids)) if ids.is_empty() => return Ok(Vec::new()),
-        Some(SqlitePlan::LookUp(ids)) => query = query.filter(super::search::one_of(&ids)),
-        Some(SqlitePlan::Walk(search)) => {
-            query = query.filter(super::search::matches_while_walking(search));
+    if matches!(&plan, Some(SqlitePlan::LookUp(ids)) if ids.is_empty()) {
+        return Ok(Vec::new());
+    }
+    let backend = conn.backend();
+    let tag_ids = super::tags::tag_ids_in_order(conn, &filter.tags)?;
+    // Built and run on the concrete connection (see `on_each_backend!`).
+    Ok(on_each_backend!(conn, |c| {
+        let mut query = apply_filter!(bookmarks::table.into_boxed(), &filter, backend, tag_ids);
+        match &plan {
+            Some(SqlitePlan::LookUp(ids)) => query = query.filter(super::search::one_of(ids)),
+            Some(SqlitePlan::Walk(search)) => {
+                query = query.filter(super::search::matches_while_walking(search.clone()));
+            }
+            None => {}
         }
-        None => {}
-    }
-    if let Some(cursor) = filter.before {
-        query = query.filter(older_than!(bookmarks::created_at, bookmarks::id, cursor));
-    }
-    Ok(query
-        .order((bookmarks::created_at.desc(), bookmarks::id.desc()))
-        .offset(filter.offset.max(0))
-        .limit(limit + 1)
-        .select(BookmarkRow::as_select())
-        .load(conn)?)
+        if let Some(cursor) = filter.before {
+            query = query.filter(older_than!(bookmarks::created_at, bookmarks::id, cursor));
+        }
+        query
+            .order((bookmarks::created_at.desc(), bookmarks::id.desc()))
+            .offset(filter.offset.max(0))
+            .limit(limit + 1)
+            .select(BookmarkRow::as_select())
+            .load(c)
+    })?)
 }
 
 /// Rows of a page of the bookmarks carrying `tag_id` (the filter's first tag), read off the tag
@@ -281,37 +303,42 @@ fn list_tagged_rows(
     tag_id: i64,
     limit: i64,
 ) -> Result<Vec<BookmarkRow>, StoreError> {
-    let mut query = bookmark_tags::table
-        .inner_join(bookmarks::table)
-        .into_boxed::<DbBackend>();
-    query = match conn.backend() {
-        super::Backend::Postgres => query.filter(links_of_tag_uncached(tag_id)),
-        super::Backend::Sqlite => query.filter(bookmark_tags::tag_id.eq(tag_id)),
-    };
-    if let Scope::User { owner } = filter.scope {
-        query = query.filter(bookmark_tags::user_id.eq(owner));
-    }
+    let backend = conn.backend();
     let other_tags = BookmarkFilter {
         tags: filter.tags.get(1..).unwrap_or_default().to_vec(),
         ..filter.clone()
     };
-    let mut query = apply_filter!(query, &other_tags, conn);
-    if let Some(cursor) = filter.before {
-        query = query.filter(older_than!(
-            bookmark_tags::bookmark_created_at,
-            bookmark_tags::bookmark_id,
-            cursor
-        ));
-    }
-    Ok(query
-        .order((
-            bookmark_tags::bookmark_created_at.desc(),
-            bookmark_tags::bookmark_id.desc(),
-        ))
-        .offset(filter.offset.max(0))
-        .limit(limit + 1)
-        .select(BookmarkRow::as_select())
-        .load(conn)?)
+    let other_tag_ids = super::tags::tag_ids_in_order(conn, &other_tags.tags)?;
+    // Built and run on the concrete connection (see `on_each_backend!`).
+    Ok(on_each_backend!(conn, |c| {
+        let mut query = bookmark_tags::table
+            .inner_join(bookmarks::table)
+            .into_boxed();
+        query = match backend {
+            super::Backend::Postgres => query.filter(links_of_tag_uncached(tag_id)),
+            super::Backend::Sqlite => query.filter(bookmark_tags::tag_id.eq(tag_id)),
+        };
+        if let Scope::User { owner } = filter.scope {
+            query = query.filter(bookmark_tags::user_id.eq(owner));
+        }
+        let mut query = apply_filter!(query, &other_tags, backend, other_tag_ids);
+        if let Some(cursor) = filter.before {
+            query = query.filter(older_than!(
+                bookmark_tags::bookmark_created_at,
+                bookmark_tags::bookmark_id,
+                cursor
+            ));
+        }
+        query
+            .order((
+                bookmark_tags::bookmark_created_at.desc(),
+                bookmark_tags::bookmark_id.desc(),
+            ))
+            .offset(filter.offset.max(0))
+            .limit(limit + 1)
+            .select(BookmarkRow::as_select())
+            .load(c)
+    })?)
 }
 
 /// The bookmark (of the outer query) is among the tag's bookmarks, for PostgreSQL. Written as

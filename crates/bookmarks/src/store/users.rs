@@ -1,7 +1,7 @@
 //! Accounts and the credentials that identify them: sessions (browser cookies), API tokens
 //! (bearer), invites. Secrets are stored as SHA-256 hashes only.
 
-use super::connection::DbConnection;
+use super::connection::{on_each_backend, DbConnection};
 use super::error::StoreError;
 use super::now;
 use super::schema::{api_tokens, invites, sessions, users};
@@ -79,12 +79,13 @@ pub fn find_user_by_name(
     conn: &mut DbConnection,
     name: &UserName,
 ) -> Result<Option<User>, StoreError> {
-    Ok(users::table
+    // On the concrete connection, as every user page reads it (see `on_each_backend!`).
+    let row: Option<UserRow> = on_each_backend!(conn, |c| users::table
         .filter(users::name.eq(name.as_str()))
         .select(UserRow::as_select())
-        .first(conn)
-        .optional()?
-        .map(User::from))
+        .first(c)
+        .optional())?;
+    Ok(row.map(User::from))
 }
 
 /// The user's private key (PKCS#8 PEM), for signing on their behalf. Never shown anywhere.
@@ -208,16 +209,18 @@ pub fn user_for_api_token(
     conn: &mut DbConnection,
     presented: &str,
 ) -> Result<Option<User>, StoreError> {
-    let found: Option<(UserRow, i64, Option<NaiveDateTime>)> = api_tokens::table
-        .inner_join(users::table)
-        .filter(api_tokens::token_hash.eq(SecretHash::of(presented).as_str()))
-        .select((
-            UserRow::as_select(),
-            api_tokens::id,
-            api_tokens::last_used_at,
-        ))
-        .first(conn)
-        .optional()?;
+    let hash = SecretHash::of(presented);
+    let found: Option<(UserRow, i64, Option<NaiveDateTime>)> =
+        on_each_backend!(conn, |c| api_tokens::table
+            .inner_join(users::table)
+            .filter(api_tokens::token_hash.eq(hash.as_str()))
+            .select((
+                UserRow::as_select(),
+                api_tokens::id,
+                api_tokens::last_used_at,
+            ))
+            .first(c)
+            .optional())?;
     let Some((user, token_id, last_used_at)) = found else {
         return Ok(None);
     };

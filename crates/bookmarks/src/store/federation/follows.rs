@@ -2,7 +2,7 @@
 //! side accepts), and a remote actor following a local user or one of their tags (`followers`).
 
 use super::actors::RemoteActor;
-use crate::store::connection::DbConnection;
+use crate::store::connection::{on_each_backend, DbConnection};
 use crate::store::error::StoreError;
 use crate::store::now;
 use crate::store::schema::{followers, follows, remote_actors};
@@ -123,13 +123,12 @@ pub fn find_follow_by_public_id(
 
 /// A user's follows, newest first.
 pub fn list_follows(conn: &mut DbConnection, user_id: i64) -> Result<Vec<Follow>, StoreError> {
-    Ok(follow_query!()
+    // On the concrete connection, as every user page reads it (see `on_each_backend!`).
+    let rows: Vec<FollowRow> = on_each_backend!(conn, |c| follow_query!()
         .filter(follows::user_id.eq(user_id))
         .order(follows::id.desc())
-        .load::<FollowRow>(conn)?
-        .into_iter()
-        .map(follow_from_row)
-        .collect())
+        .load(c))?;
+    Ok(rows.into_iter().map(follow_from_row).collect())
 }
 
 /// Marks the follow accepted; false when there is no such follow.
@@ -245,22 +244,25 @@ pub fn list_followers(
     user_id: i64,
     tag: Option<&str>,
 ) -> Result<Vec<Follower>, StoreError> {
-    let mut query = followers::table
-        .inner_join(remote_actors::table)
-        .filter(followers::user_id.eq(user_id))
-        .into_boxed();
-    if let Some(tag) = tag {
-        query = query.filter(followers::tag.eq(tag.to_string()));
-    }
-    let rows: Vec<(String, String, NaiveDateTime, RemoteActor)> = query
-        .order(followers::id.asc())
-        .select((
-            followers::tag,
-            followers::follow_activity_id,
-            followers::created_at,
-            RemoteActor::as_select(),
-        ))
-        .load(conn)?;
+    // On the concrete connection, as every user page reads it (see `on_each_backend!`).
+    let rows: Vec<(String, String, NaiveDateTime, RemoteActor)> = on_each_backend!(conn, |c| {
+        let mut query = followers::table
+            .inner_join(remote_actors::table)
+            .filter(followers::user_id.eq(user_id))
+            .into_boxed();
+        if let Some(tag) = tag {
+            query = query.filter(followers::tag.eq(tag.to_string()));
+        }
+        query
+            .order(followers::id.asc())
+            .select((
+                followers::tag,
+                followers::follow_activity_id,
+                followers::created_at,
+                RemoteActor::as_select(),
+            ))
+            .load(c)
+    })?;
     Ok(rows
         .into_iter()
         .map(|(tag, follow_activity_id, created_at, actor)| Follower {
