@@ -130,7 +130,7 @@ pub(crate) fn hydrate(
     Ok(rows
         .into_iter()
         .map(|(row, owner)| {
-            let row_tags = tags.remove(&row.id).unwrap_or_default();
+            let row_tags = tags.take(row.id);
             Bookmark::from_row(row, owner, row_tags)
         })
         .collect())
