@@ -14,6 +14,7 @@ mod page_fill;
 mod page_meta;
 mod pages;
 mod pinboard;
+mod rfc3339;
 pub mod settings;
 mod startup;
 mod state;
