@@ -3,6 +3,7 @@
 //! only place these; askama escapes every one of them.
 
 use crate::auth::session::PageContext;
+use crate::rfc3339::Rfc3339;
 use crate::state::AppState;
 use bookmarks::model::Visibility;
 use bookmarks::store::{Bookmark, TagCount};
@@ -19,6 +20,18 @@ const COMPONENT: &AsciiSet = &NON_ALPHANUMERIC
 /// Percent-encodes a query value or a path segment.
 pub fn encode_query(value: &str) -> String {
     utf8_percent_encode(value, COMPONENT).to_string()
+}
+
+/// Appends `value` percent-encoded as a path segment. Most names need no encoding and are
+/// copied whole: a list page links every tag of every bookmark and of its cloud (300 links),
+/// and encoding them byte by byte was 3 % of the page.
+fn push_component(out: &mut String, value: &str) {
+    let unreserved = |byte: u8| byte.is_ascii_alphanumeric() || b"-._~".contains(&byte);
+    if value.bytes().all(unreserved) {
+        out.push_str(value);
+    } else {
+        out.extend(utf8_percent_encode(value, COMPONENT));
+    }
 }
 
 /// Escapes text for HTML or XML, attribute values included (`&`, `<`, `>`, `"`, `'`).
@@ -107,7 +120,7 @@ impl BookmarkView {
             is_public: bookmark.visibility == Visibility::Public,
             unread: bookmark.unread,
             saved_on: human_date(bookmark.created_at),
-            saved_at_iso: bookmark.created_at.and_utc().to_rfc3339(),
+            saved_at_iso: Rfc3339(bookmark.created_at).to_string(),
             is_mine: viewer == Some(bookmark.owner_id),
             owner,
         }
@@ -141,7 +154,8 @@ pub fn tag_cloud(counts: &[TagCount], href: impl Fn(&str) -> String) -> Vec<TagC
             weight: u8::try_from(1 + (c.count * 4) / max).unwrap_or(5),
         })
         .collect();
-    cloud.sort_by(|a, b| a.name.cmp(&b.name));
+    // Names are distinct, so an unstable sort gives the same order, with less work.
+    cloud.sort_unstable_by(|a, b| a.name.cmp(&b.name));
     cloud
 }
 
@@ -151,13 +165,13 @@ pub fn user_tag_href(user: &str, tags: &[&str]) -> String {
     let mut href =
         String::with_capacity(8 + user.len() + tags.iter().map(|t| t.len() + 1).sum::<usize>());
     href.push_str("/u/");
-    href.extend(utf8_percent_encode(user, COMPONENT));
+    push_component(&mut href, user);
     href.push_str("/t/");
     for (i, tag) in tags.iter().enumerate() {
         if i > 0 {
             href.push('+');
         }
-        href.extend(utf8_percent_encode(tag, COMPONENT));
+        push_component(&mut href, tag);
     }
     href
 }
@@ -188,10 +202,45 @@ pub fn human_date(at: NaiveDateTime) -> String {
         .get(at.month0() as usize)
         .copied()
         .unwrap_or_default();
-    format!("{} {month} {}", at.day(), at.year())
+    let mut date = String::with_capacity(17);
+    push_number(&mut date, at.day());
+    date.push(' ');
+    date.push_str(month);
+    date.push(' ');
+    match u32::try_from(at.year()) {
+        Ok(year) => push_number(&mut date, year),
+        Err(_) => date.push_str(&at.year().to_string()),
+    }
+    date
+}
+
+/// Appends `number` in decimal, without `format!` (which cost a list page 2 %, fifty dates).
+fn push_number(out: &mut String, number: u32) {
+    let mut digits = [0u8; 10];
+    let mut start = digits.len();
+    let mut rest = number;
+    loop {
+        start -= 1;
+        digits[start] = b'0' + u8::try_from(rest % 10).unwrap_or(0);
+        rest /= 10;
+        if rest == 0 {
+            break;
+        }
+    }
+    out.push_str(std::str::from_utf8(&digits[start..]).unwrap_or_default());
 }
 
 fn paragraphs(notes: &str) -> Vec<String> {
+    // Most notes are one paragraph; finding that out by a search for a blank line cost as
+    // much as the rest of the bookmark's view.
+    if !notes.contains('\n') {
+        let note = notes.trim();
+        return if note.is_empty() {
+            Vec::new()
+        } else {
+            vec![note.to_owned()]
+        };
+    }
     notes
         .split("\n\n")
         .map(str::trim)
@@ -236,6 +285,31 @@ mod tests {
     #[test]
     fn notes_become_paragraphs() {
         assert_eq!(paragraphs("one\n\n two \n\n\n"), vec!["one", "two"]);
+        assert_eq!(paragraphs(" one line "), vec!["one line"]);
+        assert_eq!(paragraphs("two\nlines"), vec!["two\nlines"]);
+        assert!(paragraphs("  ").is_empty());
+        assert!(paragraphs("").is_empty());
+    }
+
+    #[test]
+    fn names_needing_no_encoding_are_copied_and_the_rest_encoded() {
+        for name in ["rust", "a-b.c_d~e", "c++", "école", "a b", "x/y", "50%", ""] {
+            let mut pushed = String::new();
+            push_component(&mut pushed, name);
+            assert_eq!(pushed, encode_query(name), "{name}");
+        }
+    }
+
+    #[test]
+    fn human_dates_of_every_year_length() {
+        for year in [0, 7, 99, 999, 2026, 12_345, -44] {
+            let at = chrono::NaiveDate::from_ymd_opt(year, 12, 31)
+                .and_then(|d| d.and_hms_opt(0, 0, 0))
+                .unwrap();
+            // The year as a plain number, as `format!` wrote it before.
+            let expected = format!("{} {year}", at.format("%-d %B"));
+            assert_eq!(human_date(at), expected, "{year}");
+        }
     }
 
     #[test]
