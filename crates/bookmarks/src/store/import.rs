@@ -36,17 +36,33 @@ pub fn import_batch(
     on_duplicate: OnDuplicate,
     federate: bool,
 ) -> Result<BatchReport, StoreError> {
-    let mut report = BatchReport::default();
+    // An import touches many index pages: a larger cache on the importing connection, for the
+    // batch only, since the connection goes back to the server's pool afterwards.
+    set_sqlite_cache(conn, super::connection::SQLITE_IMPORT_CACHE_KIB)?;
+    let imported = import_into(conn, user_id, batch, on_duplicate, federate);
+    set_sqlite_cache(conn, super::connection::SQLITE_CACHE_KIB)?;
+    imported
+}
+
+/// Sets a SQLite connection's page cache (at most, in KiB); nothing on PostgreSQL.
+fn set_sqlite_cache(conn: &mut DbConnection, kib: u32) -> Result<(), StoreError> {
     if let DbConnection::Sqlite(sqlite) = conn {
-        // An import touches many index pages; a larger cache on the importing connection only.
         diesel::connection::SimpleConnection::batch_execute(
             sqlite,
-            &format!(
-                "PRAGMA cache_size = -{}",
-                super::connection::SQLITE_IMPORT_CACHE_KIB
-            ),
+            &format!("PRAGMA cache_size = -{kib}"),
         )?;
     }
+    Ok(())
+}
+
+fn import_into(
+    conn: &mut DbConnection,
+    user_id: i64,
+    batch: &[ImportedBookmark],
+    on_duplicate: OnDuplicate,
+    federate: bool,
+) -> Result<BatchReport, StoreError> {
+    let mut report = BatchReport::default();
     let urls: Vec<&str> = batch.iter().map(|b| b.url.as_str()).collect();
     let existing: HashMap<String, String> = bookmarks::table
         .filter(bookmarks::user_id.eq(user_id))
@@ -223,4 +239,62 @@ pub fn import_batch(
     }
     report.created = new_entries.len();
     Ok(report)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{BookmarkUrl, TagList, Title, Visibility};
+    use crate::store::connection::SQLITE_CACHE_KIB;
+    use crate::store::Backend;
+    use crate::test_db::{add_user, TestDatabase};
+    use diesel::sql_types::BigInt;
+
+    #[derive(diesel::QueryableByName)]
+    struct CacheSize {
+        #[diesel(sql_type = BigInt)]
+        cache_size: i64,
+    }
+
+    fn cache_kib(c: &mut DbConnection) -> i64 {
+        -diesel::sql_query("PRAGMA cache_size")
+            .get_result::<CacheSize>(c)
+            .expect("read the page cache's size")
+            .cache_size
+    }
+
+    #[test]
+    fn a_batch_leaves_its_connection_with_the_usual_page_cache() {
+        let (_guard, db) = TestDatabase::connect();
+        if db.backend() != Backend::Sqlite {
+            return;
+        }
+        let alice = add_user(&db, "alice");
+        let entry = ImportedBookmark {
+            url: BookmarkUrl::parse("https://example.com/cache").expect("url"),
+            title: Title::parse("Cache").expect("title"),
+            description: Default::default(),
+            notes: Default::default(),
+            tags: TagList::parse_each(&["cache"]).expect("tags"),
+            visibility: Visibility::Public,
+            unread: false,
+            created_at: None,
+            updated_at: None,
+        };
+        // Without the reset the connection would keep the import's 16 MB in the pool.
+        let after = db
+            .write(|c| {
+                let report = import_batch(
+                    c,
+                    alice.id,
+                    std::slice::from_ref(&entry),
+                    OnDuplicate::Skip,
+                    false,
+                )?;
+                assert_eq!(report.created, 1);
+                Ok(cache_kib(c))
+            })
+            .expect("import a batch");
+        assert_eq!(after, i64::from(SQLITE_CACHE_KIB));
+    }
 }
