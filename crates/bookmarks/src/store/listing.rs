@@ -273,10 +273,10 @@ fn list_rows(
     // Built and run on the concrete connection (see `on_each_backend!`).
     Ok(on_each_backend!(conn, |c| {
         let mut query = apply_filter!(bookmarks::table.into_boxed(), &filter, backend, tag_ids);
-        match &plan {
-            Some(SqlitePlan::LookUp(ids)) => query = query.filter(super::search::one_of(ids)),
+        match plan {
+            Some(SqlitePlan::LookUp(ids)) => query = query.filter(super::search::one_of(&ids)),
             Some(SqlitePlan::Walk(search)) => {
-                query = query.filter(super::search::matches_while_walking(search.clone()));
+                query = query.filter(super::search::matches_while_walking(search));
             }
             None => {}
         }

@@ -180,11 +180,11 @@ pub(crate) fn tag_ids_in_order(
     if let [name] = names {
         // A page filtered by one tag, the usual case: a statement kept compiled (a list of
         // names, `IN (?, …)`, is compiled anew each time; see `kept_conditions`).
-        let id = tags::table
+        let id = on_each_backend!(conn, |c| tags::table
             .filter(tags::name.eq(name.as_str()))
             .select(tags::id)
-            .first::<i64>(conn)
-            .optional()?;
+            .first::<i64>(c)
+            .optional())?;
         return Ok(vec![id]);
     }
     let names: Vec<String> = names.iter().map(|n| n.as_str().to_owned()).collect();
