@@ -79,8 +79,13 @@ impl BookmarkUrl {
     /// stored address, which was parsed and normalised when it was saved (a page lists fifty,
     /// and parsing each again was a twentieth of rendering it).
     pub fn host(&self) -> String {
+        self.host_str().to_owned()
+    }
+
+    /// [`Self::host`], borrowed from the address.
+    pub fn host_str(&self) -> &str {
         let Some((_, rest)) = self.0.split_once("://") else {
-            return String::new();
+            return "";
         };
         let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
         let host_and_port = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
@@ -88,7 +93,7 @@ impl BookmarkUrl {
             Some(end) if host_and_port.starts_with('[') => &host_and_port[..=end],
             _ => host_and_port.split(':').next().unwrap_or_default(),
         };
-        host.to_owned()
+        host
     }
 }
 

@@ -19,16 +19,16 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 
 #[derive(Template)]
 #[template(path = "bookmark.html")]
-struct BookmarkPage {
+struct BookmarkPage<'a> {
     chrome: Chrome,
-    b: BookmarkView,
+    b: BookmarkView<'a>,
 }
 
 #[derive(Template)]
 #[template(path = "delete.html")]
-struct DeletePage {
+struct DeletePage<'a> {
     chrome: Chrome,
-    b: BookmarkView,
+    b: BookmarkView<'a>,
 }
 
 /// The bookmark if `viewer` may see it; "not found" otherwise, so private ids cannot be probed.

@@ -33,13 +33,13 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 
 #[derive(Template)]
 #[template(path = "list.html")]
-struct ListPage {
+struct ListPage<'a> {
     chrome: Chrome,
     heading: String,
     subheading: String,
     other_scope: Option<(String, String)>,
     empty_message: String,
-    bookmarks: Vec<BookmarkView>,
+    bookmarks: Vec<BookmarkView<'a>>,
     next_href: Option<String>,
     tags_heading: &'static str,
     tags: Vec<TagCountView>,
