@@ -40,8 +40,11 @@ pub fn import_batch(
     // batch only, since the connection goes back to the server's pool afterwards.
     set_sqlite_cache(conn, super::connection::SQLITE_IMPORT_CACHE_KIB)?;
     let imported = import_into(conn, user_id, batch, on_duplicate, federate);
-    set_sqlite_cache(conn, super::connection::SQLITE_CACHE_KIB)?;
-    imported
+    let reset = set_sqlite_cache(conn, super::connection::SQLITE_CACHE_KIB);
+    // The import's own error, if it failed, is the one to report.
+    let report = imported?;
+    reset?;
+    Ok(report)
 }
 
 /// Sets a SQLite connection's page cache (at most, in KiB); nothing on PostgreSQL.
