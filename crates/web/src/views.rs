@@ -103,16 +103,11 @@ pub struct BookmarkView<'a> {
 impl<'a> BookmarkView<'a> {
     pub fn new(bookmark: &'a Bookmark, viewer: Option<i64>) -> Self {
         let owner = bookmark.owner_name.as_str();
-        let heading = if bookmark.title.is_empty() {
-            bookmark.url.as_str()
-        } else {
-            bookmark.title.as_str()
-        };
         Self {
             id: &bookmark.public_id,
             url: bookmark.url.as_str(),
             host: bookmark.url.host_str(),
-            heading,
+            heading: bookmark.heading(),
             description: bookmark.description.as_str(),
             notes: paragraphs(bookmark.notes.as_str()),
             tags: bookmark

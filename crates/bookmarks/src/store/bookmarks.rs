@@ -74,11 +74,11 @@ impl Bookmark {
     }
 
     /// What to call it in lists and feeds: its title, or its address when it has none.
-    pub fn heading(&self) -> String {
+    pub fn heading(&self) -> &str {
         if self.title.is_empty() {
-            self.url.to_string()
+            self.url.as_str()
         } else {
-            self.title.as_str().to_owned()
+            self.title.as_str()
         }
     }
 

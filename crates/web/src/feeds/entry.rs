@@ -30,7 +30,7 @@ impl FeedEntry {
         let author_url = format!("{base_url}/u/{}", b.owner_name);
         Self {
             id: page.clone(),
-            title: b.heading(),
+            title: b.heading().to_owned(),
             link: b.url.to_string(),
             page,
             author_name: b.owner_name.clone(),

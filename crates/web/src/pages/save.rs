@@ -345,7 +345,7 @@ async fn submit(
         Err(other) => return Err(other.into()),
     };
     if form.popup == "1" {
-        let heading = bookmark.heading();
+        let heading = bookmark.heading().to_owned();
         let body = SavedPage {
             chrome: Chrome::new(&state, &me.page),
             id: bookmark.public_id,
