@@ -186,6 +186,35 @@ fn a_created_bookmark_is_returned_as_it_is_stored() {
         .expect("stored");
     assert_eq!(created.bookmark, stored);
     assert_eq!(stored.tags.names(), vec!["web", "rust", "fresh"]);
+    // A listed page reads its tags in the bookmark's order too (not the tags' creation order),
+    // and a bookmark without tags has none.
+    save(
+        &db,
+        &alice,
+        &draft("https://example.com/bare", "B", &[], Visibility::Public),
+    );
+    let filter = BookmarkFilter::new(Scope::User { owner: alice.id }, Some(alice.id));
+    let listed: Vec<(String, Vec<String>)> = db
+        .read(|c| store::list_bookmarks(c, &filter))
+        .expect("list")
+        .items
+        .into_iter()
+        .map(|b| (b.url.to_string(), b.tags.names()))
+        .collect();
+    assert_eq!(
+        listed,
+        vec![
+            ("https://example.com/bare".to_owned(), Vec::<String>::new()),
+            (
+                "https://example.com/known".to_owned(),
+                vec!["rust".to_owned()]
+            ),
+            (
+                "https://example.com/new".to_owned(),
+                vec!["web".to_owned(), "rust".to_owned(), "fresh".to_owned()]
+            ),
+        ]
+    );
     assert_eq!(
         stored.created_at.and_utc().timestamp_subsec_nanos(),
         123_456_000
