@@ -48,7 +48,17 @@ pub fn fresh_database(backend: Backend, name: &str) -> String {
         Backend::Postgres => {
             let server = std::env::var("BENCH_POSTGRES_URL")
                 .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".to_owned());
-            let mut admin = PgConnection::establish(&format!("{server}/postgres"))
+            // libpq's connection options, after the database's name. By default no TLS: the
+            // database is on this machine, where encrypting every result cost about a fifth
+            // of a JSON list's throughput (docs/performance.md, "Twelfth round").
+            let options = std::env::var("BENCH_POSTGRES_OPTIONS")
+                .unwrap_or_else(|_| "sslmode=disable".to_owned());
+            let options = if options.is_empty() {
+                String::new()
+            } else {
+                format!("?{options}")
+            };
+            let mut admin = PgConnection::establish(&format!("{server}/postgres{options}"))
                 .expect("connect to PostgreSQL (set BENCH_POSTGRES_URL=postgres://USER@HOST:PORT)");
             let database = format!("commonplace_bench_{name}");
             diesel::sql_query(format!("DROP DATABASE IF EXISTS {database} WITH (FORCE)"))
@@ -57,7 +67,7 @@ pub fn fresh_database(backend: Backend, name: &str) -> String {
             diesel::sql_query(format!("CREATE DATABASE {database}"))
                 .execute(&mut admin)
                 .expect("create the benchmark database");
-            format!("{server}/{database}")
+            format!("{server}/{database}{options}")
         }
     };
     run(command(&url).arg("migrate"), "");

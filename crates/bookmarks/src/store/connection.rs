@@ -251,6 +251,14 @@ mod tests {
             (Backend::Postgres, "postgres://u@h/db".into())
         );
         assert_eq!(Backend::from_url("postgresql://h/db").0, Backend::Postgres);
+        // libpq's options reach libpq (README: `?sslmode=disable` for a local database).
+        assert_eq!(
+            Backend::from_url("postgres://u@h/db?sslmode=disable"),
+            (
+                Backend::Postgres,
+                "postgres://u@h/db?sslmode=disable".into()
+            )
+        );
         assert_eq!(
             Backend::from_url("sqlite://data/c.db"),
             (Backend::Sqlite, "data/c.db".into())
