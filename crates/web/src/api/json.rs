@@ -2,6 +2,7 @@
 
 use crate::errors::ApiError;
 use crate::rfc3339::Rfc3339;
+use actix_web::http::StatusCode;
 use actix_web::HttpResponse;
 use bookmarks::model::{BookmarkChanges, Notes, TagList, Title, Visibility};
 use bookmarks::store::Bookmark;
@@ -50,14 +51,28 @@ pub fn rfc3339(at: NaiveDateTime) -> String {
 
 /// A 200 answer with `value` as JSON, written into a buffer of `expected_bytes` from the start
 /// (actix's `json` starts at 128 bytes and doubled its way to a page's 25 kB, copying it eight
-/// times: 5 % of a JSON list request).
+/// times: 5 % of a JSON list request). Written by sonic-rs, through the same serde derives:
+/// serde_json escapes strings a byte at a time (about nine instructions a byte, 15 % of a JSON
+/// list request); sonic-rs looks at 16 or 32 bytes at once (the same bytes out, tested below).
 pub fn json_response<T: Serialize>(value: &T, expected_bytes: usize) -> HttpResponse {
+    json_response_with(StatusCode::OK, value, expected_bytes)
+}
+
+/// [`json_response`] with another status (Pinboard's answers).
+pub fn json_response_with<T: Serialize>(
+    status: StatusCode,
+    value: &T,
+    expected_bytes: usize,
+) -> HttpResponse {
     let mut body = Vec::with_capacity(expected_bytes);
-    match serde_json::to_writer(&mut body, value) {
-        Ok(()) => HttpResponse::Ok()
+    match sonic_rs::to_writer(&mut body, value) {
+        Ok(()) => HttpResponse::build(status)
             .content_type(actix_web::http::header::ContentType::json())
             .body(body),
-        Err(e) => HttpResponse::from_error(actix_web::error::JsonPayloadError::Serialize(e)),
+        Err(e) => {
+            tracing::error!("writing a JSON response: {e}");
+            HttpResponse::InternalServerError().finish()
+        }
     }
 }
 
@@ -113,4 +128,45 @@ impl BookmarkFields {
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct ErrorJson {
     pub error: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Serialize)]
+    struct Sample {
+        text: String,
+        list: Vec<String>,
+        missing: Option<String>,
+        number: i64,
+        flag: bool,
+    }
+
+    /// sonic-rs writes the same bytes as serde_json for every ASCII character (each control
+    /// character, quote, backslash and DEL), non-ASCII text and longer strings that cross its
+    /// 16- and 32-byte blocks, so the API's answers did not change with the writer.
+    #[test]
+    fn responses_are_written_as_serde_json_writes_them() {
+        let mut samples: Vec<String> = (0u8..=0x7f).map(|b| char::from(b).to_string()).collect();
+        samples.push("a \"quoted\" \\ path\u{0}\u{1f}</script>\u{2028}é漢字🦀".into());
+        samples.push("x".repeat(31) + "\n" + &"y".repeat(33) + "\"");
+        samples.push("🦀".repeat(40));
+        for text in samples {
+            let value = Sample {
+                text: text.clone(),
+                list: vec![text.clone(), String::new()],
+                missing: None,
+                number: -42,
+                flag: true,
+            };
+            let ours = sonic_rs::to_vec(&value).expect("sonic-rs");
+            let theirs = serde_json::to_vec(&value).expect("serde_json");
+            assert_eq!(
+                String::from_utf8_lossy(&ours),
+                String::from_utf8_lossy(&theirs),
+                "{text:?}"
+            );
+        }
+    }
 }

@@ -4,7 +4,7 @@
 mod bookmarks_api;
 mod follows_api;
 mod health;
-mod json;
+pub(crate) mod json;
 mod tags_api;
 
 use crate::errors::ApiError;

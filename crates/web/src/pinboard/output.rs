@@ -85,7 +85,7 @@ pub fn xml_response(status: StatusCode, body: String) -> HttpResponse {
 }
 
 pub fn json_response(status: StatusCode, body: &Value) -> HttpResponse {
-    HttpResponse::build(status).json(body)
+    crate::api::json::json_response_with(status, body, 1024)
 }
 
 /// `<result code="done" />` / `{"result_code": "done"}`: posts/add, posts/delete, errors.
