@@ -8,6 +8,7 @@ mod auth;
 mod blocking;
 mod errors;
 pub(crate) mod feeds;
+mod html_escape;
 mod import_jobs;
 pub mod interchange;
 mod page_fill;
