@@ -72,6 +72,13 @@ pub(crate) fn id_among<C: IdColumn>(backend: Backend, ids: &[i64]) -> IdAmong<C>
     }
 }
 
+impl<C> IdAmong<C> {
+    /// The ids as bound: a JSON array on SQLite, comma-separated on PostgreSQL.
+    pub(crate) fn bound_list(&self) -> &str {
+        &self.list
+    }
+}
+
 impl<C: IdColumn, DB> QueryFragment<DB> for IdAmong<C>
 where
     DB: DieselBackend + HasSqlType<Text>,

@@ -204,14 +204,24 @@ pub fn list_bookmarks(
     owner_ids.sort_unstable();
     owner_ids.dedup();
     // By id, found by binary search (a page has one owner or a few).
-    let mut owners: Vec<(i64, String)> = if owner_ids.is_empty() {
-        Vec::new()
-    } else {
-        let among = id_among::<UserId>(conn.backend(), &owner_ids);
-        on_each_backend!(conn, |c| users::table
-            .filter(among)
-            .select((users::id, users::name))
-            .load(c))?
+    let mut owners: Vec<(i64, String)> = match owner_ids.as_slice() {
+        [] => Vec::new(),
+        // A user's pages and the API's list have one owner, looked up by its id alone: a list
+        // of ids costs SQLite a temporary B-tree (`id_among`).
+        [only] => {
+            let only = *only;
+            on_each_backend!(conn, |c| users::table
+                .filter(users::id.eq(only))
+                .select((users::id, users::name))
+                .load(c))?
+        }
+        several => {
+            let among = id_among::<UserId>(conn.backend(), several);
+            on_each_backend!(conn, |c| users::table
+                .filter(among)
+                .select((users::id, users::name))
+                .load(c))?
+        }
     };
     owners.sort_unstable_by_key(|(id, _)| *id);
     let with_owner = rows

@@ -8,6 +8,9 @@ use super::schema::{bookmark_tags, tags};
 use crate::model::{TagList, TagName};
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
+use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
+use diesel::sql_types::{BigInt, Integer, Text};
+use diesel::sqlite::Sqlite;
 use std::collections::HashMap;
 
 /// The bookmark a tag link belongs to: its id, and the owner and creation time every link
@@ -204,14 +207,20 @@ pub(crate) fn load_tags(
         return Ok(LoadedTags { links: Vec::new() });
     }
     let among = id_among::<TaggedBookmarkId>(conn.backend(), bookmark_ids);
-    let mut links: Vec<(i64, i32, String)> = on_each_backend!(conn, |c| bookmark_tags::table
-        .filter(among)
-        .select((
-            bookmark_tags::bookmark_id,
-            bookmark_tags::position,
-            bookmark_tags::tag_name,
-        ))
-        .load(c))?;
+    let mut links: Vec<(i64, i32, String)> = match conn {
+        DbConnection::Sqlite(c) => SqliteLinksOfPage {
+            ids: among.bound_list(),
+        }
+        .load(c)?,
+        DbConnection::Postgres(c) => bookmark_tags::table
+            .filter(among)
+            .select((
+                bookmark_tags::bookmark_id,
+                bookmark_tags::position,
+                bookmark_tags::tag_name,
+            ))
+            .load(c)?,
+    };
     links.sort_unstable_by_key(|(bookmark_id, position, _)| (*bookmark_id, *position));
     Ok(LoadedTags { links })
 }
@@ -234,3 +243,37 @@ impl LoadedTags {
             .collect()
     }
 }
+
+/// The tag links of a page's bookmarks on SQLite, given their ids as a JSON array: the array
+/// is walked as the outer table and each id looked up in the links' key. Written as a filter
+/// (`bookmark_id IN (SELECT value FROM json_each(?))`), SQLite copied the ids into a temporary
+/// B-tree first, on every page; diesel cannot write this join, and a statement with a fixed
+/// text and a type of its own stays compiled.
+struct SqliteLinksOfPage<'a> {
+    ids: &'a str,
+}
+
+impl QueryId for SqliteLinksOfPage<'_> {
+    type QueryId = SqliteLinksOfPage<'static>;
+    const HAS_STATIC_QUERY_ID: bool = true;
+}
+
+impl Query for SqliteLinksOfPage<'_> {
+    type SqlType = (BigInt, Integer, Text);
+}
+
+impl QueryFragment<Sqlite> for SqliteLinksOfPage<'_> {
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Sqlite>) -> QueryResult<()> {
+        out.push_sql(
+            "SELECT bookmark_tags.bookmark_id, bookmark_tags.position, bookmark_tags.tag_name \
+             FROM json_each(",
+        );
+        out.push_bind_param::<Text, _>(self.ids)?;
+        out.push_sql(
+            ") AS page CROSS JOIN bookmark_tags ON bookmark_tags.bookmark_id = page.value",
+        );
+        Ok(())
+    }
+}
+
+impl RunQueryDsl<SqliteConnection> for SqliteLinksOfPage<'_> {}
