@@ -197,8 +197,9 @@ pub(crate) fn tag_ids_in_order(
 
 /// The tags of each bookmark in `bookmark_ids`, in the order they were given. One query, of
 /// the links alone: each carries its tag's name ([`NewLink`]), so no tag is looked up.
-/// The ids are bound as one value so that the statement stays compiled ([`id_among`]), and the
-/// few tags of each bookmark are put in order here rather than by a sort in the database.
+/// The ids are bound as one value so that the statement stays compiled ([`id_among`]; on
+/// SQLite walked as a table, [`SqliteLinksOfPage`]), and the few tags of each bookmark are put
+/// in order here rather than by a sort in the database.
 pub(crate) fn load_tags(
     conn: &mut DbConnection,
     bookmark_ids: &[i64],
