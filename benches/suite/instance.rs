@@ -49,8 +49,8 @@ pub fn fresh_database(backend: Backend, name: &str) -> String {
             let server = std::env::var("BENCH_POSTGRES_URL")
                 .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".to_owned());
             // libpq's connection options, after the database's name. By default no TLS: the
-            // database is on this machine, where encrypting every result cost about a fifth
-            // of a JSON list's throughput (docs/performance.md, "Twelfth round").
+            // database is on this machine, where without TLS the JSON list served a fifth more
+            // requests a second (docs/performance.md, "Twelfth round").
             let options = std::env::var("BENCH_POSTGRES_OPTIONS")
                 .unwrap_or_else(|_| "sslmode=disable".to_owned());
             let options = if options.is_empty() {

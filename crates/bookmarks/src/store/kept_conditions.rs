@@ -47,7 +47,8 @@ impl IdColumn for UserId {
 }
 
 /// The column `C` is one of a list of ids, bound as one value. SQLite reads them as a JSON
-/// array and looks each one up; PostgreSQL as an array (`= ANY`). (The text differs by backend,
+/// array into a temporary B-tree and looks each one up (a page's tag links avoid that B-tree
+/// with `tags::SqliteLinksOfPage`); PostgreSQL as an array (`= ANY`). (The text differs by backend,
 /// and each connection, which has its own cache, is of one backend.)
 pub(crate) struct IdAmong<C> {
     backend: Backend,

@@ -199,7 +199,8 @@ pub(crate) fn tag_ids_in_order(
 /// the links alone: each carries its tag's name ([`NewLink`]), so no tag is looked up.
 /// The ids are bound as one value so that the statement stays compiled ([`id_among`]; on
 /// SQLite walked as a table, [`SqliteLinksOfPage`]), and the few tags of each bookmark are put
-/// in order here rather than by a sort in the database.
+/// in order here rather than by a sort in the database. The ids must be distinct (a page's
+/// are): on SQLite a repeated id would bring its links twice.
 pub(crate) fn load_tags(
     conn: &mut DbConnection,
     bookmark_ids: &[i64],
@@ -207,6 +208,14 @@ pub(crate) fn load_tags(
     if bookmark_ids.is_empty() {
         return Ok(LoadedTags { links: Vec::new() });
     }
+    debug_assert!(
+        bookmark_ids
+            .iter()
+            .collect::<std::collections::HashSet<_>>()
+            .len()
+            == bookmark_ids.len(),
+        "repeated bookmark ids"
+    );
     let among = id_among::<TaggedBookmarkId>(conn.backend(), bookmark_ids);
     let mut links: Vec<(i64, i32, String)> = match conn {
         DbConnection::Sqlite(c) => SqliteLinksOfPage {
