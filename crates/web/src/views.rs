@@ -102,7 +102,7 @@ pub struct BookmarkView<'a> {
 
 impl<'a> BookmarkView<'a> {
     pub fn new(bookmark: &'a Bookmark, viewer: Option<i64>) -> Self {
-        let owner = bookmark.owner_name.as_str();
+        let owner = &*bookmark.owner_name;
         Self {
             id: &bookmark.public_id,
             url: bookmark.url.as_str(),

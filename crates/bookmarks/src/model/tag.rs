@@ -110,8 +110,28 @@ impl TagList {
         Self::parse_each(&items)
     }
 
-    pub fn from_stored(tags: Vec<String>) -> Self {
-        Self(tags.into_iter().map(TagName).collect())
+    /// The names in order, separated by single spaces (no tag holds one): how a bookmark row
+    /// carries its tags (`bookmarks.tag_names`).
+    pub fn stored_text(&self) -> String {
+        let mut text = String::with_capacity(self.0.iter().map(|tag| tag.0.len() + 1).sum());
+        for (at, tag) in self.0.iter().enumerate() {
+            if at > 0 {
+                text.push(' ');
+            }
+            text.push_str(&tag.0);
+        }
+        text
+    }
+
+    /// Reads back what [`TagList::stored_text`] wrote; empty names (from stray spaces) are
+    /// skipped.
+    pub fn from_stored_text(text: &str) -> Self {
+        Self(
+            text.split(' ')
+                .filter(|name| !name.is_empty())
+                .map(|name| TagName(name.to_owned()))
+                .collect(),
+        )
     }
 
     pub fn iter(&self) -> impl Iterator<Item = &TagName> {
@@ -184,6 +204,19 @@ mod tests {
     fn each_element_must_be_one_tag() {
         assert!(TagList::parse_each(&["rust", "two words"]).is_err());
         assert_eq!(TagList::parse_each(&["A", "a"]).map(|l| l.len()), Ok(1));
+    }
+
+    #[test]
+    fn stored_text_keeps_names_and_order() {
+        let list = TagList::parse_each(&["web", "rust", "c++", "école"]).expect("tags");
+        assert_eq!(list.stored_text(), "web rust c++ école");
+        assert_eq!(TagList::from_stored_text(&list.stored_text()), list);
+        assert_eq!(TagList::default().stored_text(), "");
+        assert!(TagList::from_stored_text("").is_empty());
+        assert_eq!(
+            TagList::from_stored_text(" a  b ").names(),
+            vec!["a".to_owned(), "b".to_owned()]
+        );
     }
 
     #[test]

@@ -64,7 +64,15 @@ impl Visibility {
     /// Values read back from storage were written by `as_str`; anything else is treated as
     /// private so that a corrupted row can never leak.
     pub fn from_stored(value: &str) -> Self {
-        Self::parse(value).unwrap_or(Self::Private)
+        // What the store writes is one of the four names exactly: read without allocating
+        // (`parse` lowercases a copy), which every listed bookmark does.
+        match value {
+            "public" => Self::Public,
+            "unlisted" => Self::Unlisted,
+            "org" => Self::Org,
+            "private" => Self::Private,
+            other => Self::parse(other).unwrap_or(Self::Private),
+        }
     }
 }
 

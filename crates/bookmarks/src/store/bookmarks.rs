@@ -9,14 +9,16 @@ use super::now;
 use super::schema::{bookmarks, users};
 use super::search;
 use super::stored_time::StoredTime;
+use super::stored_visibility::StoredVisibility;
 use super::tag_totals::{self, Tagged};
-use super::tags::{link_new_bookmark, load_tags, move_links, set_bookmark_tags, LinkedBookmark};
+use super::tags::{link_new_bookmark, move_links, set_bookmark_tags, LinkedBookmark};
 use crate::model::{
     BookmarkChanges, BookmarkDraft, BookmarkSnapshot, BookmarkUrl, Cursor, Description,
     DomainEvent, Notes, TagList, Title, Visibility,
 };
 use chrono::{NaiveDateTime, Timelike};
 use diesel::prelude::*;
+use std::sync::Arc;
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = bookmarks)]
@@ -29,12 +31,15 @@ pub(crate) struct BookmarkRow {
     title: String,
     description: String,
     notes: String,
-    visibility: String,
+    #[diesel(deserialize_as = StoredVisibility)]
+    visibility: Visibility,
     unread: bool,
     #[diesel(deserialize_as = StoredTime)]
     created_at: NaiveDateTime,
     #[diesel(deserialize_as = StoredTime)]
     updated_at: NaiveDateTime,
+    /// Its tags' names in order, space-separated (`TagList::stored_text`).
+    tag_names: String,
 }
 
 /// A stored bookmark with its owner's name and its tags.
@@ -45,7 +50,8 @@ pub struct Bookmark {
     /// The stable public id, used in URLs, the API and (later) as the ActivityPub object id.
     pub public_id: String,
     pub owner_id: i64,
-    pub owner_name: String,
+    /// Shared by the bookmarks of a page with one owner: one name, not one copy per row.
+    pub owner_name: Arc<str>,
     pub url: BookmarkUrl,
     pub title: Title,
     pub description: Description,
@@ -101,7 +107,7 @@ impl Bookmark {
         }
     }
 
-    pub(crate) fn from_row(row: BookmarkRow, owner_name: String, tags: Vec<String>) -> Self {
+    pub(crate) fn from_row(row: BookmarkRow, owner_name: Arc<str>) -> Self {
         Self {
             id: row.id,
             public_id: row.public_id,
@@ -111,8 +117,8 @@ impl Bookmark {
             title: Title::from_stored(row.title),
             description: Description::from_stored(row.description),
             notes: Notes::from_stored(row.notes),
-            tags: TagList::from_stored(tags),
-            visibility: Visibility::from_stored(&row.visibility),
+            tags: TagList::from_stored_text(&row.tag_names),
+            visibility: row.visibility,
             unread: row.unread,
             created_at: row.created_at,
             updated_at: row.updated_at,
@@ -120,20 +126,11 @@ impl Bookmark {
     }
 }
 
-/// Loads full bookmarks (owner name and tags) for rows already selected: one extra query.
-pub(crate) fn hydrate(
-    conn: &mut DbConnection,
-    rows: Vec<(BookmarkRow, String)>,
-) -> Result<Vec<Bookmark>, StoreError> {
-    let ids: Vec<i64> = rows.iter().map(|(row, _)| row.id).collect();
-    let mut tags = load_tags(conn, &ids)?;
-    Ok(rows
-        .into_iter()
-        .map(|(row, owner)| {
-            let row_tags = tags.take(row.id);
-            Bookmark::from_row(row, owner, row_tags)
-        })
-        .collect())
+/// Full bookmarks from rows selected with their owners' names (each row carries its tags).
+pub(crate) fn hydrate(rows: Vec<(BookmarkRow, Arc<str>)>) -> Vec<Bookmark> {
+    rows.into_iter()
+        .map(|(row, owner)| Bookmark::from_row(row, owner))
+        .collect()
 }
 
 fn load_one(
@@ -154,7 +151,11 @@ fn load_one(
         .filter(bookmarks::id.eq(id))
         .select((BookmarkRow::as_select(), users::name))
         .load(conn)?;
-    Ok(hydrate(conn, rows)?.pop())
+    let rows = rows
+        .into_iter()
+        .map(|(row, owner)| (row, Arc::from(owner)))
+        .collect();
+    Ok(hydrate(rows).pop())
 }
 
 /// Any bookmark by public id; the caller decides with [`Bookmark::visible_to`] who may see it.
@@ -215,12 +216,13 @@ fn insert_bookmark(
     draft: &BookmarkDraft,
 ) -> Result<Bookmark, StoreError> {
     let changes = &draft.changes;
-    let owner_name: String = users::table
+    let owner_name: Arc<str> = users::table
         .find(user_id)
         .select(users::name)
-        .first(conn)
+        .first::<String>(conn)
         .optional()?
-        .ok_or(StoreError::NotFound("user"))?;
+        .ok_or(StoreError::NotFound("user"))?
+        .into();
     let updated_at = now();
     // Stored to the microsecond on both backends, so the value returned is the value kept.
     let created_at = changes.created_at.map_or(updated_at, whole_microseconds);
@@ -250,6 +252,7 @@ fn insert_bookmark(
         bookmarks::unread.eq(bookmark.unread),
         bookmarks::created_at.eq(created_at),
         bookmarks::updated_at.eq(updated_at),
+        bookmarks::tag_names.eq(bookmark.tags.stored_text()),
     );
     bookmark.id = on_each_backend!(conn, |c| diesel::insert_into(bookmarks::table)
         .values(row)
@@ -366,6 +369,7 @@ fn apply_changes(
         None => &existing.description,
     };
     let notes = changes.notes.as_ref().unwrap_or(&existing.notes);
+    let tags = changes.tags.as_ref().unwrap_or(&existing.tags);
     let created_at = changes.created_at.unwrap_or(existing.created_at);
     diesel::update(bookmarks::table.filter(bookmarks::id.eq(existing.id)))
         .set((
@@ -377,6 +381,7 @@ fn apply_changes(
             bookmarks::unread.eq(changes.unread.unwrap_or(existing.unread)),
             bookmarks::created_at.eq(created_at),
             bookmarks::updated_at.eq(now()),
+            bookmarks::tag_names.eq(tags.stored_text()),
         ))
         .execute(conn)?;
     let linked = LinkedBookmark {

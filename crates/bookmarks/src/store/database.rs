@@ -30,10 +30,11 @@ fn empties_search_index(backend: Backend, version: &str) -> bool {
 }
 
 /// Whether the migration `version` rewrote every tag link (000012, which gave them their tags'
-/// names): on PostgreSQL they are vacuumed afterwards, so that a page's tags are read from
-/// the key's index alone at once rather than once autovacuum has come by.
-fn rewrites_tag_links(version: &str) -> bool {
-    version.contains("000012")
+/// names) or every bookmark row (000013, which gave bookmarks their tags' names): on
+/// PostgreSQL the planner's statistics are refreshed and the links vacuumed afterwards
+/// ([`Database::analyze`]) rather than once autovacuum has come by.
+fn rewrites_many_rows(version: &str) -> bool {
+    version.contains("000012") || version.contains("000013")
 }
 
 /// How often a write that lost a race is run again before the error is reported.
@@ -126,7 +127,7 @@ impl Database {
             self.analyze()?;
             tracing::info!(indexed, "built the full-text search index");
         } else if self.backend == Backend::Postgres
-            && applied.iter().any(|name| rewrites_tag_links(name))
+            && applied.iter().any(|name| rewrites_many_rows(name))
         {
             self.analyze()?;
         }
@@ -457,6 +458,13 @@ mod tests {
         .expect("names");
         let names: Vec<&str> = names.iter().map(|n| n.sql.as_str()).collect();
         assert_eq!(names, ["rust", "web", "rust"]);
+        // Migration 000013: every bookmark carries its tags' names, in their positions' order.
+        let carried: Vec<Sql> =
+            diesel::sql_query("SELECT tag_names AS sql FROM bookmarks ORDER BY id")
+                .load(c)
+                .expect("bookmarks' tag names");
+        let carried: Vec<&str> = carried.iter().map(|n| n.sql.as_str()).collect();
+        assert_eq!(carried, ["web rust", "rust"]);
         let table: Vec<Sql> = diesel::sql_query(table_sql).load(c).expect("table");
         assert_eq!(table.len(), 1);
         assert!(table[0].sql.ends_with("WITHOUT ROWID"), "{}", table[0].sql);

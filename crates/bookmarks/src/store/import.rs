@@ -122,6 +122,7 @@ fn import_into(
                 bookmarks::unread.eq(entry.unread),
                 bookmarks::created_at.eq(created_at),
                 bookmarks::updated_at.eq(entry.updated_at.unwrap_or(created_at).max(created_at)),
+                bookmarks::tag_names.eq(entry.tags.stored_text()),
             )
         })
         .collect();

@@ -34,12 +34,6 @@ impl IdColumn for BookmarkId {
     const SQL: &'static str = "bookmarks.id";
 }
 
-/// `bookmark_tags.bookmark_id`.
-pub(crate) struct TaggedBookmarkId;
-impl IdColumn for TaggedBookmarkId {
-    const SQL: &'static str = "bookmark_tags.bookmark_id";
-}
-
 /// `users.id`.
 pub(crate) struct UserId;
 impl IdColumn for UserId {
@@ -47,9 +41,9 @@ impl IdColumn for UserId {
 }
 
 /// The column `C` is one of a list of ids, bound as one value. SQLite reads them as a JSON
-/// array into a temporary B-tree and looks each one up (a page's tag links avoid that B-tree
-/// with `tags::SqliteLinksOfPage`); PostgreSQL as an array (`= ANY`). (The text differs by backend,
-/// and each connection, which has its own cache, is of one backend.)
+/// array into a temporary B-tree and looks each one up; PostgreSQL as an array (`= ANY`).
+/// (The text differs by backend, and each connection, which has its own cache, is of one
+/// backend.)
 pub(crate) struct IdAmong<C> {
     backend: Backend,
     list: String,
@@ -57,26 +51,27 @@ pub(crate) struct IdAmong<C> {
 }
 
 pub(crate) fn id_among<C: IdColumn>(backend: Backend, ids: &[i64]) -> IdAmong<C> {
-    let list = ids
-        .iter()
-        .map(ToString::to_string)
-        .collect::<Vec<_>>()
-        .join(",");
-    let list = match backend {
-        Backend::Sqlite => format!("[{list}]"),
-        Backend::Postgres => list,
-    };
+    // One string written in place (a page's fifty ids were fifty strings joined, then copied
+    // into brackets).
+    let json = backend == Backend::Sqlite;
+    let mut list = String::with_capacity(2 + ids.len() * 8);
+    if json {
+        list.push('[');
+    }
+    let mut digits = itoa::Buffer::new();
+    for (at, id) in ids.iter().enumerate() {
+        if at > 0 {
+            list.push(',');
+        }
+        list.push_str(digits.format(*id));
+    }
+    if json {
+        list.push(']');
+    }
     IdAmong {
         backend,
         list,
         column: PhantomData,
-    }
-}
-
-impl<C> IdAmong<C> {
-    /// The ids as bound: a JSON array on SQLite, comma-separated on PostgreSQL.
-    pub(crate) fn bound_list(&self) -> &str {
-        &self.list
     }
 }
 
@@ -165,6 +160,18 @@ mod tests {
             debug_query::<Sqlite, _>(&postgres).to_string(),
             r#"users.id = ANY(CAST(string_to_array(?, ',') AS BIGINT[])) -- binds: ["7"]"#
         );
+        let bound = |backend, ids: &[i64]| id_among::<UserId>(backend, ids).list;
+        let extremes = [i64::MIN, 0, i64::MAX];
+        assert_eq!(
+            bound(Backend::Sqlite, &extremes),
+            format!("[{},0,{}]", i64::MIN, i64::MAX)
+        );
+        assert_eq!(
+            bound(Backend::Postgres, &extremes),
+            format!("{},0,{}", i64::MIN, i64::MAX)
+        );
+        assert_eq!(bound(Backend::Sqlite, &[]), "[]");
+        assert_eq!(bound(Backend::Postgres, &[]), "");
     }
 
     #[test]

@@ -13,6 +13,7 @@ use crate::model::{BookmarkUrl, Cursor, TagName, Visibility};
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use std::borrow::Cow;
+use std::sync::Arc;
 
 /// The most bookmarks one page may hold.
 pub const MAX_PAGE_SIZE: i64 = 200;
@@ -204,7 +205,7 @@ pub fn list_bookmarks(
     owner_ids.sort_unstable();
     owner_ids.dedup();
     // By id, found by binary search (a page has one owner or a few).
-    let mut owners: Vec<(i64, String)> = match owner_ids.as_slice() {
+    let owners: Vec<(i64, String)> = match owner_ids.as_slice() {
         [] => Vec::new(),
         // A user's pages and the API's list have one owner, looked up by its id alone: a list
         // of ids costs SQLite a temporary B-tree (`id_among`).
@@ -223,6 +224,11 @@ pub fn list_bookmarks(
                 .load(c))?
         }
     };
+    // Each name once, shared by its bookmarks.
+    let mut owners: Vec<(i64, Arc<str>)> = owners
+        .into_iter()
+        .map(|(id, name)| (id, Arc::from(name)))
+        .collect();
     owners.sort_unstable_by_key(|(id, _)| *id);
     let with_owner = rows
         .into_iter()
@@ -236,7 +242,7 @@ pub fn list_bookmarks(
             (row, owner)
         })
         .collect();
-    let items = hydrate(conn, with_owner)?;
+    let items = hydrate(with_owner);
     let next = if has_more {
         items.last().map(Bookmark::cursor)
     } else {

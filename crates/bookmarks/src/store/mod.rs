@@ -22,6 +22,7 @@ mod search;
 mod settings;
 mod sqlite_library;
 mod stored_time;
+mod stored_visibility;
 mod tag_stats;
 mod tag_totals;
 mod tags;

@@ -67,6 +67,7 @@ diesel::table! {
         unread -> Bool,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        tag_names -> Text,
     }
 }
 

@@ -1,16 +1,13 @@
-//! Tag rows and the bookmark–tag links: assigning a bookmark's tags, loading the tags of a page
-//! of bookmarks in one query.
+//! Tag rows and the bookmark–tag links: assigning a bookmark's tags. (A bookmark's row carries
+//! its tags' names too, `bookmarks.tag_names`, written beside its links, so that a listed page
+//! reads them with its rows.)
 
 use super::connection::{on_each_backend, DbConnection};
 use super::error::StoreError;
-use super::kept_conditions::{id_among, TaggedBookmarkId};
 use super::schema::{bookmark_tags, tags};
 use crate::model::{TagList, TagName};
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
-use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
-use diesel::sql_types::{BigInt, Integer, Text};
-use diesel::sqlite::Sqlite;
 use std::collections::HashMap;
 
 /// The bookmark a tag link belongs to: its id, and the owner and creation time every link
@@ -194,96 +191,3 @@ pub(crate) fn tag_ids_in_order(
     let ids = tag_ids(conn, &names)?;
     Ok(names.iter().map(|name| ids.get(name).copied()).collect())
 }
-
-/// The tags of each bookmark in `bookmark_ids`, in the order they were given. One query, of
-/// the links alone: each carries its tag's name ([`NewLink`]), so no tag is looked up.
-/// The ids are bound as one value so that the statement stays compiled ([`id_among`]; on
-/// SQLite walked as a table, [`SqliteLinksOfPage`]), and the few tags of each bookmark are put
-/// in order here rather than by a sort in the database. The ids must be distinct (a page's
-/// are): on SQLite a repeated id would bring its links twice.
-pub(crate) fn load_tags(
-    conn: &mut DbConnection,
-    bookmark_ids: &[i64],
-) -> Result<LoadedTags, StoreError> {
-    if bookmark_ids.is_empty() {
-        return Ok(LoadedTags { links: Vec::new() });
-    }
-    debug_assert!(
-        bookmark_ids
-            .iter()
-            .collect::<std::collections::HashSet<_>>()
-            .len()
-            == bookmark_ids.len(),
-        "repeated bookmark ids"
-    );
-    let among = id_among::<TaggedBookmarkId>(conn.backend(), bookmark_ids);
-    let mut links: Vec<(i64, i32, String)> = match conn {
-        DbConnection::Sqlite(c) => SqliteLinksOfPage {
-            ids: among.bound_list(),
-        }
-        .load(c)?,
-        DbConnection::Postgres(c) => bookmark_tags::table
-            .filter(among)
-            .select((
-                bookmark_tags::bookmark_id,
-                bookmark_tags::position,
-                bookmark_tags::tag_name,
-            ))
-            .load(c)?,
-    };
-    links.sort_unstable_by_key(|(bookmark_id, position, _)| (*bookmark_id, *position));
-    Ok(LoadedTags { links })
-}
-
-/// A page's tag links, by bookmark and position. Each bookmark's are found by binary search
-/// rather than in a map: hashing every link and bookmark id was 2.5 % of a JSON list request.
-pub(crate) struct LoadedTags {
-    links: Vec<(i64, i32, String)>,
-}
-
-impl LoadedTags {
-    /// The names of `bookmark_id`'s tags in order, moved out (a second call gets none).
-    pub(crate) fn take(&mut self, bookmark_id: i64) -> Vec<String> {
-        let start = self.links.partition_point(|(id, _, _)| *id < bookmark_id);
-        let end = self.links.partition_point(|(id, _, _)| *id <= bookmark_id);
-        self.links[start..end]
-            .iter_mut()
-            .map(|(_, _, name)| std::mem::take(name))
-            .filter(|name| !name.is_empty())
-            .collect()
-    }
-}
-
-/// The tag links of a page's bookmarks on SQLite, given their ids as a JSON array: the array
-/// is walked as the outer table and each id looked up in the links' key. Written as a filter
-/// (`bookmark_id IN (SELECT value FROM json_each(?))`), SQLite copied the ids into a temporary
-/// B-tree first, on every page; diesel cannot write this join, and a statement with a fixed
-/// text and a type of its own stays compiled.
-struct SqliteLinksOfPage<'a> {
-    ids: &'a str,
-}
-
-impl QueryId for SqliteLinksOfPage<'_> {
-    type QueryId = SqliteLinksOfPage<'static>;
-    const HAS_STATIC_QUERY_ID: bool = true;
-}
-
-impl Query for SqliteLinksOfPage<'_> {
-    type SqlType = (BigInt, Integer, Text);
-}
-
-impl QueryFragment<Sqlite> for SqliteLinksOfPage<'_> {
-    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Sqlite>) -> QueryResult<()> {
-        out.push_sql(
-            "SELECT bookmark_tags.bookmark_id, bookmark_tags.position, bookmark_tags.tag_name \
-             FROM json_each(",
-        );
-        out.push_bind_param::<Text, _>(self.ids)?;
-        out.push_sql(
-            ") AS page CROSS JOIN bookmark_tags ON bookmark_tags.bookmark_id = page.value",
-        );
-        Ok(())
-    }
-}
-
-impl RunQueryDsl<SqliteConnection> for SqliteLinksOfPage<'_> {}

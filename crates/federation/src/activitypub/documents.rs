@@ -169,7 +169,7 @@ pub fn instance_json(context: &FederationContext) -> Value {
 pub fn note_source(bookmark: &Bookmark) -> NoteSource {
     NoteSource {
         public_id: bookmark.public_id.clone(),
-        author: bookmark.owner_name.clone(),
+        author: bookmark.owner_name.to_string(),
         url: bookmark.url.to_string(),
         title: bookmark.title.as_str().to_string(),
         notes: bookmark.notes.as_str().to_string(),

@@ -9,7 +9,7 @@ use bookmarks::store::Bookmark;
 use bookmarks::FieldError;
 use chrono::NaiveDateTime;
 use serde::de::DeserializeOwned;
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Serialize, Serializer};
 
 /// Reads a JSON body into `T`, naming the field in the error: `tags: invalid type: string
 /// "rust", expected a sequence`. (Malformed JSON is refused earlier by the JSON extractor.)
@@ -36,13 +36,25 @@ pub struct BookmarkJson<'a> {
     /// The page's own description, when it was fetched.
     pub description: &'a str,
     pub notes: &'a str,
-    pub tags: Vec<&'a str>,
+    #[schema(value_type = Vec<String>)]
+    pub tags: TagNames<'a>,
     pub visibility: &'static str,
     pub unread: bool,
     #[schema(value_type = String)]
     pub created_at: Rfc3339,
     #[schema(value_type = String)]
     pub updated_at: Rfc3339,
+}
+
+/// A bookmark's tags as a JSON array of names, written from the stored list (a `Vec` of them
+/// was an allocation per bookmark of a page).
+#[derive(Debug)]
+pub struct TagNames<'a>(pub &'a TagList);
+
+impl Serialize for TagNames<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_seq(self.0.iter().map(|tag| tag.as_str()))
+    }
 }
 
 pub fn rfc3339(at: NaiveDateTime) -> String {
@@ -84,7 +96,7 @@ impl<'a> From<&'a Bookmark> for BookmarkJson<'a> {
             title: b.title.as_str(),
             description: b.description.as_str(),
             notes: b.notes.as_str(),
-            tags: b.tags.iter().map(|t| t.as_str()).collect(),
+            tags: TagNames(&b.tags),
             visibility: b.visibility.as_str(),
             unread: b.unread,
             created_at: Rfc3339(b.created_at),
@@ -164,5 +176,17 @@ mod tests {
             let theirs = serde_json::to_vec(&value).expect("serde_json");
             assert_eq!(ours, theirs, "{text:?}");
         }
+    }
+
+    #[test]
+    fn tags_are_an_array_of_names_in_their_order() {
+        let tags = TagList::parse_each(&["web", "rust", "a\"b"]).expect("tags");
+        let written = sonic_rs::to_string(&TagNames(&tags)).expect("sonic-rs");
+        assert_eq!(written, r#"["web","rust","a\"b"]"#);
+        let none = TagList::default();
+        assert_eq!(
+            sonic_rs::to_string(&TagNames(&none)).expect("sonic-rs"),
+            "[]"
+        );
     }
 }

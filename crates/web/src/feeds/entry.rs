@@ -33,7 +33,7 @@ impl FeedEntry {
             title: b.heading().to_owned(),
             link: b.url.to_string(),
             page,
-            author_name: b.owner_name.clone(),
+            author_name: b.owner_name.to_string(),
             tag_scheme: format!("{author_url}/t/"),
             author_url,
             notes: b.notes.as_str().to_owned(),
