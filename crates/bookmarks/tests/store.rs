@@ -1644,10 +1644,11 @@ fn postgresql_connections_that_lost_their_server_fail_no_request() {
 }
 
 #[test]
-fn postgresql_reads_a_pages_tags_from_their_key_index_alone() {
+fn postgresql_reads_bookmarks_tag_links_from_their_key_index_alone() {
     // Migration 000012: the tag links' key index holds their positions and names, and
-    // `analyze` (run after every import) vacuums the links, so a page's tags need no visit
-    // to the table, nor to the tags.
+    // `analyze` (run after every import) vacuums the links, so reading bookmarks' links (as
+    // the search index's documents are built) needs no visit to the table, nor to the tags.
+    // (A listed page reads its tags from `bookmarks.tag_names` since migration 000013.)
     let (_guard, db) = TestDatabase::connect();
     if db.backend() != store::Backend::Postgres {
         return;

@@ -144,10 +144,16 @@ pub struct TagCountView {
     pub weight: u8,
 }
 
-/// Tag counts with links built by `href` and weights relative to the most used tag.
+/// Tag counts with links built by `href` and weights relative to the most used tag, in the
+/// order given: by name, as `TagCountsCache` keeps them (sorting the cloud for every page was
+/// 3.6 % of a user page's instructions).
 pub fn tag_cloud(counts: &[TagCount], href: impl Fn(&str) -> String) -> Vec<TagCountView> {
+    debug_assert!(
+        counts.is_sorted_by(|a, b| a.name <= b.name),
+        "counts by name"
+    );
     let max = counts.iter().map(|c| c.count).max().unwrap_or(1).max(1);
-    let mut cloud: Vec<TagCountView> = counts
+    counts
         .iter()
         .map(|c| TagCountView {
             name: c.name.clone(),
@@ -155,10 +161,7 @@ pub fn tag_cloud(counts: &[TagCount], href: impl Fn(&str) -> String) -> Vec<TagC
             href: href(&c.name),
             weight: u8::try_from(1 + (c.count * 4) / max).unwrap_or(5),
         })
-        .collect();
-    // Names are distinct, so an unstable sort gives the same order, with less work.
-    cloud.sort_unstable_by(|a, b| a.name.cmp(&b.name));
-    cloud
+        .collect()
 }
 
 /// `/u/{name}/t/{tag1}+{tag2}`; a `+` inside a tag is percent-encoded so it is not a separator.

@@ -31,8 +31,8 @@ fn empties_search_index(backend: Backend, version: &str) -> bool {
 
 /// Whether the migration `version` rewrote every tag link (000012, which gave them their tags'
 /// names) or every bookmark row (000013, which gave bookmarks their tags' names): on
-/// PostgreSQL the planner's statistics are refreshed and the links vacuumed afterwards
-/// ([`Database::analyze`]) rather than once autovacuum has come by.
+/// PostgreSQL the planner's statistics are refreshed afterwards and the links vacuumed
+/// ([`Database::analyze`]); the bookmark rows that 000013 rewrote are left to autovacuum.
 fn rewrites_many_rows(version: &str) -> bool {
     version.contains("000012") || version.contains("000013")
 }
@@ -266,9 +266,9 @@ impl Database {
     /// GIN gathers new entries in a list that every search reads through (up to 4 MB, 1 of the
     /// 3 ms of a search just after importing 100,000 bookmarks), until a vacuum or a full list
     /// merges them. Only the index's owner may, so for anyone else it is skipped with a warning.
-    /// And it vacuums the tag links, so that a page's tags are read from their key's index
-    /// alone (migration 000012) for the links just imported too, not only once autovacuum has
-    /// come by.
+    /// And it vacuums the tag links, so that reading links by bookmark (the search index's
+    /// documents, `search::index_bookmarks`) uses their key's index alone (migration 000012)
+    /// for the links just imported too, not only once autovacuum has come by.
     pub fn analyze(&self) -> Result<(), StoreError> {
         let statements: &[&str] = match self.backend {
             Backend::Sqlite => &["ANALYZE"],

@@ -24,7 +24,7 @@ use std::marker::PhantomData;
 /// condition has a type of its own: diesel then finds it in its cache by that type, without
 /// writing its SQL out again to look it up.
 pub(crate) trait IdColumn: 'static {
-    /// Qualified SQL, such as `bookmark_tags.bookmark_id`.
+    /// Qualified SQL, such as `bookmarks.id`.
     const SQL: &'static str;
 }
 

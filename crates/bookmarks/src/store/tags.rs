@@ -98,9 +98,10 @@ pub(crate) fn ensure_tags(
 /// Rows per multi-row insert: well under SQLite's and PostgreSQL's bound-parameter limits.
 pub(crate) const ROWS_PER_INSERT: usize = 2_000;
 
-/// One link of a bookmark to a tag. It carries the tag's name, so that a page's tags are read
-/// from the links alone (migration `000012_tag_links_carry_names`); a tag's name never
-/// changes (renaming a tag on bookmarks links them to another tag).
+/// One link of a bookmark to a tag. It carries the tag's name, so that a bookmark's tags are
+/// read from its links alone (migration `000012_tag_links_carry_names`; the search index's
+/// documents are built that way, a listed page reads `bookmarks.tag_names`); a tag's name
+/// never changes (renaming a tag on bookmarks links them to another tag).
 pub(crate) struct NewLink<'a> {
     pub bookmark: LinkedBookmark,
     pub tag_id: i64,
