@@ -154,9 +154,9 @@ impl TagList {
         self.0.iter().map(|t| t.0.clone()).collect()
     }
 
-    /// Space-separated, the way the edit form shows them.
+    /// Space-separated, the way the edit form shows them: the same text a bookmark row keeps.
     pub fn to_typed(&self) -> String {
-        self.names().join(" ")
+        self.stored_text()
     }
 }
 
