@@ -1419,17 +1419,6 @@ fn instance_settings_are_created_once() {
     assert_eq!((first.as_str(), second.as_str()), ("one", "one"));
 }
 
-/// Collects the SQL of every statement the connection keeps prepared.
-struct KeptStatements(std::sync::Arc<std::sync::Mutex<Vec<String>>>);
-
-impl diesel::connection::Instrumentation for KeptStatements {
-    fn on_connection_event(&mut self, event: diesel::connection::InstrumentationEvent<'_>) {
-        if let diesel::connection::InstrumentationEvent::CacheQuery { sql, .. } = event {
-            self.0.lock().unwrap().push(sql.to_owned());
-        }
-    }
-}
-
 /// The SQL (binds left out) of every statement the connection starts and of every statement
 /// it keeps compiled.
 #[derive(Debug, Default)]
@@ -1532,14 +1521,13 @@ fn a_listed_page_runs_statements_compiled_once() {
                 let page = store::list_bookmarks(c, &filter)?;
                 assert_eq!(page.items.len(), usize::try_from(limit).unwrap());
                 assert!(page.items.iter().all(|b| !b.tags.is_empty()));
-                if c.backend() == store::Backend::Sqlite {
-                    // PostgreSQL plans a tag filter anew on purpose (`tagged_uncached`).
-                    filter.tags = vec![TagName::parse("rust").unwrap()];
-                    assert_eq!(
-                        store::list_bookmarks(c, &filter)?.items.len(),
-                        3.min(page.items.len())
-                    );
-                }
+                // Pages of one tag too, on PostgreSQL as well (`list_tagged_rows`); a second
+                // tag is planned anew there on purpose (`tagged_uncached`).
+                filter.tags = vec![TagName::parse("rust").unwrap()];
+                assert_eq!(
+                    store::list_bookmarks(c, &filter)?.items.len(),
+                    3.min(page.items.len())
+                );
             }
         }
         Ok(())
@@ -1563,6 +1551,55 @@ fn a_listed_page_runs_statements_compiled_once() {
     assert!(second.kept.is_empty(), "compiled again: {:?}", second.kept);
     for sql in &second.started {
         assert!(first.kept.contains(sql), "not kept compiled: {sql}");
+    }
+}
+
+#[test]
+fn a_page_of_an_owner_the_caller_read_looks_no_name_up() {
+    let (_guard, db) = TestDatabase::connect();
+    let alice = add_user(&db, "alice");
+    let bob = add_user(&db, "bob");
+    for i in 0..3 {
+        let draft = draft(
+            &format!("https://e.com/{i}"),
+            "t",
+            &["rust"],
+            Visibility::Public,
+        );
+        save(&db, &alice, &draft);
+    }
+    let log = std::sync::Arc::new(std::sync::Mutex::new(StatementLog::default()));
+    // Statements run for a page, and the owner's name on each of its bookmarks.
+    let page = |filter: &BookmarkFilter| {
+        db.read(|c| {
+            use diesel::Connection;
+            c.set_instrumentation(LogStatements(log.clone()));
+            let page = store::list_bookmarks(c, filter);
+            c.set_instrumentation(None::<LogStatements>);
+            page
+        })
+        .map(|page| {
+            let started = std::mem::take(&mut log.lock().unwrap().started).len();
+            let owners: Vec<String> = page
+                .items
+                .iter()
+                .map(|b| b.owner_name.to_string())
+                .collect();
+            (started, owners)
+        })
+        .unwrap()
+    };
+    let alices = vec!["alice".to_owned(); 3];
+    for viewer in [Some(alice.id), Some(bob.id), None] {
+        // The rows and the owner's name by id; with the owner's account, the rows alone.
+        let looked_up = BookmarkFilter::new(Scope::User { owner: alice.id }, viewer);
+        assert_eq!(page(&looked_up), (2, alices.clone()));
+        let known = BookmarkFilter::of_user(&alice, viewer);
+        assert_eq!(page(&known), (1, alices.clone()));
+        // A name known for someone else is not used: the owner's is looked up.
+        let mut mismatched = BookmarkFilter::of_user(&bob, viewer);
+        mismatched.scope = Scope::User { owner: alice.id };
+        assert_eq!(page(&mismatched), (2, alices.clone()));
     }
 }
 
@@ -1715,9 +1752,11 @@ fn postgresql_reads_bookmarks_tag_links_from_their_key_index_alone() {
 }
 
 #[test]
-fn postgresql_plans_a_tag_filter_with_the_tag_it_is_given() {
+fn postgresql_plans_a_second_tag_filter_with_the_tag_it_is_given() {
     // A statement kept prepared may get PostgreSQL's generic plan, which ignores which tag is
-    // asked for (listing.rs, `tagged_uncached`); a tag filter must never be kept.
+    // asked for (listing.rs, `tagged_uncached`): a filter on a second tag must never be kept.
+    // The page of the first tag, read off the tag listing index, is kept (`list_tagged_rows`:
+    // its generic plan is that walk, whichever the tag).
     let (_guard, db) = TestDatabase::connect();
     if db.backend() != store::Backend::Postgres {
         return;
@@ -1726,26 +1765,46 @@ fn postgresql_plans_a_tag_filter_with_the_tag_it_is_given() {
     save(
         &db,
         &alice,
-        &draft("https://e.com/1", "t", &["rust"], Visibility::Public),
+        &draft("https://e.com/1", "t", &["rust", "web"], Visibility::Public),
     );
-    let kept = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
-    db.read(|c| {
-        use diesel::Connection;
-        c.set_instrumentation(KeptStatements(kept.clone()));
-        let mut filter = BookmarkFilter::new(Scope::User { owner: alice.id }, None);
-        filter.tags = vec![TagName::parse("rust").unwrap()];
-        for _ in 0..8 {
-            assert_eq!(store::list_bookmarks(c, &filter)?.items.len(), 1);
-        }
-        c.set_instrumentation(None::<KeptStatements>);
-        Ok(())
-    })
-    .unwrap();
-    let kept = kept.lock().unwrap();
-    assert!(!kept.is_empty(), "the page's other statements are kept");
+    let log = std::sync::Arc::new(std::sync::Mutex::new(StatementLog::default()));
+    let mut filter = BookmarkFilter::new(Scope::User { owner: alice.id }, None);
+    let mut pages = |tags: &[&str]| {
+        filter.tags = tags.iter().map(|t| TagName::parse(t).unwrap()).collect();
+        db.read(|c| {
+            use diesel::Connection;
+            c.set_instrumentation(LogStatements(log.clone()));
+            for _ in 0..8 {
+                assert_eq!(store::list_bookmarks(c, &filter)?.items.len(), 1);
+            }
+            c.set_instrumentation(None::<LogStatements>);
+            Ok(())
+        })
+        .unwrap();
+        std::mem::take(&mut *log.lock().unwrap())
+    };
+    let one_tag = pages(&["rust"]);
     assert!(
-        !kept.iter().any(|sql| sql.contains("\"tag_id\" = $")),
-        "a tag filter was kept prepared: {kept:?}"
+        one_tag
+            .kept
+            .iter()
+            .any(|sql| sql.contains("\"bookmark_tags\".\"tag_id\" = $")),
+        "the first tag's page is kept prepared: {one_tag:?}"
+    );
+    let two_tags = pages(&["rust", "web"]);
+    assert!(
+        two_tags
+            .started
+            .iter()
+            .any(|sql| sql.contains("tagged.tag_id")),
+        "the second tag is filtered on: {two_tags:?}"
+    );
+    assert!(
+        !two_tags
+            .kept
+            .iter()
+            .any(|sql| sql.contains("tagged.tag_id")),
+        "a second tag's filter was kept prepared: {two_tags:?}"
     );
 }
 

@@ -40,8 +40,8 @@ pub use events::{
 };
 pub use import::{import_batch, BatchReport};
 pub use listing::{
-    bookmark_times, count_bookmarks, list_bookmarks, BookmarkFilter, BookmarkPage, Scope,
-    MAX_PAGE_SIZE,
+    bookmark_times, count_bookmarks, list_bookmarks, BookmarkFilter, BookmarkPage, KnownOwner,
+    Scope, MAX_PAGE_SIZE,
 };
 pub use retag::retag;
 pub use search::rebuild_search_index;

@@ -9,7 +9,7 @@ use crate::page_fill::{fill_from_page, wants_title};
 use crate::state::AppState;
 use actix_web::{delete, get, patch, post, web, HttpRequest, HttpResponse};
 use bookmarks::model::{BookmarkDraft, BookmarkUrl, Cursor, TagName};
-use bookmarks::store::{self, BookmarkFilter, Scope};
+use bookmarks::store::{self, BookmarkFilter, User};
 use serde::Serialize;
 
 /// Saves a bookmark: `201 Created` for a new one, `200 OK` when the URL (normalised) was saved
@@ -109,8 +109,8 @@ pub struct ListJson<'a> {
 const DEFAULT_LIMIT: i64 = 50;
 
 /// Reads `tag` (repeatable), `q`, `limit`, `cursor` and `unread` from the query string.
-fn parse_list_query(query: &str, owner: i64) -> Result<BookmarkFilter, ApiError> {
-    let mut filter = BookmarkFilter::new(Scope::User { owner }, Some(owner));
+fn parse_list_query(query: &str, owner: &User) -> Result<BookmarkFilter, ApiError> {
+    let mut filter = BookmarkFilter::of_user(owner, Some(owner.id));
     filter.limit = DEFAULT_LIMIT;
     for (key, value) in url::form_urlencoded::parse(query.as_bytes()) {
         match key.as_ref() {
@@ -188,7 +188,7 @@ pub async fn list(
             let Some(user) = token.user(c)? else {
                 return Ok(Err(unknown_token()));
             };
-            match parse_list_query(&query, user.id) {
+            match parse_list_query(&query, &user) {
                 Ok(filter) => store::list_bookmarks(c, &filter).map(Ok),
                 Err(bad) => Ok(Err(bad)),
             }
@@ -310,7 +310,20 @@ mod tests {
 
     #[test]
     fn list_query_reads_repeated_tags_and_checks_values() {
-        let filter = parse_list_query("tag=Rust&tag=web&q=async&limit=10&unread=true", 7).ok();
+        let Ok(name) = bookmarks::model::UserName::parse("alice") else {
+            panic!("a valid name");
+        };
+        let alice = User {
+            id: 7,
+            name,
+            display_name: String::new(),
+            password_hash: bookmarks::model::PasswordHash::from_stored(String::new()),
+            is_admin: false,
+            public_key_pem: String::new(),
+            created_at: chrono::NaiveDateTime::default(),
+        };
+        let parse_list_query = |query| parse_list_query(query, &alice);
+        let filter = parse_list_query("tag=Rust&tag=web&q=async&limit=10&unread=true").ok();
         let filter = filter.as_ref();
         assert_eq!(filter.map(|f| f.tags.len()), Some(2));
         assert_eq!(
@@ -318,10 +331,10 @@ mod tests {
             Some("async")
         );
         assert_eq!(filter.map(|f| (f.limit, f.unread_only)), Some((10, true)));
-        assert!(parse_list_query("limit=0", 7).is_err());
-        assert!(parse_list_query("limit=abc", 7).is_err());
-        assert!(parse_list_query("cursor=nope", 7).is_err());
-        assert!(parse_list_query("tag=a%20b", 7).is_err());
-        assert!(parse_list_query("colour=red", 7).is_err());
+        assert!(parse_list_query("limit=0").is_err());
+        assert!(parse_list_query("limit=abc").is_err());
+        assert!(parse_list_query("cursor=nope").is_err());
+        assert!(parse_list_query("tag=a%20b").is_err());
+        assert!(parse_list_query("colour=red").is_err());
     }
 }

@@ -253,7 +253,7 @@ async fn user_feed(
     query: web::Query<FeedQuery>,
 ) -> Result<HttpResponse, PageError> {
     let (owner, viewer) = owner_and_access(&state, &req, query.into_inner().token).await?;
-    let filter = BookmarkFilter::new(Scope::User { owner: owner.id }, viewer);
+    let filter = BookmarkFilter::of_user(&owner, viewer);
     let title = if viewer.is_some() {
         format!("{}'s bookmarks (private feed)", owner.name)
     } else {
@@ -274,7 +274,7 @@ async fn user_tag_feed(
     let (owner, viewer) = owner_and_access(&state, &req, query.into_inner().token).await?;
     let tags = parse_tag_path(req.match_info().get("tags").unwrap_or(""))?;
     let names: Vec<String> = tags.iter().map(ToString::to_string).collect();
-    let mut filter = BookmarkFilter::new(Scope::User { owner: owner.id }, viewer);
+    let mut filter = BookmarkFilter::of_user(&owner, viewer);
     filter.tags = tags;
     let path = crate::views::user_tag_href(
         owner.name.as_str(),

@@ -8,16 +8,15 @@ use crate::blocking::run_db;
 use crate::errors::PageError;
 use crate::feeds::{feed_path, Format};
 use crate::state::AppState;
-use crate::tag_counts_cache::TagCountsCache;
+use crate::tag_counts_cache::{CountedTags, TagCountsCache};
 use crate::views::{
-    self, encode_query, instance_tag_href, tag_cloud, user_tag_href, BookmarkView, Chrome,
-    TagCountView,
+    self, encode_query, tag_cloud, tag_href_prefix, BookmarkView, Chrome, TagCountView,
 };
 use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
 use bookmarks::model::{Cursor, TagName, UserName};
 use bookmarks::store::federation::{list_followers, list_follows, Follow, FollowState, Follower};
-use bookmarks::store::{self, BookmarkFilter, BookmarkPage, DbConnection, Scope, TagCount, User};
+use bookmarks::store::{self, BookmarkFilter, BookmarkPage, DbConnection, KnownOwner, Scope, User};
 use bookmarks::StoreError;
 use percent_encoding::percent_decode_str;
 use serde::Deserialize;
@@ -42,11 +41,18 @@ struct ListPage<'a> {
     bookmarks: Vec<BookmarkView<'a>>,
     next_href: Option<String>,
     tags_heading: &'static str,
-    tags: Vec<TagCountView>,
+    /// The tag cloud, HTML rendered by [`CloudHtml`] (kept with the counts it shows).
+    cloud: Arc<str>,
     social: Option<SocialView>,
     /// The Atom and RSS feeds of this list.
     feed_atom: String,
     feed_rss: String,
+}
+
+#[derive(Template)]
+#[template(path = "cloud.html")]
+struct CloudHtml<'a> {
+    tags: Vec<TagCountView<'a>>,
 }
 
 #[derive(Deserialize)]
@@ -89,8 +95,8 @@ struct Listing {
     other_scope: Option<(String, String)>,
     empty_message: String,
     tags_heading: &'static str,
-    /// Link for a tag in the side list.
-    tag_href: Box<dyn Fn(&str) -> String>,
+    /// The start of the side list's links, each followed by its tag (`views::tag_href_prefix`).
+    tag_href_prefix: String,
     /// Related tags (co-occurring with `filter.tags`) instead of the plain tag cloud.
     related: bool,
     /// On a user's page: their handle, followers and follows.
@@ -159,7 +165,7 @@ fn load_list(
     cache: &TagCountsCache,
     filter: &BookmarkFilter,
     related: bool,
-) -> Result<(BookmarkPage, Arc<Vec<TagCount>>), StoreError> {
+) -> Result<(BookmarkPage, Arc<CountedTags>), StoreError> {
     let result = store::list_bookmarks(c, filter)?;
     let counts = cache.counts(c, filter, related, tag_limit(related))?;
     Ok((result, counts))
@@ -190,7 +196,7 @@ struct OwnersList {
     owner: User,
     filter: BookmarkFilter,
     result: BookmarkPage,
-    counts: Arc<Vec<TagCount>>,
+    counts: Arc<CountedTags>,
     social: Option<Social>,
 }
 
@@ -232,6 +238,7 @@ async fn load_owners_list(
                 return Ok(None);
             };
             filter.scope = Scope::User { owner: owner.id };
+            filter.known_owner = Some(KnownOwner::of(&owner));
             let (result, counts) = load_list(c, &cache, &filter, related)?;
             let social = with_social.then(|| load_social(c, owner.id)).transpose()?;
             Ok(Some(OwnersList {
@@ -254,7 +261,7 @@ fn render_loaded(
     filter: &BookmarkFilter,
     listing: Listing,
     result: BookmarkPage,
-    counts: &[TagCount],
+    counts: &CountedTags,
 ) -> Result<HttpResponse, PageError> {
     let next_href = result
         .next
@@ -273,7 +280,16 @@ fn render_loaded(
         bookmarks: views::views(&result.items, page.viewer_id()),
         next_href,
         tags_heading: listing.tags_heading,
-        tags: tag_cloud(counts, listing.tag_href),
+        cloud: counts.cloud_html(&listing.tag_href_prefix, |counts| {
+            if counts.is_empty() {
+                // No tags, no side list.
+                return Ok(String::new());
+            }
+            CloudHtml {
+                tags: tag_cloud(counts, &listing.tag_href_prefix),
+            }
+            .render()
+        })?,
         social: listing.social,
         feed_atom: feed_path(&feed_page, Format::Atom),
         feed_rss: feed_path(&feed_page, Format::Rss),
@@ -298,7 +314,7 @@ async fn home(
         other_scope: None,
         empty_message: "Nothing public has been saved here yet.".into(),
         tags_heading: "Popular tags",
-        tag_href: Box::new(instance_tag_href),
+        tag_href_prefix: tag_href_prefix(None, &[]),
         related: false,
         social: None,
     };
@@ -337,12 +353,9 @@ async fn search(
         ),
         (false, _) => ("In public bookmarks.".to_owned(), None),
     };
-    let tag_href: Box<dyn Fn(&str) -> String> = match (&page.user, mine) {
-        (Some(user), true) => {
-            let name = user.name.to_string();
-            Box::new(move |tag| user_tag_href(&name, &[tag]))
-        }
-        _ => Box::new(instance_tag_href),
+    let tag_href_prefix = match (&page.user, mine) {
+        (Some(user), true) => tag_href_prefix(Some(user.name.as_str()), &[]),
+        _ => tag_href_prefix(None, &[]),
     };
     let listing = Listing {
         heading: format!("Search: {search}"),
@@ -350,7 +363,7 @@ async fn search(
         other_scope,
         empty_message: "No bookmark matches every word. Try fewer or shorter words.".into(),
         tags_heading: "Tags in the results",
-        tag_href,
+        tag_href_prefix,
         related: false,
         social: None,
     };
@@ -387,7 +400,7 @@ async fn user_page(
             .social
             .take()
             .map(|social| social_view(&state, social, &owner_name)),
-        tag_href: Box::new(move |tag| user_tag_href(&owner_name, &[tag])),
+        tag_href_prefix: tag_href_prefix(Some(&owner_name), &[]),
         related: false,
     };
     loaded.render(&state, &page, &req, listing)
@@ -447,11 +460,10 @@ async fn user_tag_page(
         other_scope: None,
         empty_message: "No bookmark has all of these tags.".into(),
         tags_heading: "Related tags",
-        tag_href: Box::new(move |tag| {
-            let mut combined: Vec<&str> = names.iter().map(String::as_str).collect();
-            combined.push(tag);
-            user_tag_href(&owner_name, &combined)
-        }),
+        tag_href_prefix: tag_href_prefix(
+            Some(&owner_name),
+            &names.iter().map(String::as_str).collect::<Vec<_>>(),
+        ),
         related: true,
         social: None,
     };
@@ -474,11 +486,10 @@ async fn instance_tag_page(
         other_scope: None,
         empty_message: "No public bookmark has all of these tags.".into(),
         tags_heading: "Related tags",
-        tag_href: Box::new(move |tag| {
-            let mut combined: Vec<String> = names.iter().map(|t| encode_query(t)).collect();
-            combined.push(encode_query(tag));
-            format!("/t/{}", combined.join("+"))
-        }),
+        tag_href_prefix: tag_href_prefix(
+            None,
+            &names.iter().map(String::as_str).collect::<Vec<_>>(),
+        ),
         related: true,
         social: None,
     };

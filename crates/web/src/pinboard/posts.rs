@@ -100,12 +100,7 @@ impl From<String> for Failure {
 pub type Answer = Result<HttpResponse, Failure>;
 
 fn own_filter(call: &Call) -> Result<BookmarkFilter, Failure> {
-    let mut filter = BookmarkFilter::new(
-        Scope::User {
-            owner: call.user.id,
-        },
-        Some(call.user.id),
-    );
+    let mut filter = BookmarkFilter::of_user(&call.user, Some(call.user.id));
     filter.tags = call.params.tag_filter()?;
     Ok(filter)
 }
