@@ -1544,9 +1544,11 @@ fn a_listed_page_runs_statements_compiled_once() {
             Ok((first, second))
         })
         .unwrap();
-    assert!(
-        second.started.len() >= 12,
-        "two statements a page: {second:?}"
+    // Per viewer and length: the page's rows and owner; the tag's id, rows and owner.
+    assert_eq!(
+        second.started.len(),
+        2 * 3 * 5,
+        "five statements a pair of pages: {second:?}"
     );
     assert!(second.kept.is_empty(), "compiled again: {:?}", second.kept);
     for sql in &second.started {
@@ -1768,9 +1770,10 @@ fn postgresql_plans_a_second_tag_filter_with_the_tag_it_is_given() {
         &draft("https://e.com/1", "t", &["rust", "web"], Visibility::Public),
     );
     let log = std::sync::Arc::new(std::sync::Mutex::new(StatementLog::default()));
-    let mut filter = BookmarkFilter::new(Scope::User { owner: alice.id }, None);
-    let mut pages = |tags: &[&str]| {
+    let pages = |tags: &[&str], created_from: Option<chrono::NaiveDateTime>| {
+        let mut filter = BookmarkFilter::new(Scope::User { owner: alice.id }, None);
         filter.tags = tags.iter().map(|t| TagName::parse(t).unwrap()).collect();
+        filter.created_from = created_from;
         db.read(|c| {
             use diesel::Connection;
             c.set_instrumentation(LogStatements(log.clone()));
@@ -1783,7 +1786,7 @@ fn postgresql_plans_a_second_tag_filter_with_the_tag_it_is_given() {
         .unwrap();
         std::mem::take(&mut *log.lock().unwrap())
     };
-    let one_tag = pages(&["rust"]);
+    let one_tag = pages(&["rust"], None);
     assert!(
         one_tag
             .kept
@@ -1791,7 +1794,7 @@ fn postgresql_plans_a_second_tag_filter_with_the_tag_it_is_given() {
             .any(|sql| sql.contains("\"bookmark_tags\".\"tag_id\" = $")),
         "the first tag's page is kept prepared: {one_tag:?}"
     );
-    let two_tags = pages(&["rust", "web"]);
+    let two_tags = pages(&["rust", "web"], None);
     assert!(
         two_tags
             .started
@@ -1805,6 +1808,19 @@ fn postgresql_plans_a_second_tag_filter_with_the_tag_it_is_given() {
             .iter()
             .any(|sql| sql.contains("tagged.tag_id")),
         "a second tag's filter was kept prepared: {two_tags:?}"
+    );
+    // One tag and dates (Pinboard's `posts/all`): planned with its values.
+    let dated = pages(&["rust"], Some(chrono::DateTime::UNIX_EPOCH.naive_utc()));
+    assert!(
+        dated
+            .started
+            .iter()
+            .any(|sql| sql.contains("bookmark_tags.tag_id = (")),
+        "the dated page filters on its tag as SQL: {dated:?}"
+    );
+    assert!(
+        !dated.kept.iter().any(|sql| sql.contains("tag_id")),
+        "a dated tag page was kept prepared: {dated:?}"
     );
 }
 

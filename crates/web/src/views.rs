@@ -1,6 +1,7 @@
 //! Display-ready values for templates: the page chrome (instance name, who is logged in, the
-//! logout form's token) and bookmarks with their dates and links already formatted. Templates
-//! only place these; askama escapes every one of them.
+//! logout form's token) and bookmarks with their dates formatted and their links ready to be
+//! written ([`TagHref`]). Templates only place these; askama escapes every one of them. The
+//! tag cloud arrives as HTML (`|safe`) rendered from `templates/cloud.html`, which escaped it.
 
 use crate::auth::session::PageContext;
 use crate::rfc3339::Rfc3339;

@@ -1,8 +1,9 @@
 //! Listing bookmarks: one user's or the whole instance's, filtered by tags and search words,
-//! newest first, keyset-paginated. A page costs two statements however long it is (its rows with
-//! their tags' names, and its owners' names, which a caller that read the owner's account passes
-//! in instead: [`KnownOwner`]), and visibility is decided here, once, for every page and API that
-//! lists.
+//! newest first, keyset-paginated. A page costs the same statements however long it is: its rows
+//! with their tags' names, and its owners' names, which a caller that read the owner's account
+//! passes in instead ([`KnownOwner`]); a tag filter adds one to look its tags' ids up, and a
+//! search on SQLite one to plan it. Visibility is decided here, once, for every page and API
+//! that lists.
 
 use super::bookmarks::{hydrate, Bookmark, BookmarkRow};
 use super::connection::{on_each_backend, DbBackend, DbConnection};
@@ -55,7 +56,8 @@ pub struct BookmarkFilter {
 }
 
 /// A user's id and name, taken from their account ([`User`]) as read for the same request.
-/// Made only from an account, so a listing cannot be given a name that is not its owner's.
+/// [`list_bookmarks`] uses the name only for bookmarks whose owner has this id, and looks the
+/// name up otherwise.
 #[derive(Debug, Clone)]
 pub struct KnownOwner {
     id: i64,
@@ -239,32 +241,21 @@ pub fn list_bookmarks(
     owner_ids.dedup();
     // By id, found by binary search (a page has one owner or a few), each name once, shared by
     // its bookmarks.
-    let mut owners: Vec<(i64, Arc<str>)> = match owner_ids.as_slice() {
-        [] => Vec::new(),
+    let mut owners: Vec<(i64, Arc<str>)> = match (owner_ids.as_slice(), &filter.known_owner) {
+        ([], _) => Vec::new(),
         // A page of the owner whose account the request read already (their pages, the API's
-        // list of their bookmarks): no statement (on PostgreSQL, one round trip of three).
-        [only]
-            if filter
-                .known_owner
-                .as_ref()
-                .is_some_and(|known| known.id == *only) =>
-        {
-            filter
-                .known_owner
-                .iter()
-                .map(|known| (known.id, known.name.clone()))
-                .collect()
-        }
+        // list of their bookmarks): no statement for the name (on PostgreSQL, no round trip).
+        ([only], Some(known)) if known.id == *only => vec![(known.id, known.name.clone())],
         // One owner otherwise looked up by its id alone: a list of ids costs SQLite a
         // temporary B-tree (`id_among`).
-        [only] => {
+        ([only], _) => {
             let only = *only;
             shared_names(on_each_backend!(conn, |c| users::table
                 .filter(users::id.eq(only))
                 .select((users::id, users::name))
                 .load(c))?)
         }
-        several => {
+        (several, _) => {
             let among = id_among::<UserId>(conn.backend(), several);
             shared_names(on_each_backend!(conn, |c| users::table
                 .filter(among)
@@ -377,15 +368,14 @@ fn list_tagged_rows(
     let other_tag_ids = super::tags::tag_ids_in_order(conn, &other_tags.tags)?;
     // Built and run on the concrete connection (see `on_each_backend!`).
     Ok(on_each_backend!(conn, |c| {
-        // Kept prepared on PostgreSQL too (unlike the tag conditions of `apply_filter!`): the
-        // plan for any tag is the walk down the tag listing index, which a generic plan
-        // chooses as well (checked with `plan_cache_mode = force_generic_plan` on the tags of
-        // 37,725 and of 3 links, for the owner, a visitor and the instance), and planning
-        // the statement for every page was 0.1–0.3 ms of PostgreSQL's time.
         let mut query = bookmark_tags::table
             .inner_join(bookmarks::table)
-            .filter(bookmark_tags::tag_id.eq(tag_id))
             .into_boxed();
+        query = if backend == super::Backend::Postgres && !walks_the_listing_index(filter) {
+            query.filter(links_of_tag_uncached(tag_id))
+        } else {
+            query.filter(bookmark_tags::tag_id.eq(tag_id))
+        };
         if let Scope::User { owner } = filter.scope {
             query = query.filter(bookmark_tags::user_id.eq(owner));
         }
@@ -407,6 +397,33 @@ fn list_tagged_rows(
             .select(BookmarkRow::as_select())
             .load(c)
     })?)
+}
+
+/// Whether PostgreSQL may keep a tag's page prepared: true when the page has nothing to filter
+/// on but the tag, its owner, its visibility and the cursor. Such a page's plan for any tag is
+/// the walk down the tag listing index, and a generic plan chooses it as well (checked with
+/// `plan_cache_mode = force_generic_plan` on the tags of 37,725 and of 3 links, for the owner,
+/// a visitor and the instance, with and without a cursor), so it is parsed once per connection
+/// rather than for every page (0.1–0.3 ms of PostgreSQL's time). With dates, an address, the
+/// unread flag, a search or more tags (Pinboard's `posts/all`, the API's filters) a generic plan
+/// could start elsewhere, not knowing how narrow the condition is; those pages are planned with
+/// their values, as [`tagged_uncached`] explains.
+fn walks_the_listing_index(filter: &BookmarkFilter) -> bool {
+    filter.created_from.is_none()
+        && filter.created_until.is_none()
+        && filter.url.is_none()
+        && !filter.unread_only
+        && filter.search.is_none()
+        && filter.tags.len() <= 1
+}
+
+/// The tag link (of a listing read off the tag listing index) is the tag's, for PostgreSQL;
+/// written as SQL for the reason [`tagged_uncached`] gives, for pages that
+/// [`walks_the_listing_index`] does not cover.
+fn links_of_tag_uncached(tag_id: i64) -> TagCondition {
+    diesel::dsl::sql::<diesel::sql_types::Bool>("bookmark_tags.tag_id = (")
+        .bind::<diesel::sql_types::BigInt, _>(tag_id)
+        .sql(")")
 }
 
 /// The bookmark (of the outer query) is among the tag's bookmarks, for PostgreSQL. Written as

@@ -335,6 +335,9 @@ async fn search(
     };
     let mut filter = query.filter(scope, page.viewer_id())?;
     filter.search = Some(search.clone());
+    if mine {
+        filter.known_owner = page.user.as_ref().map(KnownOwner::of);
+    }
     let encoded = encode_query(&search);
     let (subheading, other_scope) = match (page.user.is_some(), mine) {
         (true, true) => (
