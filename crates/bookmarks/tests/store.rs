@@ -1447,6 +1447,71 @@ impl diesel::connection::Instrumentation for LogStatements {
 }
 
 #[test]
+fn a_save_of_a_few_tags_runs_statements_compiled_once() {
+    // tags.rs, `ROWS_ONE_AT_A_TIME`: a save's tag lookup, tag links and tag totals were
+    // statements over lists of rows, which diesel compiles anew every time.
+    let (guard, db) = TestDatabase::connect();
+    let alice = add_user(&db, "alice");
+    // A connection of its own, so that it has compiled nothing before the log starts.
+    let db = Database::open(&guard.url).unwrap();
+    let log = std::sync::Arc::new(std::sync::Mutex::new(StatementLog::default()));
+    let (first, second) = db
+        .write(|c| {
+            use diesel::Connection;
+            c.set_instrumentation(LogStatements(log.clone()));
+            let d = |n: u32, tags: &[&str]| {
+                draft(&format!("https://e.com/{n}"), "t", tags, Visibility::Public)
+            };
+            store::save_bookmark(c, alice.id, &d(1, &["rust", "web", "db"]))?;
+            let first = std::mem::take(&mut *log.lock().unwrap());
+            store::save_bookmark(c, alice.id, &d(2, &["web", "rust"]))?;
+            store::save_bookmark(c, alice.id, &d(3, &["new", "web", "db", "rust"]))?;
+            let second = std::mem::take(&mut *log.lock().unwrap());
+            c.set_instrumentation(None::<LogStatements>);
+            Ok((first, second))
+        })
+        .unwrap();
+    for table in ["tags", "bookmark_tags", "tag_totals"] {
+        assert!(
+            second.started.iter().any(|sql| sql
+                .replace(['`', '"'], "")
+                .starts_with(&format!("INSERT INTO {table} "))),
+            "no insert into {table}: {second:?}"
+        );
+    }
+    for sql in &second.started {
+        assert!(first.kept.contains(sql), "not kept compiled: {sql}");
+    }
+    // And what they wrote is what the multi-row statements wrote.
+    let mut filter = BookmarkFilter::new(Scope::User { owner: alice.id }, Some(alice.id));
+    filter.tags = vec![
+        TagName::parse("web").unwrap(),
+        TagName::parse("db").unwrap(),
+    ];
+    assert_eq!(list(&db, &filter).len(), 2);
+    let page = db
+        .read(|c| store::list_bookmarks(c, &BookmarkFilter::of_user(&alice, Some(alice.id))))
+        .unwrap();
+    let tags: Vec<Vec<String>> = page.items.iter().map(|b| b.tags.names()).collect();
+    assert_eq!(
+        tags,
+        [
+            vec!["new", "web", "db", "rust"],
+            vec!["web", "rust"],
+            vec!["rust", "web", "db"]
+        ]
+    );
+    let counts = db
+        .read(|c| store::tag_counts(c, &BookmarkFilter::of_user(&alice, Some(alice.id)), 10))
+        .unwrap();
+    let count = |name: &str| counts.iter().find(|t| t.name == name).map(|t| t.count);
+    assert_eq!(
+        (count("rust"), count("web"), count("db"), count("new")),
+        (Some(3), Some(3), Some(2), Some(1))
+    );
+}
+
+#[test]
 fn a_search_document_is_written_by_a_statement_compiled_once() {
     // kept_document_inserts.rs: diesel never keeps a `sql_query`, so the insert of every
     // search document (every create, every imported bookmark) was compiled anew.

@@ -7,9 +7,13 @@ use super::error::StoreError;
 use super::listing::{visible_to, BookmarkFilter, Scope};
 use super::schema::{tag_totals, tags};
 use super::tag_stats::TagCount;
-use super::tags::{ensure_tags, ROWS_PER_INSERT};
+use super::tags::{ensure_tags, ROWS_ONE_AT_A_TIME, ROWS_PER_INSERT};
 use crate::model::Visibility;
+use diesel::backend::Backend;
 use diesel::prelude::*;
+use diesel::query_builder::{AstPass, QueryFragment, QueryId};
+use diesel::serialize::ToSql;
+use diesel::sql_types::{BigInt, HasSqlType, Text};
 use diesel::upsert::excluded;
 use std::collections::HashMap;
 
@@ -74,20 +78,37 @@ fn apply(
     // the rows they share in the same order and wait for each other instead of deadlocking.
     let mut deltas: Vec<((&str, Visibility), i64)> = deltas.into_iter().collect();
     deltas.sort_unstable_by_key(|((name, visibility), _)| (*name, visibility.as_str()));
-    let rows: Vec<_> = deltas
+    let totals: Vec<AddToTotal<'_>> = deltas
         .into_iter()
         .filter_map(|((name, visibility), delta)| {
-            let tag_id = ids.get(name).copied()?;
-            Some((
-                tag_totals::user_id.eq(user_id),
-                tag_totals::tag_id.eq(tag_id),
-                tag_totals::visibility.eq(visibility.as_str()),
-                tag_totals::bookmarks.eq(delta),
-            ))
+            Some(AddToTotal {
+                user_id,
+                tag_id: ids.get(name).copied()?,
+                visibility: visibility.as_str(),
+                delta,
+            })
         })
         .collect();
+    // A save's few totals one upsert each, kept compiled (`ROWS_ONE_AT_A_TIME`).
+    if totals.len() <= ROWS_ONE_AT_A_TIME {
+        for &total in &totals {
+            on_each_backend!(conn, |c| total.execute(c))?;
+        }
+        return Ok(());
+    }
     // Multi-row upserts (an import adjusts a few thousand totals per batch). Each key appears
     // once, as PostgreSQL requires of one statement.
+    let rows: Vec<_> = totals
+        .iter()
+        .map(|total| {
+            (
+                tag_totals::user_id.eq(total.user_id),
+                tag_totals::tag_id.eq(total.tag_id),
+                tag_totals::visibility.eq(total.visibility),
+                tag_totals::bookmarks.eq(total.delta),
+            )
+        })
+        .collect();
     for chunk in rows.chunks(ROWS_PER_INSERT / 2) {
         on_each_backend!(conn, |c| diesel::insert_into(tag_totals::table)
             .values(chunk)
@@ -144,3 +165,45 @@ pub(crate) fn tag_cloud(
     counts.truncate(usize::try_from(limit).unwrap_or(0));
     Ok(counts)
 }
+
+/// `INSERT INTO tag_totals … VALUES (?, ?, ?, ?) ON CONFLICT … DO UPDATE` adding `delta` to
+/// one total, as a statement diesel keeps compiled: it never keeps an upsert it builds itself
+/// (`DO UPDATE` marks a statement unsafe to keep), so every save compiled its totals' upsert.
+#[derive(Clone, Copy)]
+struct AddToTotal<'a> {
+    user_id: i64,
+    tag_id: i64,
+    visibility: &'a str,
+    delta: i64,
+}
+
+impl QueryId for AddToTotal<'_> {
+    type QueryId = AddToTotal<'static>;
+    const HAS_STATIC_QUERY_ID: bool = true;
+}
+
+impl<DB> QueryFragment<DB> for AddToTotal<'_>
+where
+    DB: Backend + HasSqlType<BigInt> + HasSqlType<Text>,
+    i64: ToSql<BigInt, DB>,
+    str: ToSql<Text, DB>,
+{
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, DB>) -> QueryResult<()> {
+        out.push_sql("INSERT INTO tag_totals (user_id, tag_id, visibility, bookmarks) VALUES (");
+        out.push_bind_param::<BigInt, _>(&self.user_id)?;
+        out.push_sql(", ");
+        out.push_bind_param::<BigInt, _>(&self.tag_id)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Text, _>(self.visibility)?;
+        out.push_sql(", ");
+        out.push_bind_param::<BigInt, _>(&self.delta)?;
+        out.push_sql(
+            ") ON CONFLICT (user_id, tag_id, visibility) \
+             DO UPDATE SET bookmarks = tag_totals.bookmarks + excluded.bookmarks",
+        );
+        Ok(())
+    }
+}
+
+impl RunQueryDsl<diesel::SqliteConnection> for AddToTotal<'_> {}
+impl RunQueryDsl<diesel::PgConnection> for AddToTotal<'_> {}

@@ -84,10 +84,18 @@ pub(crate) fn ensure_tags(
         .into_iter()
         .map(|n| tags::name.eq(n.as_str()))
         .collect();
-    for chunk in missing.chunks(ROWS_PER_INSERT) {
-        on_each_backend!(conn, |c| diesel::insert_into(tags::table)
-            .values(chunk)
-            .execute(c))?;
+    if missing.len() <= ROWS_ONE_AT_A_TIME {
+        for row in &missing {
+            on_each_backend!(conn, |c| diesel::insert_into(tags::table)
+                .values(row)
+                .execute(c))?;
+        }
+    } else {
+        for chunk in missing.chunks(ROWS_PER_INSERT) {
+            on_each_backend!(conn, |c| diesel::insert_into(tags::table)
+                .values(chunk)
+                .execute(c))?;
+        }
     }
     if !missing.is_empty() {
         ids = tag_ids(conn, names)?;
@@ -97,6 +105,14 @@ pub(crate) fn ensure_tags(
 
 /// Rows per multi-row insert: well under SQLite's and PostgreSQL's bound-parameter limits.
 pub(crate) const ROWS_PER_INSERT: usize = 2_000;
+
+/// Up to this many rows (a save's handful of tags) are written, and tags looked up, one per
+/// statement, each statement kept compiled. diesel never keeps a statement over a list of rows
+/// or values (its text changes with their number), and compiling a save's tag lookup, tag
+/// links and tag totals anew was about a tenth of a create's instructions on SQLite
+/// (callgrind, 2026-12-03), inside the one writer; an import's thousands of rows still go
+/// many per statement.
+pub(crate) const ROWS_ONE_AT_A_TIME: usize = 8;
 
 /// One link of a bookmark to a tag. It carries the tag's name, so that a bookmark's tags are
 /// read from its links alone (migration `000012_tag_links_carry_names`; the search index's
@@ -128,6 +144,14 @@ pub(crate) fn insert_links(
             )
         })
         .collect();
+    if rows.len() <= ROWS_ONE_AT_A_TIME {
+        for row in &rows {
+            on_each_backend!(conn, |c| diesel::insert_into(bookmark_tags::table)
+                .values(row)
+                .execute(c))?;
+        }
+        return Ok(());
+    }
     for chunk in rows.chunks(ROWS_PER_INSERT) {
         on_each_backend!(conn, |c| diesel::insert_into(bookmark_tags::table)
             .values(chunk)
@@ -136,7 +160,8 @@ pub(crate) fn insert_links(
     Ok(())
 }
 
-/// Looks tags up by name, a few thousand names per query (bound-parameter limits).
+/// Looks tags up by name: a few one at a time, more a few thousand per query (bound-parameter
+/// limits).
 fn tag_ids(conn: &mut DbConnection, names: &[String]) -> Result<HashMap<String, i64>, StoreError> {
     let distinct: Vec<&String> = names
         .iter()
@@ -144,6 +169,19 @@ fn tag_ids(conn: &mut DbConnection, names: &[String]) -> Result<HashMap<String, 
         .into_iter()
         .collect();
     let mut ids = HashMap::with_capacity(distinct.len());
+    if distinct.len() <= ROWS_ONE_AT_A_TIME {
+        for name in distinct {
+            let id: Option<i64> = on_each_backend!(conn, |c| tags::table
+                .filter(tags::name.eq(name))
+                .select(tags::id)
+                .first(c)
+                .optional())?;
+            if let Some(id) = id {
+                ids.insert(name.clone(), id);
+            }
+        }
+        return Ok(ids);
+    }
     for chunk in distinct.chunks(ROWS_PER_INSERT) {
         let rows: Vec<(i64, String)> = tags::table
             .filter(tags::name.eq_any(chunk))
