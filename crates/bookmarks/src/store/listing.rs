@@ -359,16 +359,29 @@ fn list_tagged_rows(
         ..filter.clone()
     };
     let other_tag_ids = super::tags::tag_ids_in_order(conn, &other_tags.tags)?;
+    // A PostgreSQL page that is planned with its values must see the tag's id, not a lookup
+    // the planner cannot read (`apply_filter!`: it estimates from the id's statistics).
+    let planned_with_id = backend == super::Backend::Postgres && !walks_the_listing_index(filter);
+    let first_id = if planned_with_id {
+        match super::tags::tag_ids_in_order(conn, std::slice::from_ref(tag))?.first() {
+            Some(Some(id)) => Some(*id),
+            // No bookmark carries a tag that does not exist.
+            _ => return Ok(Vec::new()),
+        }
+    } else {
+        None
+    };
     // Built and run on the concrete connection (see `on_each_backend!`).
     Ok(on_each_backend!(conn, |c| {
         let mut query = bookmark_tags::table
             .inner_join(bookmarks::table)
             .into_boxed();
-        // The tag's id is looked up inside the page's statement (on PostgreSQL a round trip
-        // fewer); a tag that does not exist has none, and the page is empty.
+        // Otherwise the tag's id is looked up inside the page's statement (on PostgreSQL a
+        // round trip fewer, and a generic plan kept); a tag that does not exist has none, and
+        // the page is empty.
         let name = tag.as_str().to_owned();
-        query = if backend == super::Backend::Postgres && !walks_the_listing_index(filter) {
-            query.filter(links_of_tag_uncached(name))
+        query = if let Some(tag_id) = first_id {
+            query.filter(links_of_tag_uncached(tag_id))
         } else {
             query.filter(
                 bookmark_tags::tag_id.nullable().eq(tags::table
@@ -418,25 +431,14 @@ fn walks_the_listing_index(filter: &BookmarkFilter) -> bool {
         && filter.tags.len() <= 1
 }
 
-/// The tag link (of a listing read off the tag listing index) is the named tag's, for
-/// PostgreSQL; written as SQL for the reason [`tagged_uncached`] gives, for pages that
+/// The tag link (of a listing read off the tag listing index) is the tag's, for PostgreSQL;
+/// written as SQL with the tag's id for the reason [`tagged_uncached`] gives, for pages that
 /// [`walks_the_listing_index`] does not cover.
-fn links_of_tag_uncached(name: String) -> TagNameCondition {
-    diesel::dsl::sql::<diesel::sql_types::Bool>(
-        "bookmark_tags.tag_id = (SELECT tags.id FROM tags WHERE tags.name = ",
-    )
-    .bind::<diesel::sql_types::Text, _>(name)
-    .sql(")")
+fn links_of_tag_uncached(tag_id: i64) -> TagCondition {
+    diesel::dsl::sql::<diesel::sql_types::Bool>("bookmark_tags.tag_id = (")
+        .bind::<diesel::sql_types::BigInt, _>(tag_id)
+        .sql(")")
 }
-
-/// A condition written in SQL with one bound name.
-type TagNameCondition = diesel::expression::SqlLiteral<
-    diesel::sql_types::Bool,
-    diesel::expression::UncheckedBind<
-        diesel::expression::SqlLiteral<diesel::sql_types::Bool>,
-        <String as diesel::expression::AsExpression<diesel::sql_types::Text>>::Expression,
-    >,
->;
 
 /// The bookmark (of the outer query) is among the tag's bookmarks, for PostgreSQL. Written as
 /// SQL so that diesel does not keep the statement prepared: PostgreSQL may give a statement
