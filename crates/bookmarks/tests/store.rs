@@ -1446,31 +1446,44 @@ impl diesel::connection::Instrumentation for LogStatements {
     }
 }
 
+/// The statements a fresh connection to `guard`'s database (one that has compiled nothing yet)
+/// runs and keeps in `first`, then in `second`, each in the same write.
+fn statements_of_two_phases(
+    guard: &TestDatabase,
+    first: impl Fn(&mut store::DbConnection) -> Result<(), StoreError>,
+    second: impl Fn(&mut store::DbConnection) -> Result<(), StoreError>,
+) -> (StatementLog, StatementLog) {
+    let db = Database::open(&guard.url).unwrap();
+    let log = std::sync::Arc::new(std::sync::Mutex::new(StatementLog::default()));
+    db.write(|c| {
+        use diesel::Connection;
+        c.set_instrumentation(LogStatements(log.clone()));
+        first(c)?;
+        let first = std::mem::take(&mut *log.lock().unwrap());
+        second(c)?;
+        let second = std::mem::take(&mut *log.lock().unwrap());
+        c.set_instrumentation(None::<LogStatements>);
+        Ok((first, second))
+    })
+    .unwrap()
+}
+
 #[test]
 fn a_save_of_a_few_tags_runs_statements_compiled_once() {
     // tags.rs, `ROWS_ONE_AT_A_TIME`: a save's tag lookup, tag links and tag totals were
     // statements over lists of rows, which diesel compiles anew every time.
     let (guard, db) = TestDatabase::connect();
     let alice = add_user(&db, "alice");
-    // A connection of its own, so that it has compiled nothing before the log starts.
-    let db = Database::open(&guard.url).unwrap();
-    let log = std::sync::Arc::new(std::sync::Mutex::new(StatementLog::default()));
-    let (first, second) = db
-        .write(|c| {
-            use diesel::Connection;
-            c.set_instrumentation(LogStatements(log.clone()));
-            let d = |n: u32, tags: &[&str]| {
-                draft(&format!("https://e.com/{n}"), "t", tags, Visibility::Public)
-            };
-            store::save_bookmark(c, alice.id, &d(1, &["rust", "web", "db"]))?;
-            let first = std::mem::take(&mut *log.lock().unwrap());
+    let d =
+        |n: u32, tags: &[&str]| draft(&format!("https://e.com/{n}"), "t", tags, Visibility::Public);
+    let (first, second) = statements_of_two_phases(
+        &guard,
+        |c| store::save_bookmark(c, alice.id, &d(1, &["rust", "web", "db"])).map(|_| ()),
+        |c| {
             store::save_bookmark(c, alice.id, &d(2, &["web", "rust"]))?;
-            store::save_bookmark(c, alice.id, &d(3, &["new", "web", "db", "rust"]))?;
-            let second = std::mem::take(&mut *log.lock().unwrap());
-            c.set_instrumentation(None::<LogStatements>);
-            Ok((first, second))
-        })
-        .unwrap();
+            store::save_bookmark(c, alice.id, &d(3, &["new", "web", "db", "rust"])).map(|_| ())
+        },
+    );
     for table in ["tags", "bookmark_tags", "tag_totals"] {
         assert!(
             second.started.iter().any(|sql| sql
@@ -1517,30 +1530,22 @@ fn a_search_document_is_written_by_a_statement_compiled_once() {
     // search document (every create, every imported bookmark) was compiled anew.
     let (guard, db) = TestDatabase::connect();
     let alice = add_user(&db, "alice");
-    // A connection of its own, so that it has compiled nothing before the log starts.
-    let db = Database::open(&guard.url).unwrap();
-    let log = std::sync::Arc::new(std::sync::Mutex::new(StatementLog::default()));
-    let (first, second) = db
-        .write(|c| {
-            use diesel::Connection;
-            c.set_instrumentation(LogStatements(log.clone()));
-            let d = |n: u32| {
-                draft(
-                    &format!("https://e.com/{n}"),
-                    "t",
-                    &["rust"],
-                    Visibility::Public,
-                )
-            };
-            store::save_bookmark(c, alice.id, &d(1))?;
-            let first = std::mem::take(&mut *log.lock().unwrap());
+    let d = |n: u32| {
+        draft(
+            &format!("https://e.com/{n}"),
+            "t",
+            &["rust"],
+            Visibility::Public,
+        )
+    };
+    let (first, second) = statements_of_two_phases(
+        &guard,
+        |c| store::save_bookmark(c, alice.id, &d(1)).map(|_| ()),
+        |c| {
             store::save_bookmark(c, alice.id, &d(2))?;
-            store::save_bookmark(c, alice.id, &d(3))?;
-            let second = std::mem::take(&mut *log.lock().unwrap());
-            c.set_instrumentation(None::<LogStatements>);
-            Ok((first, second))
-        })
-        .unwrap();
+            store::save_bookmark(c, alice.id, &d(3)).map(|_| ())
+        },
+    );
     let inserts: Vec<&String> = second
         .started
         .iter()

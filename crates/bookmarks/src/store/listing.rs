@@ -379,13 +379,12 @@ fn list_tagged_rows(
         // Otherwise the tag's id is looked up inside the page's statement (on PostgreSQL a
         // round trip fewer, and a generic plan kept); a tag that does not exist has none, and
         // the page is empty.
-        let name = tag.as_str().to_owned();
         query = if let Some(tag_id) = first_id {
             query.filter(links_of_tag_uncached(tag_id))
         } else {
             query.filter(
                 bookmark_tags::tag_id.nullable().eq(tags::table
-                    .filter(tags::name.eq(name))
+                    .filter(tags::name.eq(tag.as_str().to_owned()))
                     .select(tags::id)
                     .single_value()),
             )

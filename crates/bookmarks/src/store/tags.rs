@@ -10,6 +10,28 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use std::collections::HashMap;
 
+/// Inserts `rows` (a `Vec` of insertable values) into `table`: one per statement up to
+/// [`ROWS_ONE_AT_A_TIME`], otherwise [`ROWS_PER_INSERT`] per statement. A macro because each
+/// table's rows have a type of their own.
+macro_rules! insert_rows {
+    ($conn:expr, $table:expr, $rows:expr) => {{
+        let rows = &$rows;
+        if rows.len() <= ROWS_ONE_AT_A_TIME {
+            for row in rows {
+                on_each_backend!($conn, |c| diesel::insert_into($table)
+                    .values(row)
+                    .execute(c))?;
+            }
+        } else {
+            for chunk in rows.chunks(ROWS_PER_INSERT) {
+                on_each_backend!($conn, |c| diesel::insert_into($table)
+                    .values(chunk)
+                    .execute(c))?;
+            }
+        }
+    }};
+}
+
 /// The bookmark a tag link belongs to: its id, and the owner and creation time every link
 /// carries a copy of (the tag listing index, migration `000007_tag_listing`).
 #[derive(Debug, Clone, Copy)]
@@ -84,19 +106,7 @@ pub(crate) fn ensure_tags(
         .into_iter()
         .map(|n| tags::name.eq(n.as_str()))
         .collect();
-    if missing.len() <= ROWS_ONE_AT_A_TIME {
-        for row in &missing {
-            on_each_backend!(conn, |c| diesel::insert_into(tags::table)
-                .values(row)
-                .execute(c))?;
-        }
-    } else {
-        for chunk in missing.chunks(ROWS_PER_INSERT) {
-            on_each_backend!(conn, |c| diesel::insert_into(tags::table)
-                .values(chunk)
-                .execute(c))?;
-        }
-    }
+    insert_rows!(conn, tags::table, missing);
     if !missing.is_empty() {
         ids = tag_ids(conn, names)?;
     }
@@ -144,19 +154,7 @@ pub(crate) fn insert_links(
             )
         })
         .collect();
-    if rows.len() <= ROWS_ONE_AT_A_TIME {
-        for row in &rows {
-            on_each_backend!(conn, |c| diesel::insert_into(bookmark_tags::table)
-                .values(row)
-                .execute(c))?;
-        }
-        return Ok(());
-    }
-    for chunk in rows.chunks(ROWS_PER_INSERT) {
-        on_each_backend!(conn, |c| diesel::insert_into(bookmark_tags::table)
-            .values(chunk)
-            .execute(c))?;
-    }
+    insert_rows!(conn, bookmark_tags::table, rows);
     Ok(())
 }
 
@@ -216,16 +214,7 @@ pub(crate) fn tag_ids_in_order(
     if names.is_empty() {
         return Ok(Vec::new());
     }
-    if let [name] = names {
-        // A page filtered by one tag, the usual case: a statement kept compiled (a list of
-        // names, `IN (?, …)`, is compiled anew each time; see `kept_conditions`).
-        let id = on_each_backend!(conn, |c| tags::table
-            .filter(tags::name.eq(name.as_str()))
-            .select(tags::id)
-            .first::<i64>(c)
-            .optional())?;
-        return Ok(vec![id]);
-    }
+    // A few names are looked up one statement each, kept compiled (`tag_ids`).
     let names: Vec<String> = names.iter().map(|n| n.as_str().to_owned()).collect();
     let ids = tag_ids(conn, &names)?;
     Ok(names.iter().map(|name| ids.get(name).copied()).collect())
