@@ -1697,6 +1697,59 @@ fn postgresql_sessions_use_no_parallel_workers() {
     assert_eq!(setting.max_parallel_workers_per_gather, "0");
 }
 
+#[test]
+fn postgresql_keeps_one_plan_for_a_usual_first_page() {
+    // page_limit.rs: with its LIMIT bound, a user's page was planned anew for every request.
+    let (_guard, db) = TestDatabase::connect();
+    if db.backend() != store::Backend::Postgres {
+        return;
+    }
+    let alice = add_user(&db, "alice");
+    let entries: Vec<ImportedBookmark> = (0..2_000)
+        .map(|i| {
+            let url = format!("https://e.com/{i}");
+            imported(&url, "t", &["rust"], Visibility::Public)
+        })
+        .collect();
+    import(&db, &alice, &entries);
+    db.analyze().unwrap();
+    #[derive(diesel::QueryableByName, Debug)]
+    struct Prepared {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        statement: String,
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        generic_plans: i64,
+    }
+    let prepared = db
+        .read(|c| {
+            use diesel::RunQueryDsl;
+            for offset in [0, 50] {
+                let mut filter = BookmarkFilter::of_user(&alice, None);
+                filter.limit = 50;
+                filter.offset = offset;
+                for _ in 0..8 {
+                    assert_eq!(store::list_bookmarks(c, &filter)?.items.len(), 50);
+                }
+            }
+            Ok(diesel::sql_query(
+                "SELECT statement, generic_plans FROM pg_prepared_statements \
+                 WHERE statement LIKE '%FROM \"bookmarks\" WHERE%'",
+            )
+            .load::<Prepared>(c)?)
+        })
+        .unwrap();
+    let plans = |limit: &str| {
+        prepared
+            .iter()
+            .find(|p| p.statement.ends_with(limit))
+            .map(|p| p.generic_plans)
+    };
+    // The first page's plan is kept after PostgreSQL's five planned runs; a page at an offset,
+    // bound, is planned for every run, as a bound limit reckons with a tenth of the rows.
+    assert_eq!(plans("LIMIT 51"), Some(3), "{prepared:?}");
+    assert_eq!(plans("LIMIT $2 OFFSET $3"), Some(0), "{prepared:?}");
+}
+
 /// The server ends every connection of this database (as a restart would) and waits until
 /// they are gone.
 fn end_every_other_connection(url: &str) {

@@ -11,6 +11,7 @@ use super::connection::{on_each_backend, DbBackend, DbConnection};
 use super::error::StoreError;
 use super::filter_links;
 use super::kept_conditions::{id_among, UserId};
+use super::page_limit::Page;
 use super::schema::{bookmark_tags, bookmarks, tags, users};
 use super::search::SqlitePlan;
 use super::users::User;
@@ -333,12 +334,10 @@ fn list_rows(
         if let Some(cursor) = filter.before {
             query = query.filter(older_than!(bookmarks::created_at, bookmarks::id, cursor));
         }
-        query
+        let query = query
             .order((bookmarks::created_at.desc(), bookmarks::id.desc()))
-            .offset(filter.offset.max(0))
-            .limit(limit + 1)
-            .select(BookmarkRow::as_select())
-            .load(c)
+            .select(BookmarkRow::as_select());
+        Page::new(query, limit + 1, filter.offset.max(0)).load(c)
     })?)
 }
 
@@ -400,15 +399,13 @@ fn list_tagged_rows(
                 cursor
             ));
         }
-        query
+        let query = query
             .order((
                 bookmark_tags::bookmark_created_at.desc(),
                 bookmark_tags::bookmark_id.desc(),
             ))
-            .offset(filter.offset.max(0))
-            .limit(limit + 1)
-            .select(BookmarkRow::as_select())
-            .load(c)
+            .select(BookmarkRow::as_select());
+        Page::new(query, limit + 1, filter.offset.max(0)).load(c)
     })?)
 }
 

@@ -16,6 +16,7 @@ mod import;
 mod kept_conditions;
 mod kept_document_inserts;
 mod listing;
+mod page_limit;
 mod retag;
 pub mod schema;
 mod search;
