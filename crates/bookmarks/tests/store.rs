@@ -1698,6 +1698,51 @@ fn postgresql_sessions_use_no_parallel_workers() {
 }
 
 #[test]
+fn a_user_is_found_with_their_change_generation_in_one_kept_statement() {
+    let (guard, db) = TestDatabase::connect();
+    let alice = add_user(&db, "alice");
+    let bob = add_user(&db, "bob");
+    let name = |n: &str| UserName::parse(n).unwrap();
+    let found = |n: &str| {
+        db.read(|c| store::find_user_by_name_with_generation(c, &name(n)))
+            .unwrap()
+            .map(|(user, generation)| (user.name.to_string(), generation))
+    };
+    assert_eq!(found("alice"), Some(("alice".into(), 0)));
+    assert_eq!(found("nobody"), None);
+    save(
+        &db,
+        &alice,
+        &draft("https://e.com/1", "t", &["rust"], Visibility::Public),
+    );
+    save(
+        &db,
+        &bob,
+        &draft("https://e.com/2", "t", &["rust"], Visibility::Private),
+    );
+    for user in [&alice, &bob] {
+        let generation = db
+            .read(|c| store::change_generation(c, Some(user.id)))
+            .unwrap();
+        assert!(generation > 0);
+        assert_eq!(
+            found(user.name.as_str()),
+            Some((user.name.to_string(), generation))
+        );
+    }
+    let (first, second) = statements_of_two_phases(
+        &guard,
+        |c| store::find_user_by_name_with_generation(c, &name("alice")).map(|_| ()),
+        |c| store::find_user_by_name_with_generation(c, &name("bob")).map(|_| ()),
+    );
+    assert_eq!(second.started.len(), 1, "{second:?}");
+    assert!(
+        first.kept.contains(&second.started[0]),
+        "not kept: {second:?}"
+    );
+}
+
+#[test]
 fn postgresql_keeps_one_plan_for_a_usual_first_page() {
     // page_limit.rs: with its LIMIT bound, a user's page was planned anew for every request.
     let (_guard, db) = TestDatabase::connect();

@@ -1,8 +1,10 @@
 //! Tag clouds and related tags, cached. Counting tags reads every bookmark the page filters on
 //! (tens of thousands for a long-time user), while the list itself reads one page; so the counts
 //! are kept per question and reused until the owner's bookmarks change. "Change" is the store's
-//! change generation (the newest domain event id), read with each request in one index lookup,
-//! so every server process on a shared database sees a change at once, and nothing is stale.
+//! change generation (the newest domain event id), read with each request in one index lookup
+//! (on a user's pages in the statement that finds the user), so every server process on a
+//! shared database sees a change at once, and nothing is stale: a page's tags hold every change
+//! made before the request read the generation.
 //! An answer also keeps the cloud's HTML once a page has rendered it ([`CountedTags::cloud_html`]).
 
 use bookmarks::store::{self, BookmarkFilter, DbConnection, Scope, StoreError, TagCount};
@@ -93,13 +95,16 @@ pub struct TagCountsCache {
 
 impl TagCountsCache {
     /// The counts `store::tag_counts` (or `store::related_tags`, with `related`) would give,
-    /// sorted by name once when counted, as the tag cloud shows them.
+    /// sorted by name once when counted, as the tag cloud shows them. `generation` is the
+    /// filter's owner's change generation when the caller read it with the owner
+    /// (`store::find_user_by_name_with_generation`), before the page; `None` reads it here.
     pub fn counts(
         &self,
         conn: &mut DbConnection,
         filter: &BookmarkFilter,
         related: bool,
         limit: i64,
+        generation: Option<i64>,
     ) -> Result<Arc<CountedTags>, StoreError> {
         let (owner, audience) = match filter.scope {
             Scope::User { owner } if filter.viewer == Some(owner) => (Some(owner), Audience::Owner),
@@ -117,7 +122,10 @@ impl TagCountsCache {
             related,
             limit,
         };
-        let generation = store::change_generation(conn, owner)?;
+        let generation = match (generation, owner) {
+            (Some(known), Some(_)) => known,
+            _ => store::change_generation(conn, owner)?,
+        };
         let slot = {
             let mut entries = lock(&self.entries);
             if entries.len() >= MAX_ENTRIES && !entries.contains_key(&question) {
@@ -205,7 +213,8 @@ mod tests {
                 .map(|_| {
                     threads.spawn(|| {
                         start.wait();
-                        db.read(|c| cache.counts(c, &filter, true, 30)).unwrap()
+                        db.read(|c| cache.counts(c, &filter, true, 30, None))
+                            .unwrap()
                     })
                 })
                 .collect();
@@ -265,7 +274,10 @@ mod tests {
         let mut filter = BookmarkFilter::new(Scope::User { owner: alice.id }, Some(alice.id));
         filter.tags = vec![TagName::parse("rust").unwrap()];
         let cache = TagCountsCache::default();
-        let ask = || db.read(|c| cache.counts(c, &filter, true, 30)).unwrap();
+        let ask = || {
+            db.read(|c| cache.counts(c, &filter, true, 30, None))
+                .unwrap()
+        };
         let names = |counts: &[TagCount]| counts.iter().map(|t| t.name.clone()).collect::<Vec<_>>();
 
         for (i, tag) in ["web", "async", "zig"].into_iter().enumerate() {

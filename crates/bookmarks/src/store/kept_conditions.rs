@@ -9,6 +9,7 @@
 //! connection and kept.
 
 use super::connection::Backend;
+use super::schema::users;
 use crate::model::Visibility;
 use diesel::backend::Backend as DieselBackend;
 use diesel::expression::{
@@ -16,7 +17,7 @@ use diesel::expression::{
 };
 use diesel::query_builder::{AstPass, QueryFragment, QueryId};
 use diesel::serialize::ToSql;
-use diesel::sql_types::{Bool, HasSqlType, Text};
+use diesel::sql_types::{BigInt, Bool, HasSqlType, Nullable, Text};
 use diesel::QueryResult;
 use std::marker::PhantomData;
 
@@ -139,6 +140,36 @@ impl QueryId for VisibilityAmong {
 impl<QS> AppearsOnTable<QS> for VisibilityAmong {}
 impl<QS> SelectableExpression<QS> for VisibilityAmong {}
 impl<GB> ValidGrouping<GB> for VisibilityAmong {
+    type IsAggregate = is_aggregate::Never;
+}
+
+/// The change generation of the user a statement over `users` reads (see
+/// [`super::change_generation`]): the newest of their domain events' ids, `NULL` before any.
+/// A fixed text, so the statement holding it is kept compiled (diesel keeps none with
+/// `dsl::sql`).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct UsersGeneration;
+
+impl<DB: DieselBackend> QueryFragment<DB> for UsersGeneration {
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, DB>) -> QueryResult<()> {
+        out.push_sql(
+            "(SELECT max(domain_events.id) FROM domain_events \
+             WHERE domain_events.user_id = users.id)",
+        );
+        Ok(())
+    }
+}
+
+impl Expression for UsersGeneration {
+    type SqlType = Nullable<BigInt>;
+}
+impl QueryId for UsersGeneration {
+    type QueryId = Self;
+    const HAS_STATIC_QUERY_ID: bool = true;
+}
+impl AppearsOnTable<users::table> for UsersGeneration {}
+impl SelectableExpression<users::table> for UsersGeneration {}
+impl<GB> ValidGrouping<GB> for UsersGeneration {
     type IsAggregate = is_aggregate::Never;
 }
 

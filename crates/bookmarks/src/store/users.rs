@@ -3,6 +3,7 @@
 
 use super::connection::{on_each_backend, DbConnection};
 use super::error::StoreError;
+use super::kept_conditions::UsersGeneration;
 use super::now;
 use super::schema::{api_tokens, invites, sessions, users};
 use crate::model::{ActorKeys, PasswordHash, Secret, SecretHash, UserName};
@@ -86,6 +87,21 @@ pub fn find_user_by_name(
         .first(c)
         .optional())?;
     Ok(row.map(User::from))
+}
+
+/// The user named `name`, with their bookmarks' change generation (as
+/// [`super::change_generation`] gives it) read in the same statement: a user's pages need both,
+/// and on PostgreSQL each statement is a round trip.
+pub fn find_user_by_name_with_generation(
+    conn: &mut DbConnection,
+    name: &UserName,
+) -> Result<Option<(User, i64)>, StoreError> {
+    let row: Option<(UserRow, Option<i64>)> = on_each_backend!(conn, |c| users::table
+        .filter(users::name.eq(name.as_str()))
+        .select((UserRow::as_select(), UsersGeneration))
+        .first(c)
+        .optional())?;
+    Ok(row.map(|(user, generation)| (User::from(user), generation.unwrap_or(0))))
 }
 
 /// The user's private key (PKCS#8 PEM), for signing on their behalf. Never shown anywhere.

@@ -159,15 +159,17 @@ fn tag_limit(related: bool) -> i64 {
     }
 }
 
-/// A list page's bookmarks and the tags beside them, read in one trip to the database.
+/// A list page's bookmarks and the tags beside them, read in one trip to the database;
+/// `generation` is the owner's change generation if it was read with the owner.
 fn load_list(
     c: &mut DbConnection,
     cache: &TagCountsCache,
     filter: &BookmarkFilter,
     related: bool,
+    generation: Option<i64>,
 ) -> Result<(BookmarkPage, Arc<CountedTags>), StoreError> {
     let result = store::list_bookmarks(c, filter)?;
-    let counts = cache.counts(c, filter, related, tag_limit(related))?;
+    let counts = cache.counts(c, filter, related, tag_limit(related), generation)?;
     Ok((result, counts))
 }
 
@@ -183,7 +185,7 @@ async fn render_list(
     let related = listing.related;
     let cache = state.tag_counts.clone();
     let (result, counts) = run_db(&state.db, move |db| {
-        db.read(|c| load_list(c, &cache, &query_filter, related))
+        db.read(|c| load_list(c, &cache, &query_filter, related, None))
     })
     .await?;
     render_loaded(state, page, req, &filter, listing, result, &counts)
@@ -234,12 +236,15 @@ async fn load_owners_list(
     let cache = state.tag_counts.clone();
     run_db(&state.db, move |db| {
         db.read(|c| {
-            let Some(owner) = store::find_user_by_name(c, &name)? else {
+            // The owner's change generation comes with them, a statement (on PostgreSQL a
+            // round trip) fewer than reading it before the counts.
+            let Some((owner, generation)) = store::find_user_by_name_with_generation(c, &name)?
+            else {
                 return Ok(None);
             };
             filter.scope = Scope::User { owner: owner.id };
             filter.known_owner = Some(KnownOwner::of(&owner));
-            let (result, counts) = load_list(c, &cache, &filter, related)?;
+            let (result, counts) = load_list(c, &cache, &filter, related, Some(generation))?;
             let social = with_social.then(|| load_social(c, owner.id)).transpose()?;
             Ok(Some(OwnersList {
                 owner,
