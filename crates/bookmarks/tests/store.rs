@@ -1743,6 +1743,68 @@ fn a_user_is_found_with_their_change_generation_in_one_kept_statement() {
 }
 
 #[test]
+fn a_users_followers_and_follows_are_read_in_one_kept_statement() {
+    use store::federation::{self as fed, RemoteActor, SocialHandles};
+    let (guard, db) = TestDatabase::connect();
+    let alice = add_user(&db, "alice");
+    let bob = add_user(&db, "bob");
+    let actor = |name: &str| RemoteActor {
+        id: 0,
+        ap_id: format!("https://far.example/users/{name}"),
+        kind: "Person".into(),
+        handle: format!("{name}@far.example"),
+        host: "far.example".into(),
+        name: name.into(),
+        summary: String::new(),
+        profile_url: format!("https://far.example/@{name}"),
+        inbox: format!("https://far.example/users/{name}/inbox"),
+        shared_inbox: None,
+        public_key_pem: "key".into(),
+        fetched_at: chrono::Utc::now().naive_utc(),
+    };
+    db.write(|c| {
+        let [carol, dave, erin] = ["carol", "dave", "erin"].map(actor);
+        let carol = fed::upsert_remote_actor(c, &carol)?;
+        let dave = fed::upsert_remote_actor(c, &dave)?;
+        let erin = fed::upsert_remote_actor(c, &erin)?;
+        fed::add_follower(c, alice.id, "", &dave, "https://far.example/f/1")?;
+        fed::add_follower(c, alice.id, "rust", &carol, "https://far.example/f/2")?;
+        fed::add_follower(c, bob.id, "", &erin, "https://far.example/f/3")?;
+        let (carols, _) = fed::create_follow(c, alice.id, &carol, "f1")?;
+        fed::create_follow(c, alice.id, &dave, "f2")?;
+        let (erins, _) = fed::create_follow(c, alice.id, &erin, "f3")?;
+        fed::accept_follow(c, carols.id)?;
+        fed::accept_follow(c, erins.id)?;
+        Ok(())
+    })
+    .unwrap();
+    let social = |user: &User| db.read(|c| fed::social_handles(c, user.id)).unwrap();
+    // Followers in the order they followed; accepted follows only, the newest first.
+    assert_eq!(
+        social(&alice),
+        SocialHandles {
+            followers: vec![
+                ("dave@far.example".into(), String::new()),
+                ("carol@far.example".into(), "rust".into()),
+            ],
+            following: vec!["erin@far.example".into(), "carol@far.example".into()],
+        }
+    );
+    assert_eq!(social(&bob).followers.len(), 1);
+    assert!(social(&bob).following.is_empty());
+    let (first, second) = statements_of_two_phases(
+        &guard,
+        |c| fed::social_handles(c, alice.id).map(|_| ()),
+        |c| fed::social_handles(c, bob.id).map(|_| ()),
+    );
+    assert_eq!(second.started.len(), 1, "{second:?}");
+    assert!(
+        first.kept.contains(&second.started[0]),
+        "not kept: {second:?}"
+    );
+}
+
+#[test]
 fn postgresql_keeps_one_plan_for_a_usual_first_page() {
     // page_limit.rs: with its LIMIT bound, a user's page was planned anew for every request.
     let (_guard, db) = TestDatabase::connect();

@@ -15,7 +15,7 @@ use crate::views::{
 use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
 use bookmarks::model::{Cursor, TagName, UserName};
-use bookmarks::store::federation::{list_followers, list_follows, Follow, FollowState, Follower};
+use bookmarks::store::federation::{social_handles, SocialHandles};
 use bookmarks::store::{self, BookmarkFilter, BookmarkPage, DbConnection, KnownOwner, Scope, User};
 use bookmarks::StoreError;
 use percent_encoding::percent_decode_str;
@@ -117,29 +117,23 @@ pub(crate) fn remote_profile_href(handle: &str) -> String {
     format!("/@{handle}")
 }
 
-/// A user's followers and follows, as read from the database.
-type Social = (Vec<Follower>, Vec<Follow>);
-
-fn load_social(c: &mut DbConnection, user_id: i64) -> Result<Social, StoreError> {
-    Ok((list_followers(c, user_id, None)?, list_follows(c, user_id)?))
-}
-
-fn social_view(state: &AppState, (followers, follows): Social, name: &str) -> SocialView {
+fn social_view(state: &AppState, social: SocialHandles, name: &str) -> SocialView {
     SocialView {
         handle: format!("{name}@{}", state.federation.context().urls.authority()),
-        followers: followers
+        followers: social
+            .followers
             .into_iter()
-            .map(|f| {
-                let href = remote_profile_href(&f.actor.handle);
-                (f.actor.handle, href, f.tag)
+            .map(|(handle, tag)| {
+                let href = remote_profile_href(&handle);
+                (handle, href, tag)
             })
             .collect(),
-        following: follows
+        following: social
+            .following
             .into_iter()
-            .filter(|f| f.state == FollowState::Accepted)
-            .map(|f| {
-                let href = remote_profile_href(&f.target.handle);
-                (f.target.handle, href)
+            .map(|handle| {
+                let href = remote_profile_href(&handle);
+                (handle, href)
             })
             .collect(),
     }
@@ -199,7 +193,7 @@ struct OwnersList {
     filter: BookmarkFilter,
     result: BookmarkPage,
     counts: Arc<CountedTags>,
-    social: Option<Social>,
+    social: Option<SocialHandles>,
 }
 
 impl OwnersList {
@@ -245,7 +239,9 @@ async fn load_owners_list(
             filter.scope = Scope::User { owner: owner.id };
             filter.known_owner = Some(KnownOwner::of(&owner));
             let (result, counts) = load_list(c, &cache, &filter, related, Some(generation))?;
-            let social = with_social.then(|| load_social(c, owner.id)).transpose()?;
+            let social = with_social
+                .then(|| social_handles(c, owner.id))
+                .transpose()?;
             Ok(Some(OwnersList {
                 owner,
                 filter: filter.clone(),

@@ -311,3 +311,58 @@ pub fn follower_inboxes(
     inboxes.dedup();
     Ok(inboxes)
 }
+
+/// Who follows a user (with the tag they follow, empty for all of the user's bookmarks) and
+/// whom the user follows, by handle, as their profile lists them.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SocialHandles {
+    /// In the order they followed.
+    pub followers: Vec<(String, String)>,
+    /// Accepted follows only, the newest first.
+    pub following: Vec<String>,
+}
+
+/// A user's [`SocialHandles`], read in one statement (one round trip on PostgreSQL; a user's
+/// page read them as two lists of whole rows).
+pub fn social_handles(conn: &mut DbConnection, user_id: i64) -> Result<SocialHandles, StoreError> {
+    use diesel::sql_types::{Bool, Text};
+    // On the concrete connection, as every user page reads it (see `on_each_backend!`). The
+    // constants are bound: written with `dsl::sql` they would keep diesel from keeping the
+    // statement compiled.
+    let rows: Vec<(bool, i64, String, String)> = on_each_backend!(conn, |c| followers::table
+        .inner_join(remote_actors::table)
+        .filter(followers::user_id.eq(user_id))
+        .select((
+            true.into_sql::<Bool>(),
+            followers::id,
+            remote_actors::handle,
+            followers::tag,
+        ))
+        .union_all(
+            follows::table
+                .inner_join(remote_actors::table)
+                .filter(follows::user_id.eq(user_id))
+                .filter(follows::state.eq(FollowState::Accepted.as_str()))
+                .select((
+                    false.into_sql::<Bool>(),
+                    follows::id,
+                    remote_actors::handle,
+                    "".into_sql::<Text>(),
+                )),
+        )
+        .load(c))?;
+    let (mut followers, mut following): (Vec<_>, Vec<_>) =
+        rows.into_iter().partition(|(follower, ..)| *follower);
+    followers.sort_unstable_by_key(|(_, id, ..)| *id);
+    following.sort_unstable_by_key(|(_, id, ..)| std::cmp::Reverse(*id));
+    Ok(SocialHandles {
+        followers: followers
+            .into_iter()
+            .map(|(_, _, handle, tag)| (handle, tag))
+            .collect(),
+        following: following
+            .into_iter()
+            .map(|(_, _, handle, _)| handle)
+            .collect(),
+    })
+}
