@@ -2,9 +2,13 @@
 //! (tens of thousands for a long-time user), while the list itself reads one page; so the counts
 //! are kept per question and reused until the owner's bookmarks change. "Change" is the store's
 //! change generation (the newest domain event id), read with each request in one index lookup
-//! (on a user's pages in the statement that finds the user), so every server process on a
-//! shared database sees a change at once, and nothing is stale: a page's tags hold every change
-//! made before the request read the generation.
+//! (on a user's pages in the statement that finds the user, before the page's rows), so every
+//! server process on a shared database sees a change at once: a page's tags hold every change
+//! made before the request read the generation. A write the owner makes while the request runs
+//! may show in its rows and not yet in its tags; the next request counts it. (On PostgreSQL,
+//! where writes run concurrently, event ids are taken at insert rather than at commit, so two
+//! writes of one owner committing out of order can leave the later one out until the owner's
+//! next change; noted in docs/decisions.md.)
 //! An answer also keeps the cloud's HTML once a page has rendered it ([`CountedTags::cloud_html`]).
 
 use bookmarks::store::{self, BookmarkFilter, DbConnection, Scope, StoreError, TagCount};
@@ -95,16 +99,17 @@ pub struct TagCountsCache {
 
 impl TagCountsCache {
     /// The counts `store::tag_counts` (or `store::related_tags`, with `related`) would give,
-    /// sorted by name once when counted, as the tag cloud shows them. `generation` is the
-    /// filter's owner's change generation when the caller read it with the owner
-    /// (`store::find_user_by_name_with_generation`), before the page; `None` reads it here.
+    /// sorted by name once when counted, as the tag cloud shows them. `known` is `(user id,
+    /// change generation)` when the caller read them with the user
+    /// (`store::find_user_by_name_with_generation`); it is used for that user's own lists only,
+    /// and otherwise the generation is read here.
     pub fn counts(
         &self,
         conn: &mut DbConnection,
         filter: &BookmarkFilter,
         related: bool,
         limit: i64,
-        generation: Option<i64>,
+        known: Option<(i64, i64)>,
     ) -> Result<Arc<CountedTags>, StoreError> {
         let (owner, audience) = match filter.scope {
             Scope::User { owner } if filter.viewer == Some(owner) => (Some(owner), Audience::Owner),
@@ -122,8 +127,8 @@ impl TagCountsCache {
             related,
             limit,
         };
-        let generation = match (generation, owner) {
-            (Some(known), Some(_)) => known,
+        let generation = match (known, owner) {
+            (Some((user, generation)), Some(owner)) if user == owner => generation,
             _ => store::change_generation(conn, owner)?,
         };
         let slot = {
@@ -254,6 +259,54 @@ mod tests {
         assert!(counted.cloud_html("/x/", |_| Err(())).is_err());
         assert_eq!(&*cloud("/x/"), "/x/rust");
         assert_eq!(renders.get(), 3);
+    }
+
+    #[test]
+    fn a_generation_read_with_the_owner_is_used_for_their_lists_only() {
+        let (_guard, db) = TestDatabase::connect();
+        let alice = add_user(&db, "alice");
+        let bob = add_user(&db, "bob");
+        let entry = |tags: &[&str]| ImportedBookmark {
+            url: BookmarkUrl::parse("https://example.com/1").unwrap(),
+            title: Title::parse("Page").unwrap(),
+            description: Default::default(),
+            notes: Default::default(),
+            tags: TagList::parse_each(tags).unwrap(),
+            visibility: Visibility::Public,
+            unread: false,
+            created_at: None,
+            updated_at: None,
+        };
+        let cache = TagCountsCache::default();
+        let filter = BookmarkFilter::new(Scope::User { owner: alice.id }, None);
+        let ask = |known| {
+            db.read(|c| cache.counts(c, &filter, false, 30, known))
+                .unwrap()
+                .counts
+                .len()
+        };
+        assert_eq!(ask(None), 0);
+        db.write(|c| {
+            store::import_batch(c, alice.id, &[entry(&["rust"])], OnDuplicate::Skip, false)
+        })
+        .unwrap();
+        let now = db
+            .read(|c| store::change_generation(c, Some(alice.id)))
+            .unwrap();
+        // Alice's generation, known: the write is counted.
+        assert_eq!(ask(Some((alice.id, now))), 1);
+        assert_eq!(cache.counted.load(Ordering::Relaxed), 2);
+        db.write(|c| {
+            let other = ImportedBookmark {
+                url: BookmarkUrl::parse("https://example.com/2").unwrap(),
+                ..entry(&["web"])
+            };
+            store::import_batch(c, alice.id, &[other], OnDuplicate::Skip, false)
+        })
+        .unwrap();
+        // Someone else's generation is not taken for Alice's: hers is read, and has moved.
+        assert_eq!(ask(Some((bob.id, now))), 2);
+        assert_eq!(cache.counted.load(Ordering::Relaxed), 3);
     }
 
     #[test]

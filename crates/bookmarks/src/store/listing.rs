@@ -307,6 +307,7 @@ fn list_rows(
     filter: &BookmarkFilter,
     limit: i64,
 ) -> Result<Vec<BookmarkRow>, StoreError> {
+    let one_plan = walks_the_listing_index(filter);
     // SQLite's search is planned here, by how many bookmarks match (see `search::SqlitePlan`).
     let plan = super::search::sqlite_plan(conn, filter.search.as_deref(), filter.scope)?;
     let filter = match plan {
@@ -337,7 +338,7 @@ fn list_rows(
         let query = query
             .order((bookmarks::created_at.desc(), bookmarks::id.desc()))
             .select(BookmarkRow::as_select());
-        Page::new(query, limit + 1, filter.offset.max(0)).load(c)
+        Page::new(query, limit + 1, filter.offset.max(0), one_plan).load(c)
     })?)
 }
 
@@ -360,7 +361,8 @@ fn list_tagged_rows(
     let other_tag_ids = super::tags::tag_ids_in_order(conn, &other_tags.tags)?;
     // A PostgreSQL page that is planned with its values must see the tag's id, not a lookup
     // the planner cannot read (`apply_filter!`: it estimates from the id's statistics).
-    let planned_with_id = backend == super::Backend::Postgres && !walks_the_listing_index(filter);
+    let one_plan = walks_the_listing_index(filter);
+    let planned_with_id = backend == super::Backend::Postgres && !one_plan;
     let first_id = if planned_with_id {
         match super::tags::tag_ids_in_order(conn, std::slice::from_ref(tag))?.first() {
             Some(Some(id)) => Some(*id),
@@ -405,12 +407,13 @@ fn list_tagged_rows(
                 bookmark_tags::bookmark_id.desc(),
             ))
             .select(BookmarkRow::as_select());
-        Page::new(query, limit + 1, filter.offset.max(0)).load(c)
+        Page::new(query, limit + 1, filter.offset.max(0), one_plan).load(c)
     })?)
 }
 
-/// Whether PostgreSQL may keep a tag's page prepared: true when the page has nothing to filter
-/// on but the tag, its owner, its visibility and the cursor. Such a page's plan for any tag is
+/// Whether PostgreSQL may keep a page's plan (a tag's page prepared, see below; a page's limit
+/// in its text, `page_limit`): true when the page has nothing to filter on but at most one
+/// tag, its owner, its visibility and the cursor. Such a page's plan for any tag is
 /// the walk down the tag listing index, and a generic plan chooses it as well (checked with
 /// `plan_cache_mode = force_generic_plan` on the tags of 37,725 and of 3 links, for the owner,
 /// a visitor and the instance, with and without a cursor), so it is parsed once per connection

@@ -154,16 +154,16 @@ fn tag_limit(related: bool) -> i64 {
 }
 
 /// A list page's bookmarks and the tags beside them, read in one trip to the database;
-/// `generation` is the owner's change generation if it was read with the owner.
+/// `known` is the owner's id and change generation if they were read with the owner.
 fn load_list(
     c: &mut DbConnection,
     cache: &TagCountsCache,
     filter: &BookmarkFilter,
     related: bool,
-    generation: Option<i64>,
+    known: Option<(i64, i64)>,
 ) -> Result<(BookmarkPage, Arc<CountedTags>), StoreError> {
     let result = store::list_bookmarks(c, filter)?;
-    let counts = cache.counts(c, filter, related, tag_limit(related), generation)?;
+    let counts = cache.counts(c, filter, related, tag_limit(related), known)?;
     Ok((result, counts))
 }
 
@@ -238,7 +238,8 @@ async fn load_owners_list(
             };
             filter.scope = Scope::User { owner: owner.id };
             filter.known_owner = Some(KnownOwner::of(&owner));
-            let (result, counts) = load_list(c, &cache, &filter, related, Some(generation))?;
+            let (result, counts) =
+                load_list(c, &cache, &filter, related, Some((owner.id, generation)))?;
             let social = with_social
                 .then(|| social_handles(c, owner.id))
                 .transpose()?;

@@ -316,7 +316,7 @@ pub fn follower_inboxes(
 /// whom the user follows, by handle, as their profile lists them.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct SocialHandles {
-    /// In the order they followed.
+    /// Oldest first (by when they first followed).
     pub followers: Vec<(String, String)>,
     /// Accepted follows only, the newest first.
     pub following: Vec<String>,
