@@ -1697,6 +1697,15 @@ fn postgresql_sessions_use_no_parallel_workers() {
     assert_eq!(setting.max_parallel_workers_per_gather, "0");
 }
 
+/// The second phase ran one statement, and the first compiled and kept it.
+fn assert_one_kept_statement(first: &StatementLog, second: &StatementLog) {
+    assert_eq!(second.started.len(), 1, "{second:?}");
+    assert!(
+        first.kept.contains(&second.started[0]),
+        "not kept: {second:?}"
+    );
+}
+
 #[test]
 fn a_user_is_found_with_their_change_generation_in_one_kept_statement() {
     let (guard, db) = TestDatabase::connect();
@@ -1735,11 +1744,7 @@ fn a_user_is_found_with_their_change_generation_in_one_kept_statement() {
         |c| store::find_user_by_name_with_generation(c, &name("alice")).map(|_| ()),
         |c| store::find_user_by_name_with_generation(c, &name("bob")).map(|_| ()),
     );
-    assert_eq!(second.started.len(), 1, "{second:?}");
-    assert!(
-        first.kept.contains(&second.started[0]),
-        "not kept: {second:?}"
-    );
+    assert_one_kept_statement(&first, &second);
 }
 
 #[test]
@@ -1797,11 +1802,7 @@ fn a_users_followers_and_follows_are_read_in_one_kept_statement() {
         |c| fed::social_handles(c, alice.id).map(|_| ()),
         |c| fed::social_handles(c, bob.id).map(|_| ()),
     );
-    assert_eq!(second.started.len(), 1, "{second:?}");
-    assert!(
-        first.kept.contains(&second.started[0]),
-        "not kept: {second:?}"
-    );
+    assert_one_kept_statement(&first, &second);
 }
 
 #[test]

@@ -183,27 +183,32 @@ mod tests {
     use bookmarks::test_db::{add_user, TestDatabase};
     use std::sync::Barrier;
 
+    /// A public bookmark `i` with `tags`, as an import gives it.
+    fn entry(i: usize, tags: &[&str]) -> ImportedBookmark {
+        ImportedBookmark {
+            url: BookmarkUrl::parse(&format!("https://example.com/{i}")).unwrap(),
+            title: Title::parse(&format!("Page {i}")).unwrap(),
+            description: Default::default(),
+            notes: Default::default(),
+            tags: TagList::parse_each(tags).unwrap(),
+            visibility: Visibility::Public,
+            unread: false,
+            created_at: None,
+            updated_at: None,
+        }
+    }
+
     #[test]
     fn the_same_question_asked_at_once_is_counted_once() {
         let (_guard, db) = TestDatabase::connect();
         let alice = add_user(&db, "alice");
         // Enough bookmarks that counting takes a while, so the eight requests overlap.
         let batch: Vec<ImportedBookmark> = (0..3_000)
-            .map(|i| ImportedBookmark {
-                url: BookmarkUrl::parse(&format!("https://example.com/{i}")).unwrap(),
-                title: Title::parse(&format!("Page {i}")).unwrap(),
-                description: Default::default(),
-                notes: Default::default(),
-                tags: TagList::parse_each(&[
-                    "rust",
-                    &format!("t{}", i % 97),
-                    &format!("u{}", i % 13),
-                ])
-                .unwrap(),
-                visibility: Visibility::Public,
-                unread: false,
-                created_at: None,
-                updated_at: None,
+            .map(|i| {
+                entry(
+                    i,
+                    &["rust", &format!("t{}", i % 97), &format!("u{}", i % 13)],
+                )
             })
             .collect();
         db.write(|c| store::import_batch(c, alice.id, &batch, OnDuplicate::Skip, false))
@@ -266,17 +271,6 @@ mod tests {
         let (_guard, db) = TestDatabase::connect();
         let alice = add_user(&db, "alice");
         let bob = add_user(&db, "bob");
-        let entry = |tags: &[&str]| ImportedBookmark {
-            url: BookmarkUrl::parse("https://example.com/1").unwrap(),
-            title: Title::parse("Page").unwrap(),
-            description: Default::default(),
-            notes: Default::default(),
-            tags: TagList::parse_each(tags).unwrap(),
-            visibility: Visibility::Public,
-            unread: false,
-            created_at: None,
-            updated_at: None,
-        };
         let cache = TagCountsCache::default();
         let filter = BookmarkFilter::new(Scope::User { owner: alice.id }, None);
         let ask = |known| {
@@ -285,25 +279,27 @@ mod tests {
                 .counts
                 .len()
         };
+        let import = |saved: ImportedBookmark| {
+            db.write(|c| {
+                store::import_batch(
+                    c,
+                    alice.id,
+                    std::slice::from_ref(&saved),
+                    OnDuplicate::Skip,
+                    false,
+                )
+            })
+            .unwrap();
+        };
         assert_eq!(ask(None), 0);
-        db.write(|c| {
-            store::import_batch(c, alice.id, &[entry(&["rust"])], OnDuplicate::Skip, false)
-        })
-        .unwrap();
+        import(entry(1, &["rust"]));
         let now = db
             .read(|c| store::change_generation(c, Some(alice.id)))
             .unwrap();
         // Alice's generation, known: the write is counted.
         assert_eq!(ask(Some((alice.id, now))), 1);
         assert_eq!(cache.counted.load(Ordering::Relaxed), 2);
-        db.write(|c| {
-            let other = ImportedBookmark {
-                url: BookmarkUrl::parse("https://example.com/2").unwrap(),
-                ..entry(&["web"])
-            };
-            store::import_batch(c, alice.id, &[other], OnDuplicate::Skip, false)
-        })
-        .unwrap();
+        import(entry(2, &["web"]));
         // Someone else's generation is not taken for Alice's: hers is read, and has moved.
         assert_eq!(ask(Some((bob.id, now))), 2);
         assert_eq!(cache.counted.load(Ordering::Relaxed), 3);
@@ -313,17 +309,6 @@ mod tests {
     fn a_write_replaces_the_answer_it_outdates() {
         let (_guard, db) = TestDatabase::connect();
         let alice = add_user(&db, "alice");
-        let entry = |i: usize, tags: &[&str]| ImportedBookmark {
-            url: BookmarkUrl::parse(&format!("https://example.com/{i}")).unwrap(),
-            title: Title::parse(&format!("Page {i}")).unwrap(),
-            description: Default::default(),
-            notes: Default::default(),
-            tags: TagList::parse_each(tags).unwrap(),
-            visibility: Visibility::Public,
-            unread: false,
-            created_at: None,
-            updated_at: None,
-        };
         let mut filter = BookmarkFilter::new(Scope::User { owner: alice.id }, Some(alice.id));
         filter.tags = vec![TagName::parse("rust").unwrap()];
         let cache = TagCountsCache::default();
