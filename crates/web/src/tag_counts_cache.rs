@@ -6,9 +6,9 @@
 //! server process on a shared database sees a change at once: a page's tags hold every change
 //! made before the request read the generation. A write the owner makes while the request runs
 //! may show in its rows and not yet in its tags; the next request counts it. (On PostgreSQL,
-//! where writes run concurrently, event ids are taken at insert rather than at commit, so two
-//! writes of one owner committing out of order can leave the later one out until the owner's
-//! next change; noted in docs/decisions.md.)
+//! where writes run concurrently, event ids are taken at insert rather than at commit, so when
+//! two writes of one owner commit out of order, the one with the lower id, committed last, can
+//! be left out until the owner's next change; noted in docs/decisions.md.)
 //! An answer also keeps the cloud's HTML once a page has rendered it ([`CountedTags::cloud_html`]).
 
 use bookmarks::store::{self, BookmarkFilter, DbConnection, Scope, StoreError, TagCount};
