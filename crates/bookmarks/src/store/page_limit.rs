@@ -77,8 +77,9 @@ where
         self.query.walk_ast(out.reborrow())?;
         out.push_sql(" LIMIT ");
         if self.in_text() {
-            // A number from the constant list above, never a request's text.
-            out.push_sql(&self.rows.to_string());
+            // A number from the constant list above, never a request's text; written without
+            // allocating, as for every page.
+            out.push_sql(itoa::Buffer::new().format(self.rows));
         } else {
             out.push_bind_param::<BigInt, _>(&self.rows)?;
             out.push_sql(" OFFSET ");
