@@ -28,7 +28,7 @@ pub(crate) fn holding_back<T>(
     conn: &mut DbConnection,
     f: impl FnOnce(&mut DbConnection) -> Result<T, StoreError>,
 ) -> Result<T, StoreError> {
-    if HELD_BACK.with(|held| held.borrow().is_some()) {
+    if holding() {
         return f(conn);
     }
     let holding = Holding::start();
@@ -39,6 +39,11 @@ pub(crate) fn holding_back<T>(
     documents.sort_unstable_by_key(|d| d.bookmark_id);
     search::insert_new_documents(conn, &documents)?;
     Ok(value)
+}
+
+/// Whether this thread is writing a group whose new documents are held back.
+pub(crate) fn holding() -> bool {
+    HELD_BACK.with(|held| held.borrow().is_some())
 }
 
 /// Keeps the document of a bookmark just created for the end of the group, when one is being

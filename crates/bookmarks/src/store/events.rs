@@ -36,8 +36,7 @@ pub(crate) fn event_row(
     event: &DomainEvent,
     at: NaiveDateTime,
 ) -> Result<EventRow, StoreError> {
-    let payload = serde_json::to_string(event)
-        .map_err(|e| StoreError::Conflict(format!("could not encode the domain event: {e}")))?;
+    let payload = event_payload(event)?;
     Ok((
         domain_events::kind.eq(event.kind()),
         domain_events::user_id.eq(user_id),
@@ -46,6 +45,12 @@ pub(crate) fn event_row(
         domain_events::created_at.eq(at),
         domain_events::visible_to_others.eq(event.visible_to_others()),
     ))
+}
+
+/// The event as the log's `payload` keeps it.
+pub(crate) fn event_payload(event: &DomainEvent) -> Result<String, StoreError> {
+    serde_json::to_string(event)
+        .map_err(|e| StoreError::Conflict(format!("could not encode the domain event: {e}")))
 }
 
 #[derive(Debug, Clone)]

@@ -17,6 +17,7 @@ mod kept_conditions;
 mod kept_document_inserts;
 mod listing;
 mod page_limit;
+mod postgres_create;
 mod retag;
 pub mod schema;
 mod search;

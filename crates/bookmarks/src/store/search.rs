@@ -362,6 +362,11 @@ fn document_of(bookmark: &Bookmark) -> Document {
     }
 }
 
+/// The lexemes of a bookmark's PostgreSQL document, for a statement that writes it.
+pub(crate) fn postgres_lexemes_of(bookmark: &Bookmark) -> String {
+    postgres_lexemes(&document_of(bookmark))
+}
+
 /// Writes the document of a bookmark just created, or, in a group of saves, keeps it for the
 /// group's end ([`deferred_documents`]).
 pub(crate) fn index_new_bookmark(

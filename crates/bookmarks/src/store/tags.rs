@@ -7,7 +7,10 @@ use super::error::StoreError;
 use super::schema::{bookmark_tags, tags};
 use crate::model::{TagList, TagName};
 use chrono::NaiveDateTime;
+use diesel::pg::Pg;
 use diesel::prelude::*;
+use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
+use diesel::sql_types::{Array, BigInt, Text};
 use std::collections::HashMap;
 
 /// Inserts `rows` (a `Vec` of insertable values) into `table`: one per statement up to
@@ -158,7 +161,8 @@ pub(crate) fn insert_links(
     Ok(())
 }
 
-/// Looks tags up by name: a few one at a time, more a few thousand per query (bound-parameter
+/// Looks tags up by name. On PostgreSQL the names go as one array, a few thousand per query;
+/// on SQLite a few go one statement each, more a few thousand per query (bound-parameter
 /// limits).
 fn tag_ids(conn: &mut DbConnection, names: &[String]) -> Result<HashMap<String, i64>, StoreError> {
     let distinct: Vec<&String> = names
@@ -167,6 +171,14 @@ fn tag_ids(conn: &mut DbConnection, names: &[String]) -> Result<HashMap<String, 
         .into_iter()
         .collect();
     let mut ids = HashMap::with_capacity(distinct.len());
+    if let DbConnection::Postgres(c) = conn {
+        // One round trip, whatever the number of names: the names go as one array.
+        for chunk in distinct.chunks(ROWS_PER_INSERT) {
+            let rows: Vec<(i64, String)> = TagsNamed { names: chunk }.load(c)?;
+            ids.extend(rows.into_iter().map(|(id, name)| (name, id)));
+        }
+        return Ok(ids);
+    }
     if distinct.len() <= ROWS_ONE_AT_A_TIME {
         for name in distinct {
             let id: Option<i64> = on_each_backend!(conn, |c| tags::table
@@ -189,6 +201,32 @@ fn tag_ids(conn: &mut DbConnection, names: &[String]) -> Result<HashMap<String, 
     }
     Ok(ids)
 }
+
+/// `SELECT id, name FROM tags WHERE name = ANY($1)` on PostgreSQL, with the names as one array
+/// parameter: a fixed text, so diesel keeps it compiled.
+struct TagsNamed<'a> {
+    names: &'a [&'a String],
+}
+
+impl QueryId for TagsNamed<'_> {
+    type QueryId = TagsNamed<'static>;
+    const HAS_STATIC_QUERY_ID: bool = true;
+}
+
+impl Query for TagsNamed<'_> {
+    type SqlType = (BigInt, Text);
+}
+
+impl QueryFragment<Pg> for TagsNamed<'_> {
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
+        out.push_sql("SELECT id, name FROM tags WHERE name = ANY(");
+        out.push_bind_param::<Array<Text>, _>(self.names)?;
+        out.push_sql("::text[])");
+        Ok(())
+    }
+}
+
+impl RunQueryDsl<PgConnection> for TagsNamed<'_> {}
 
 /// The names of the tags with these ids, a few thousand per query (bound-parameter limits).
 pub(crate) fn tag_names(
