@@ -1526,7 +1526,7 @@ fn a_save_of_a_few_tags_runs_statements_compiled_once() {
 }
 
 #[test]
-fn postgresql_creates_a_bookmark_in_one_statement_after_its_tag_lookup() {
+fn postgresql_creates_a_bookmark_in_one_statement() {
     // postgres_create.rs: every statement is a round trip to PostgreSQL's server.
     let (guard, db) = TestDatabase::connect();
     if db.backend() != store::Backend::Postgres {
@@ -1551,19 +1551,16 @@ fn postgresql_creates_a_bookmark_in_one_statement_after_its_tag_lookup() {
             Ok(())
         },
     );
-    assert_eq!(second.started.len(), 2, "{second:?}");
+    assert_eq!(second.started.len(), 1, "{second:?}");
     assert!(
-        second.started[0].starts_with("SELECT id, name FROM tags"),
-        "{second:?}"
-    );
-    assert!(
-        second.started[1].starts_with("WITH new_bookmark AS"),
+        second.started[0].starts_with("WITH tagged AS"),
         "{second:?}"
     );
 
-    // The same address again writes nothing in that statement, and changes the bookmark.
+    // The same address again, with a new tag: the statement writes nothing, the tag is
+    // created, and the bookmark changed.
     let again = db
-        .write(|c| store::save_bookmark(c, alice.id, &d(2, &["db"], Visibility::Public)))
+        .save_bookmark(alice.id, d(2, &["db"], Visibility::Public))
         .unwrap();
     assert!(!again.created);
     assert_eq!(again.bookmark.tags.names(), ["db"]);
@@ -1598,6 +1595,45 @@ fn postgresql_creates_a_bookmark_in_one_statement_after_its_tag_lookup() {
         list(&db, &search).len(),
         1,
         "the search document follows the tags"
+    );
+}
+
+#[test]
+fn saves_from_the_api_create_change_and_refuse_as_other_saves_do() {
+    // Database::save_bookmark: on PostgreSQL a statement of its own, then the usual path.
+    let (_guard, db) = TestDatabase::connect();
+    let alice = add_user(&db, "alice");
+    let d =
+        |n: u32, tags: &[&str]| draft(&format!("https://e.com/{n}"), "t", tags, Visibility::Public);
+    let first = db.save_bookmark(alice.id, d(1, &["rust", "web"])).unwrap();
+    assert!(first.created, "new tags");
+    let second = db.save_bookmark(alice.id, d(2, &["web"])).unwrap();
+    assert!(second.created, "known tags");
+    assert_eq!(second.bookmark.owner_name.as_ref(), "alice");
+    let third = db.save_bookmark(alice.id, d(3, &[])).unwrap();
+    assert!(third.created, "no tags");
+    let again = db.save_bookmark(alice.id, d(1, &["web"])).unwrap();
+    assert!(!again.created, "an address saved before");
+    assert_eq!(again.bookmark.public_id, first.bookmark.public_id);
+    let counts = db
+        .read(|c| store::tag_counts(c, &BookmarkFilter::of_user(&alice, Some(alice.id)), 10))
+        .unwrap();
+    let count = |name: &str| counts.iter().find(|t| t.name == name).map(|t| t.count);
+    assert_eq!((count("web"), count("rust")), (Some(2), None));
+    let kinds: Vec<&str> = events(&db).iter().map(DomainEvent::kind).collect();
+    assert_eq!(
+        kinds,
+        [
+            "bookmark_created",
+            "bookmark_created",
+            "bookmark_created",
+            "bookmark_updated"
+        ]
+    );
+    let missing = db.save_bookmark(alice.id + 1_000, d(4, &["web"]));
+    assert!(
+        matches!(missing, Err(StoreError::NotFound("user"))),
+        "{missing:?}"
     );
 }
 
@@ -1824,13 +1860,9 @@ fn a_user_is_found_with_their_change_generation_in_one_kept_statement() {
     assert_one_kept_statement(&first, &second);
 }
 
-#[test]
-fn a_users_followers_and_follows_are_read_in_one_kept_statement() {
-    use store::federation::{self as fed, RemoteActor, SocialHandles};
-    let (guard, db) = TestDatabase::connect();
-    let alice = add_user(&db, "alice");
-    let bob = add_user(&db, "bob");
-    let actor = |name: &str| RemoteActor {
+/// A person on another instance, `name@far.example`.
+fn far_actor(name: &str) -> store::federation::RemoteActor {
+    store::federation::RemoteActor {
         id: 0,
         ap_id: format!("https://far.example/users/{name}"),
         kind: "Person".into(),
@@ -1843,9 +1875,43 @@ fn a_users_followers_and_follows_are_read_in_one_kept_statement() {
         shared_inbox: None,
         public_key_pem: "key".into(),
         fetched_at: chrono::Utc::now().naive_utc(),
-    };
+    }
+}
+
+#[test]
+fn only_a_followed_user_or_one_followed_here_could_receive_anything() {
+    // outgoing.rs skips the new bookmarks of users nobody could receive.
+    use store::federation as fed;
+    let (_guard, db) = TestDatabase::connect();
+    let [alice, bob, carol] = ["alice", "bob", "carol"].map(|name| add_user(&db, name));
+    let here = |name: &str| format!("https://here.example/users/{name}");
     db.write(|c| {
-        let [carol, dave, erin] = ["carol", "dave", "erin"].map(actor);
+        let dave = fed::upsert_remote_actor(c, &far_actor("dave"))?;
+        fed::add_follower(c, bob.id, "rust", &dave, "https://far.example/f/1")?;
+        // Someone here follows carol: she is known as an actor like any remote one.
+        let mut carol_here = far_actor("carol");
+        carol_here.ap_id = here("carol");
+        fed::upsert_remote_actor(c, &carol_here)?;
+        Ok(())
+    })
+    .unwrap();
+    let could = |user: &User| {
+        db.read(|c| fed::anyone_could_receive(c, user.id, &here(user.name.as_str())))
+            .unwrap()
+    };
+    assert!(!could(&alice), "nobody follows alice");
+    assert!(could(&bob), "dave follows bob's rust");
+    assert!(could(&carol), "someone here follows carol");
+}
+
+#[test]
+fn a_users_followers_and_follows_are_read_in_one_kept_statement() {
+    use store::federation::{self as fed, SocialHandles};
+    let (guard, db) = TestDatabase::connect();
+    let alice = add_user(&db, "alice");
+    let bob = add_user(&db, "bob");
+    db.write(|c| {
+        let [carol, dave, erin] = ["carol", "dave", "erin"].map(far_actor);
         let carol = fed::upsert_remote_actor(c, &carol)?;
         let dave = fed::upsert_remote_actor(c, &dave)?;
         let erin = fed::upsert_remote_actor(c, &erin)?;

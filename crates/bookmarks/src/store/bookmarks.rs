@@ -207,6 +207,16 @@ pub fn save_bookmark(
             });
         }
     }
+    save_found_or_new(conn, user_id, draft)
+}
+
+/// [`save_bookmark`] by finding the user's bookmark of the address first: changes it, or
+/// inserts a new one statement by statement.
+pub(crate) fn save_found_or_new(
+    conn: &mut DbConnection,
+    user_id: i64,
+    draft: &BookmarkDraft,
+) -> Result<SavedBookmark, StoreError> {
     if let Some(existing) = find_bookmark_by_url(conn, user_id, &draft.url)? {
         let bookmark = apply_changes(conn, existing, None, &draft.changes)?;
         return Ok(SavedBookmark {

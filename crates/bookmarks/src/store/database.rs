@@ -5,9 +5,12 @@
 //! never see "database is locked". PostgreSQL writes run concurrently and retry when they lose
 //! a race.
 
+use super::bookmarks::{save_bookmark, save_found_or_new, SavedBookmark};
 use super::connection::{Backend, ConnectionHealth, ConnectionManager, DbConnection};
 use super::error::StoreError;
 use super::group_commit::{GroupCommit, Job};
+use super::postgres_create::{self, Attempt};
+use crate::model::BookmarkDraft;
 use diesel::connection::SimpleConnection;
 use diesel::r2d2::{Pool, PooledConnection};
 use diesel::Connection;
@@ -222,6 +225,44 @@ impl Database {
             Some(group) => group.submit(write, |jobs| self.commit_group(jobs)),
             None => self.write(write),
         }
+    }
+
+    /// Saves a bookmark for the JSON API or Pinboard's `posts/add` (see [`save_bookmark`]).
+    ///
+    /// On SQLite, through [`Self::write_grouped`]. On PostgreSQL a new address is first tried
+    /// as one statement outside any transaction, its own (`postgres_create`): a round trip
+    /// instead of the three of `BEGIN`, the statement and `COMMIT`. When it writes nothing (a
+    /// tag is new, or the address was saved before) or loses a race, the save goes through
+    /// [`Self::write`]. A connection lost during that statement may have committed it; the
+    /// save then finds the bookmark stored and answers that it changed it.
+    pub fn save_bookmark(
+        &self,
+        user_id: i64,
+        draft: BookmarkDraft,
+    ) -> Result<SavedBookmark, StoreError> {
+        if self.backend == Backend::Sqlite {
+            return self.write_grouped(move |c| save_bookmark(c, user_id, &draft));
+        }
+        let alone = self.read_once(&mut |c| postgres_create::attempt(c, user_id, &draft));
+        let with_new_tags = match alone {
+            Ok(Attempt::Created(bookmark)) => {
+                return Ok(SavedBookmark {
+                    bookmark: *bookmark,
+                    created: true,
+                })
+            }
+            Ok(Attempt::TagsMissing) => true,
+            Ok(Attempt::NotCreated) => false,
+            Err(e) if e.is_retryable() || e.is_lost_connection() => true,
+            Err(e) => return Err(e),
+        };
+        self.write(|c| {
+            if with_new_tags {
+                save_bookmark(c, user_id, &draft)
+            } else {
+                save_found_or_new(c, user_id, &draft)
+            }
+        })
     }
 
     /// Writes the jobs in one transaction; when that fails, each alone.

@@ -1,7 +1,7 @@
 //! The domain event log. Written in the same transaction as the change it describes; read in id
 //! order by whoever turns events into side effects (federation delivery).
 
-use super::connection::DbConnection;
+use super::connection::{on_each_backend, DbConnection};
 use super::error::StoreError;
 use super::now;
 use super::schema::domain_events;
@@ -127,14 +127,19 @@ pub fn change_generation(conn: &mut DbConnection, owner: Option<i64>) -> Result<
 }
 
 /// Takes the named cursor over the event log for the rest of the transaction and returns it (0
-/// when new). The row is updated first, which locks it on PostgreSQL, so two processes reading
-/// events behind one cursor take turns; SQLite writes are serialised anyway.
+/// when new). The row is updated first (and read in the same statement), which locks it on
+/// PostgreSQL, so two processes reading events behind one cursor take turns; SQLite writes are
+/// serialised anyway.
 pub fn lock_event_cursor(conn: &mut DbConnection, name: &str) -> Result<i64, StoreError> {
     use super::schema::instance_settings;
-    let locked = diesel::update(instance_settings::table.find(name))
-        .set(instance_settings::value.eq(instance_settings::value))
-        .execute(conn)?;
-    if locked == 0 {
+    let locked: Option<String> = on_each_backend!(conn, |c| diesel::update(
+        instance_settings::table.find(name)
+    )
+    .set(instance_settings::value.eq(instance_settings::value))
+    .returning(instance_settings::value)
+    .get_result(c)
+    .optional())?;
+    let Some(value) = locked else {
         diesel::insert_into(instance_settings::table)
             .values((
                 instance_settings::name.eq(name),
@@ -142,11 +147,7 @@ pub fn lock_event_cursor(conn: &mut DbConnection, name: &str) -> Result<i64, Sto
             ))
             .execute(conn)?;
         return Ok(0);
-    }
-    let value: String = instance_settings::table
-        .find(name)
-        .select(instance_settings::value)
-        .first(conn)?;
+    };
     value.parse().map_err(|_| {
         StoreError::Conflict(format!(
             "instance setting {name} should be an event id, not `{value}`"

@@ -1,7 +1,7 @@
 //! Storage: diesel over SQLite (the embedded default) or PostgreSQL, one schema for both.
 //! Row structs live beside the queries that use them; every write goes through
-//! [`Database::write`] (or, for the API's and Pinboard's saves, [`Database::write_grouped`]),
-//! one transaction, so a change and its domain event land together.
+//! [`Database::write`] (or, for the API's and Pinboard's saves, [`Database::save_bookmark`]:
+//! grouped on SQLite, a statement of its own on PostgreSQL), one transaction, so a change and its domain event land together.
 
 mod bookmarks;
 pub mod bulk_indexing;

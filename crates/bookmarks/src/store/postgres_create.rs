@@ -1,13 +1,14 @@
 //! A new bookmark on PostgreSQL in one statement.
 //!
-//! On PostgreSQL every statement is a round trip to the server, and the server's own CPU for a
-//! create went mostly to receiving and answering them: half of its samples were in `send`,
-//! `epoll_wait` and the scheduler (perf, 2026-12-04), for a create of two tags written as
-//! fourteen statements. Here the bookmark, its tag links, its owner's tag totals, its search
-//! document and its domain event are one statement of data-modifying `WITH` queries, kept
-//! compiled, after one lookup of the tags' ids; with the token, `BEGIN` and `COMMIT` a create
-//! is five round trips whatever its number of tags, once they exist (a new tag adds its insert
-//! and a second lookup).
+//! On PostgreSQL every statement is a round trip to the server, and half of the server's CPU
+//! for a create went to system calls, most of them receiving, answering and waiting for the
+//! next statement (perf, 2026-12-04), for a create of two tags written as fourteen statements.
+//! Here the bookmark, its tag links, its owner's tag totals, its search document and its
+//! domain event are one statement of data-modifying `WITH` queries, kept compiled, that looks
+//! the tags up itself. A save from the JSON API or Pinboard's `posts/add`
+//! ([`super::Database::save_bookmark`]) runs it as a transaction of its own: with the token's
+//! lookup, two round trips. A new tag costs its insert and a second run; an address saved
+//! before falls back to the path that finds and changes that bookmark.
 //!
 //! SQLite, in the same process, pays nothing per statement for a trip and keeps the
 //! statement-per-row writes of [`super::bookmarks`] (and groups its saves' commits instead,
@@ -20,38 +21,43 @@ use super::events::event_payload;
 use super::now;
 use super::search;
 use super::tags::ensure_tags;
-use crate::model::{BookmarkDraft, DomainEvent};
+use crate::model::{BookmarkDraft, DomainEvent, TagList};
 use chrono::NaiveDateTime;
 use diesel::pg::Pg;
 use diesel::prelude::*;
 use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
-use diesel::sql_types::{Array, BigInt, Bool, Text, Timestamp};
+use diesel::sql_types::{Array, BigInt, Bool, Nullable, Text, Timestamp};
 
-/// Stores `draft` as a new bookmark of the user in one statement (after looking up, and if
-/// need be creating, its tags), or returns `None` without writing it when the user saved its
-/// address before (or no longer exists): the caller then takes the path that finds the
-/// bookmark and changes it.
-pub(crate) fn create_if_new(
+/// What one run of the statement did.
+pub(crate) enum Attempt {
+    /// The bookmark is stored, with everything that goes with it.
+    Created(Box<Bookmark>),
+    /// Some of its tags do not exist yet, so nothing was written: create them
+    /// ([`super::tags::ensure_tags`]) and run it again.
+    TagsMissing,
+    /// Nothing was written: the owner saved this address before (or no longer exists). The
+    /// caller takes the path that finds that bookmark and changes it.
+    NotCreated,
+}
+
+/// Stores `draft` as a new bookmark of the user in one statement, when its tags exist and its
+/// address is new to them. Outside a transaction the statement is one of its own; inside one,
+/// part of it.
+pub(crate) fn attempt(
     conn: &mut DbConnection,
     user_id: i64,
     draft: &BookmarkDraft,
-) -> Result<Option<Bookmark>, StoreError> {
+) -> Result<Attempt, StoreError> {
     let mut bookmark = unsaved_bookmark(user_id, draft);
     let names = bookmark.tags.names();
-    let ids = ensure_tags(conn, &names)?;
-    // Every name has its id after `ensure_tags`; a name without one would be left unlinked,
-    // as `tags::link_new_bookmark` leaves it.
-    let (tag_ids, tag_names): (Vec<i64>, Vec<&str>) = names
-        .iter()
-        .filter_map(|name| Some((*ids.get(name)?, name.as_str())))
-        .unzip();
+    let tag_count = i64::try_from(names.len()).unwrap_or(i64::MAX);
     let event = DomainEvent::BookmarkCreated {
         bookmark: bookmark.snapshot(),
     };
     let statement = InsertNewBookmark {
         bookmark: &bookmark,
-        tag_ids,
-        tag_names,
+        tag_names: &names,
+        tag_count,
         tag_text: bookmark.tags.stored_text(),
         lexemes: search::postgres_lexemes_of(&bookmark),
         event_kind: event.kind(),
@@ -64,22 +70,52 @@ pub(crate) fn create_if_new(
             "a PostgreSQL statement was asked of a SQLite connection".into(),
         ));
     };
-    let stored: Option<(i64, String)> = statement.get_result(c).optional()?;
-    Ok(stored.map(|(id, owner_name)| {
-        bookmark.id = id;
-        bookmark.owner_name = owner_name.into();
-        bookmark
-    }))
+    let (id, owner_name, tags_found): (Option<i64>, Option<String>, i64) =
+        statement.get_result(c)?;
+    Ok(match (id, owner_name) {
+        (Some(id), Some(owner_name)) => {
+            bookmark.id = id;
+            bookmark.owner_name = owner_name.into();
+            Attempt::Created(Box::new(bookmark))
+        }
+        _ if tags_found < tag_count => Attempt::TagsMissing,
+        _ => Attempt::NotCreated,
+    })
 }
 
-/// The statement: the bookmark, unless its owner has its address already (then nothing at all
-/// is written and no row comes back), and with it its links, totals, document and event.
-/// Answers the new bookmark's id and its owner's name.
+/// [`attempt`], and when tags were missing, again after creating them: the new bookmark, or
+/// `None` when nothing was written because the owner saved its address before.
+pub(crate) fn create_if_new(
+    conn: &mut DbConnection,
+    user_id: i64,
+    draft: &BookmarkDraft,
+) -> Result<Option<Bookmark>, StoreError> {
+    let mut outcome = attempt(conn, user_id, draft)?;
+    if let Attempt::TagsMissing = outcome {
+        let names = draft
+            .changes
+            .tags
+            .as_ref()
+            .map(TagList::names)
+            .unwrap_or_default();
+        ensure_tags(conn, &names)?;
+        outcome = attempt(conn, user_id, draft)?;
+    }
+    Ok(match outcome {
+        Attempt::Created(bookmark) => Some(*bookmark),
+        Attempt::TagsMissing | Attempt::NotCreated => None,
+    })
+}
+
+/// The statement: the bookmark, unless one of its tags is missing or its owner has its
+/// address already (then nothing at all is written), and with it its links, totals, document
+/// and event. Answers one row: the new bookmark's id and its owner's name (both null when
+/// nothing was written), and how many of its tags exist.
 struct InsertNewBookmark<'a> {
     bookmark: &'a Bookmark,
-    /// The bookmark's tags in their order, with their ids.
-    tag_ids: Vec<i64>,
-    tag_names: Vec<&'a str>,
+    /// The bookmark's tags in their order.
+    tag_names: &'a [String],
+    tag_count: i64,
     /// The tags as `bookmarks.tag_names` keeps them (`TagList::stored_text`).
     tag_text: String,
     /// The search document's lexemes, space-separated (`search::postgres_lexemes_of`).
@@ -96,14 +132,21 @@ impl QueryId for InsertNewBookmark<'_> {
 }
 
 impl Query for InsertNewBookmark<'_> {
-    type SqlType = (BigInt, Text);
+    type SqlType = (Nullable<BigInt>, Nullable<Text>, BigInt);
 }
 
 impl QueryFragment<Pg> for InsertNewBookmark<'_> {
     fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
         let b = self.bookmark;
+        // The tags by their names' index (`= ANY`): joined to the unnested names instead, the
+        // kept plan, which cannot know how many names come, hashed the whole table.
+        out.push_sql("WITH tagged AS (SELECT tags.id, tags.name, array_position(");
+        out.push_bind_param::<Array<Text>, _>(self.tag_names)?;
+        out.push_sql("::text[], tags.name) - 1 AS position FROM tags WHERE tags.name = ANY(");
+        out.push_bind_param::<Array<Text>, _>(self.tag_names)?;
         out.push_sql(
-            "WITH new_bookmark AS (\
+            "::text[])\
+             ), new_bookmark AS (\
              INSERT INTO bookmarks (public_id, user_id, url, title, description, notes, \
              visibility, unread, created_at, updated_at, tag_names) \
              SELECT ",
@@ -128,20 +171,14 @@ impl QueryFragment<Pg> for InsertNewBookmark<'_> {
         out.push_sql(", ");
         out.push_bind_param::<Text, _>(&self.tag_text)?;
         // From the owner's row, so that an owner deleted meanwhile writes nothing (and the
-        // caller's usual path reports them missing) rather than failing on the foreign key.
+        // caller's usual path reports them missing) rather than failing on the foreign key;
+        // and only with every tag there, so that none is left unlinked.
         out.push_sql(" FROM users WHERE users.id = ");
         out.push_bind_param::<BigInt, _>(&b.owner_id)?;
+        out.push_sql(" AND (SELECT count(*) FROM tagged) = ");
+        out.push_bind_param::<BigInt, _>(&self.tag_count)?;
         out.push_sql(
             " ON CONFLICT (user_id, url) DO NOTHING RETURNING id, user_id, created_at\
-             ), tagged AS (\
-             SELECT tag.id, tag.name, tag.position - 1 AS position \
-             FROM unnest(",
-        );
-        out.push_bind_param::<Array<BigInt>, _>(&self.tag_ids)?;
-        out.push_sql("::bigint[], ");
-        out.push_bind_param::<Array<Text>, _>(&self.tag_names)?;
-        out.push_sql(
-            "::text[]) WITH ORDINALITY AS tag(id, name, position)\
              ), links AS (\
              INSERT INTO bookmark_tags \
              (bookmark_id, tag_id, position, user_id, bookmark_created_at, tag_name) \
@@ -183,8 +220,9 @@ impl QueryFragment<Pg> for InsertNewBookmark<'_> {
         out.push_bind_param::<Bool, _>(&self.event_visible_to_others)?;
         out.push_sql(
             " FROM new_bookmark\
-             ) SELECT new_bookmark.id, users.name FROM new_bookmark \
-             JOIN users ON users.id = new_bookmark.user_id",
+             ) SELECT (SELECT id FROM new_bookmark), \
+             (SELECT users.name FROM new_bookmark JOIN users ON users.id = new_bookmark.user_id), \
+             (SELECT count(*) FROM tagged)",
         );
         Ok(())
     }

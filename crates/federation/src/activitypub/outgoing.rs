@@ -8,14 +8,15 @@ use super::note::{addressing, context, note_json, NoteSource};
 use crate::context::FederationContext;
 use bookmarks::model::{BookmarkSnapshot, DomainEvent};
 use bookmarks::store::federation::{
-    enqueue_activity, follower_inboxes, latest_activity_with_prefix, tag_feeds_for, Follow,
-    OutgoingActivity, RemoteActor, Signer, TagFeed, PERSON_FEED,
+    anyone_could_receive, enqueue_activity, follower_inboxes, latest_activity_with_prefix,
+    tag_feeds_for, Follow, OutgoingActivity, RemoteActor, Signer, TagFeed, PERSON_FEED,
 };
 use bookmarks::store::{
     get_bookmark, get_user, list_events, lock_event_cursor, set_event_cursor, DbConnection,
     StoreError, User,
 };
 use serde_json::{json, Value};
+use std::collections::hash_map::Entry;
 use std::collections::HashMap;
 use url::Url;
 
@@ -169,13 +170,26 @@ pub fn publish_events(
     let cursor = lock_event_cursor(conn, EVENT_CURSOR)?;
     let events = list_events(conn, cursor, EVENTS_PER_BATCH)?;
     let mut users: HashMap<i64, User> = HashMap::new();
+    // Per user of the batch, once: whether anyone could receive their new bookmarks.
+    let mut audiences: HashMap<i64, bool> = HashMap::new();
     for stored in &events {
         let user = match users.entry(stored.user_id) {
-            std::collections::hash_map::Entry::Occupied(known) => known.into_mut(),
-            std::collections::hash_map::Entry::Vacant(slot) => {
-                slot.insert(get_user(conn, stored.user_id)?)
-            }
+            Entry::Occupied(known) => known.into_mut(),
+            Entry::Vacant(slot) => slot.insert(get_user(conn, stored.user_id)?),
         };
+        if let DomainEvent::BookmarkCreated { .. } = stored.event {
+            let audience = match audiences.entry(user.id) {
+                Entry::Occupied(known) => *known.get(),
+                Entry::Vacant(slot) => {
+                    let person = context.urls.user(user.name.as_str());
+                    *slot.insert(anyone_could_receive(conn, user.id, person.as_str())?)
+                }
+            };
+            if !audience {
+                // Nobody follows them or their tags, here or elsewhere: nothing to deliver.
+                continue;
+            }
+        }
         publish_event(conn, context, user, &stored.event, stored.created_at)?;
     }
     if let Some(last) = events.last() {

@@ -54,7 +54,7 @@ pub async fn create(
             return Ok(Ok(CreateStep::FetchFirst(user.id, draft)));
         }
         let user_id = user.id;
-        db.write_grouped(move |c| store::save_bookmark(c, user_id, &draft))
+        db.save_bookmark(user_id, draft)
             .map(|saved| Ok(CreateStep::Saved(saved)))
     })
     .await??;
@@ -62,10 +62,7 @@ pub async fn create(
         CreateStep::Saved(saved) => saved,
         CreateStep::FetchFirst(user_id, mut draft) => {
             fill_from_page(&state, &mut draft, true).await;
-            run_db(&state.db, move |db| {
-                db.write_grouped(move |c| store::save_bookmark(c, user_id, &draft))
-            })
-            .await?
+            run_db(&state.db, move |db| db.save_bookmark(user_id, draft)).await?
         }
     };
     let json = BookmarkJson::from(&saved.bookmark);

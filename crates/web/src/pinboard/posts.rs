@@ -239,10 +239,7 @@ async fn add(state: &AppState, call: Call) -> Answer {
         existing.as_ref().is_none_or(|b| b.title.is_empty()),
     )
     .await;
-    run_db(&state.db, move |db| {
-        db.write_grouped(move |c| store::save_bookmark(c, user_id, &draft))
-    })
-    .await?;
+    run_db(&state.db, move |db| db.save_bookmark(user_id, draft)).await?;
     Ok(result_code(call.format, StatusCode::OK, "done"))
 }
 
