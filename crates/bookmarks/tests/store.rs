@@ -1596,6 +1596,23 @@ fn postgresql_creates_a_bookmark_in_one_statement() {
         1,
         "the search document follows the tags"
     );
+    // The statement's event and tag links are what the usual path writes: the event's
+    // snapshot, and the links' tag names, from which the search index is rebuilt.
+    match &events(&db)[1] {
+        DomainEvent::BookmarkCreated { bookmark } => {
+            assert_eq!(bookmark.tags, ["web", "rust"]);
+            assert_eq!(bookmark.visibility, "private");
+            assert_eq!(bookmark.url, "https://e.com/2");
+        }
+        other => panic!("not a creation: {other:?}"),
+    }
+    store::rebuild_search_index(&db).unwrap();
+    search.search = Some("rust".into());
+    assert_eq!(
+        list(&db, &search).len(),
+        1,
+        "bookmark 1 has rust, by its links"
+    );
 }
 
 #[test]

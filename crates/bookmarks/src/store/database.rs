@@ -231,10 +231,13 @@ impl Database {
     ///
     /// On SQLite, through [`Self::write_grouped`]. On PostgreSQL a new address is first tried
     /// as one statement outside any transaction, its own (`postgres_create`): a round trip
-    /// instead of the three of `BEGIN`, the statement and `COMMIT`. When it writes nothing (a
-    /// tag is new, or the address was saved before) or loses a race, the save goes through
-    /// [`Self::write`]. A connection lost during that statement may have committed it; the
-    /// save then finds the bookmark stored and answers that it changed it.
+    /// instead of the three of `BEGIN`, the statement and `COMMIT`. When it writes nothing, the
+    /// save goes through [`Self::write`]: with a new tag, the tag is created and the statement
+    /// run again; for an address saved before, that bookmark is found and changed. So does a
+    /// save whose statement lost a race or its connection. A connection lost during the
+    /// statement may have committed it: the save then finds the bookmark stored, changes it to
+    /// the same values (a `bookmark_updated` event more, so followers get an Update after the
+    /// Create) and answers that it changed it rather than created it; nothing is stored twice.
     pub fn save_bookmark(
         &self,
         user_id: i64,
@@ -243,25 +246,31 @@ impl Database {
         if self.backend == Backend::Sqlite {
             return self.write_grouped(move |c| save_bookmark(c, user_id, &draft));
         }
+        // A pooled connection as reads have it, without a transaction: the statement is one.
         let alone = self.read_once(&mut |c| postgres_create::attempt(c, user_id, &draft));
-        let with_new_tags = match alone {
+        let next = match alone {
             Ok(Attempt::Created(bookmark)) => {
                 return Ok(SavedBookmark {
                     bookmark: *bookmark,
                     created: true,
                 })
             }
-            Ok(Attempt::TagsMissing) => true,
-            Ok(Attempt::NotCreated) => false,
-            Err(e) if e.is_retryable() || e.is_lost_connection() => true,
+            Ok(outcome) => outcome,
+            Err(e) if e.is_retryable() || e.is_lost_connection() => {
+                return self.write(|c| save_bookmark(c, user_id, &draft));
+            }
             Err(e) => return Err(e),
         };
         self.write(|c| {
-            if with_new_tags {
-                save_bookmark(c, user_id, &draft)
-            } else {
-                save_found_or_new(c, user_id, &draft)
+            if let Attempt::TagsMissing = next {
+                if let Some(bookmark) = postgres_create::create_with_new_tags(c, user_id, &draft)? {
+                    return Ok(SavedBookmark {
+                        bookmark,
+                        created: true,
+                    });
+                }
             }
+            save_found_or_new(c, user_id, &draft)
         })
     }
 

@@ -1,7 +1,8 @@
 //! Storage: diesel over SQLite (the embedded default) or PostgreSQL, one schema for both.
 //! Row structs live beside the queries that use them; every write goes through
-//! [`Database::write`] (or, for the API's and Pinboard's saves, [`Database::save_bookmark`]:
-//! grouped on SQLite, a statement of its own on PostgreSQL), one transaction, so a change and its domain event land together.
+//! [`Database::write`], one transaction, so a change and its domain event land together. The
+//! API's and Pinboard's saves go through [`Database::save_bookmark`]: grouped with others on
+//! SQLite, and on PostgreSQL one statement, its own transaction, when the address is new.
 
 mod bookmarks;
 pub mod bulk_indexing;

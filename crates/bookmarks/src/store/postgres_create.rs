@@ -6,9 +6,11 @@
 //! Here the bookmark, its tag links, its owner's tag totals, its search document and its
 //! domain event are one statement of data-modifying `WITH` queries, kept compiled, that looks
 //! the tags up itself. A save from the JSON API or Pinboard's `posts/add`
-//! ([`super::Database::save_bookmark`]) runs it as a transaction of its own: with the token's
-//! lookup, two round trips. A new tag costs its insert and a second run; an address saved
-//! before falls back to the path that finds and changes that bookmark.
+//! ([`super::Database::save_bookmark`]) runs it as a transaction of its own: an API create
+//! with a title is the token's lookup and this statement, two round trips (Pinboard's add
+//! reads the address's bookmark first, for its rules, so three). A new tag costs a
+//! transaction that creates it and runs the statement again; an address saved before falls
+//! back, in a transaction, to the path that finds and changes that bookmark.
 //!
 //! SQLite, in the same process, pays nothing per statement for a trip and keeps the
 //! statement-per-row writes of [`super::bookmarks`] (and groups its saves' commits instead,
@@ -78,33 +80,49 @@ pub(crate) fn attempt(
             bookmark.owner_name = owner_name.into();
             Attempt::Created(Box::new(bookmark))
         }
-        _ if tags_found < tag_count => Attempt::TagsMissing,
-        _ => Attempt::NotCreated,
+        // The owner's row was read to insert the bookmark; it cannot be gone from the answer.
+        (Some(_), None) => {
+            return Err(StoreError::Conflict(
+                "a bookmark was stored for an owner the database no longer finds".into(),
+            ))
+        }
+        (None, _) if tags_found < tag_count => Attempt::TagsMissing,
+        (None, _) => Attempt::NotCreated,
     })
 }
 
-/// [`attempt`], and when tags were missing, again after creating them: the new bookmark, or
+/// Creates the draft's missing tags, then runs [`attempt`]: for a save whose first attempt
+/// found tags missing. `None` when nothing was written (the address was saved before).
+pub(crate) fn create_with_new_tags(
+    conn: &mut DbConnection,
+    user_id: i64,
+    draft: &BookmarkDraft,
+) -> Result<Option<Bookmark>, StoreError> {
+    let names = draft
+        .changes
+        .tags
+        .as_ref()
+        .map(TagList::names)
+        .unwrap_or_default();
+    ensure_tags(conn, &names)?;
+    Ok(match attempt(conn, user_id, draft)? {
+        Attempt::Created(bookmark) => Some(*bookmark),
+        Attempt::TagsMissing | Attempt::NotCreated => None,
+    })
+}
+
+/// [`attempt`], and when tags were missing, [`create_with_new_tags`]: the new bookmark, or
 /// `None` when nothing was written because the owner saved its address before.
 pub(crate) fn create_if_new(
     conn: &mut DbConnection,
     user_id: i64,
     draft: &BookmarkDraft,
 ) -> Result<Option<Bookmark>, StoreError> {
-    let mut outcome = attempt(conn, user_id, draft)?;
-    if let Attempt::TagsMissing = outcome {
-        let names = draft
-            .changes
-            .tags
-            .as_ref()
-            .map(TagList::names)
-            .unwrap_or_default();
-        ensure_tags(conn, &names)?;
-        outcome = attempt(conn, user_id, draft)?;
+    match attempt(conn, user_id, draft)? {
+        Attempt::Created(bookmark) => Ok(Some(*bookmark)),
+        Attempt::TagsMissing => create_with_new_tags(conn, user_id, draft),
+        Attempt::NotCreated => Ok(None),
     }
-    Ok(match outcome {
-        Attempt::Created(bookmark) => Some(*bookmark),
-        Attempt::TagsMissing | Attempt::NotCreated => None,
-    })
 }
 
 /// The statement: the bookmark, unless one of its tags is missing or its owner has its
@@ -170,9 +188,10 @@ impl QueryFragment<Pg> for InsertNewBookmark<'_> {
         out.push_bind_param::<Timestamp, _>(&b.updated_at)?;
         out.push_sql(", ");
         out.push_bind_param::<Text, _>(&self.tag_text)?;
-        // From the owner's row, so that an owner deleted meanwhile writes nothing (and the
-        // caller's usual path reports them missing) rather than failing on the foreign key;
-        // and only with every tag there, so that none is left unlinked.
+        // From the owner's row, so that an owner deleted before the statement began writes
+        // nothing (and the caller's usual path reports them missing) rather than failing on
+        // the foreign key (a deletion committed while it runs still fails on it, as on the
+        // usual path); and only with every tag there, so that none is left unlinked.
         out.push_sql(" FROM users WHERE users.id = ");
         out.push_bind_param::<BigInt, _>(&b.owner_id)?;
         out.push_sql(" AND (SELECT count(*) FROM tagged) = ");

@@ -172,7 +172,8 @@ fn tag_ids(conn: &mut DbConnection, names: &[String]) -> Result<HashMap<String, 
         .collect();
     let mut ids = HashMap::with_capacity(distinct.len());
     if let DbConnection::Postgres(c) = conn {
-        // One round trip, whatever the number of names: the names go as one array.
+        // The names go as one array: one round trip for a save's tags, one per few thousand
+        // names beyond.
         for chunk in distinct.chunks(ROWS_PER_INSERT) {
             let rows: Vec<(i64, String)> = TagsNamed { names: chunk }.load(c)?;
             ids.extend(rows.into_iter().map(|(id, name)| (name, id)));

@@ -312,11 +312,12 @@ pub fn follower_inboxes(
     Ok(inboxes)
 }
 
-/// Whether anyone could receive a new bookmark of the user: a remote follower of them or of
-/// one of their tags, or anyone on this instance following them or their tags (who follows
-/// the local actor `person_url`, kept as a remote actor like any other). When nobody can,
+/// Whether anyone could receive a new bookmark of the user: a follower elsewhere, of them or
+/// of one of their tags (`followers`), or an actor of theirs known here (`person_url` among
+/// the remote actors), which a follow of them or their tags on this instance needs, and
+/// which also exists when they follow someone here themselves. When there is neither,
 /// publishing the bookmark does nothing, and its event is skipped after this one statement
-/// instead of the three lookups that would each find nobody.
+/// instead of three lookups that would each find nobody.
 pub fn anyone_could_receive(
     conn: &mut DbConnection,
     user_id: i64,
