@@ -7,7 +7,7 @@
 //! that lists.
 
 use super::bookmarks::{hydrate, Bookmark, BookmarkRow};
-use super::connection::{on_each_backend, DbBackend, DbConnection};
+use super::connection::{on_each_backend, Backend, DbBackend, DbConnection};
 use super::error::StoreError;
 use super::filter_links;
 use super::kept_conditions::{id_among, UserId};
@@ -224,10 +224,14 @@ pub fn list_bookmarks(
     filter: &BookmarkFilter,
 ) -> Result<BookmarkPage, StoreError> {
     let limit = filter.limit.clamp(1, MAX_PAGE_SIZE);
+    // A search on PostgreSQL waits for its turn (`search_gate`); its rows are its costly part.
+    let turn = (filter.search.is_some() && conn.backend() == Backend::Postgres)
+        .then(super::search_gate::enter);
     let mut rows = match filter.tags.first() {
         None => list_rows(conn, filter, limit)?,
         Some(first) => list_tagged_rows(conn, filter, first, limit)?,
     };
+    drop(turn);
     let has_more = rows.len() > usize::try_from(limit).unwrap_or(usize::MAX);
     rows.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
     let mut owner_ids: Vec<i64> = rows.iter().map(BookmarkRow::owner_id).collect();

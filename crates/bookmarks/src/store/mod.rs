@@ -22,6 +22,7 @@ mod postgres_create;
 mod retag;
 pub mod schema;
 mod search;
+mod search_gate;
 mod settings;
 mod sqlite_library;
 mod stored_time;
