@@ -7,7 +7,7 @@
 //! that lists.
 
 use super::bookmarks::{hydrate, Bookmark, BookmarkRow};
-use super::connection::{on_each_backend, Backend, DbBackend, DbConnection};
+use super::connection::{on_each_backend, DbBackend, DbConnection};
 use super::error::StoreError;
 use super::filter_links;
 use super::kept_conditions::{id_among, UserId};
@@ -225,8 +225,7 @@ pub fn list_bookmarks(
 ) -> Result<BookmarkPage, StoreError> {
     let limit = filter.limit.clamp(1, MAX_PAGE_SIZE);
     // A search on PostgreSQL waits for its turn (`search_gate`); its rows are its costly part.
-    let turn = (filter.search.is_some() && conn.backend() == Backend::Postgres)
-        .then(super::search_gate::enter);
+    let turn = super::search_gate::for_filter(conn.backend(), filter);
     let mut rows = match filter.tags.first() {
         None => list_rows(conn, filter, limit)?,
         Some(first) => list_tagged_rows(conn, filter, first, limit)?,

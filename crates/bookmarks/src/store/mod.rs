@@ -2,7 +2,8 @@
 //! Row structs live beside the queries that use them; every write goes through
 //! [`Database::write`], one transaction, so a change and its domain event land together. The
 //! API's and Pinboard's saves go through [`Database::save_bookmark`]: grouped with others on
-//! SQLite, and on PostgreSQL one statement, its own transaction, when the address is new.
+//! SQLite, and on PostgreSQL one statement, its own transaction, when the address is new and
+//! its tags exist.
 
 mod bookmarks;
 pub mod bulk_indexing;

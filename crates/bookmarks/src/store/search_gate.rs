@@ -1,17 +1,26 @@
 //! On PostgreSQL, at most as many searches as this machine has cores run at once; the others
-//! wait their turn.
+//! wait.
 //!
 //! A search costs PostgreSQL about 0.7 ms of CPU (it plans it anew every time,
 //! `search::matches`), several times a listed page. With eight searches at once on a
 //! two-core machine, eight server processes took turns on the cores, and a search was often
 //! taken off its core half-way: PostgreSQL logged 9 % of them over 5 ms and some over 100 ms,
 //! where one alone takes 0.65 ms (p99 1.1 ms). Let through one per core at a time, the others
-//! wait here and each runs to its end. On this machine that gave a p99 of 10 ms against
-//! 65–95 ms, for 15–20 % fewer searches a second at eight at once. One more than the cores
+//! wait here and each runs to its end. On this machine that gave a p99 of 10–11 ms against
+//! 79–89 ms, for 14–20 % fewer searches a second at eight at once. One more than the cores
 //! kept them all but left the p99 at 21–22 ms. (2026-12-04, docs/performance.md, "Sixteenth
 //! round".) SQLite's searches run in this process, take a fraction of that, and had no such
 //! tail; a gate only cost them throughput, so they have none.
+//!
+//! Both statements that search are gated: a page's rows ([`super::list_bookmarks`]) and its
+//! tag cloud's counts (`tag_stats`). A waiting search keeps the pooled connection its request
+//! took; the pool (16 on PostgreSQL) is larger than the cores, so other requests still find
+//! one unless a dozen searches wait at once. Waiting is not first come, first served (a
+//! standard `Condvar`); every freed place goes to one of the waiters or to a newcomer.
 
+use super::connection::Backend;
+use super::listing::BookmarkFilter;
+use super::search::index_query;
 use std::sync::{Condvar, Mutex, OnceLock, PoisonError};
 
 struct Gate {
@@ -33,6 +42,18 @@ fn most_at_once() -> usize {
 
 /// A running search's place; the next waiting one may start when it is dropped.
 pub(crate) struct Turn(());
+
+/// A turn for a statement with `filter`, when it searches on PostgreSQL (the same test as
+/// `apply_filter!`'s for adding the search's condition).
+pub(crate) fn for_filter(backend: Backend, filter: &BookmarkFilter) -> Option<Turn> {
+    let searches = backend == Backend::Postgres
+        && filter
+            .search
+            .as_deref()
+            .and_then(|words| index_query(backend, words, filter.scope))
+            .is_some();
+    searches.then(enter)
+}
 
 /// Waits until fewer than [`most_at_once`] searches run, then counts this one in.
 pub(crate) fn enter() -> Turn {
@@ -61,6 +82,31 @@ mod tests {
     use super::*;
     use std::sync::atomic::{AtomicUsize, Ordering};
     use std::sync::Arc;
+
+    #[test]
+    fn only_statements_that_search_on_postgresql_take_a_turn() {
+        use super::super::listing::Scope;
+        let with = |search: Option<&str>| {
+            let mut filter = BookmarkFilter::new(Scope::User { owner: 1 }, Some(1));
+            filter.search = search.map(str::to_owned);
+            filter
+        };
+        let takes = |backend, search| for_filter(backend, &with(search)).is_some();
+        assert!(takes(Backend::Postgres, Some("rust async")));
+        assert!(
+            !takes(Backend::Sqlite, Some("rust async")),
+            "SQLite has no gate"
+        );
+        assert!(!takes(Backend::Postgres, None), "no search");
+        assert!(
+            !takes(Backend::Postgres, Some("")),
+            "an empty search searches nothing"
+        );
+        assert!(
+            !takes(Backend::Postgres, Some("?! …")),
+            "nor does punctuation"
+        );
+    }
 
     #[test]
     fn no_more_searches_than_cores_run_at_once() {

@@ -57,7 +57,10 @@ fn count_tags(
         filter,
         conn
     );
+    // Counting a search's matches is a search too (`search_gate`).
+    let turn = super::search_gate::for_filter(conn.backend(), filter);
     let mut by_id: Vec<(i64, i64)> = query.load(conn)?;
+    drop(turn);
     by_id.sort_unstable_by_key(|(_, count)| std::cmp::Reverse(*count));
     // The tags the page filters on are on every bookmark counted, so they lead the list.
     let skipped = if exclude_selected {
