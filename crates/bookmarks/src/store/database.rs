@@ -213,7 +213,7 @@ impl Database {
     }
 
     /// [`Self::write`] for the busiest saves (a bookmark from the JSON API or Pinboard's
-    /// `posts/add`): on SQLite, saves that arrive while another is written are committed together
+    /// `posts/add`, through [`Self::save_bookmark`]): on SQLite, saves that arrive while another is written are committed together
     /// (`store::group_commit`); each still succeeds or fails on its own. On PostgreSQL,
     /// whose writes run concurrently, this is `write`.
     pub fn write_grouped<T, F>(&self, write: F) -> Result<T, StoreError>
