@@ -1,5 +1,6 @@
-//! The domain event log. Written in the same transaction as the change it describes; read in id
-//! order by whoever turns events into side effects (federation delivery).
+//! The domain event log. Written in the same transaction as the change it describes; read in
+//! the order of the transactions that wrote it by whoever turns events into side effects
+//! (federation delivery), see [`EventPosition`].
 
 use super::connection::{on_each_backend, DbConnection};
 use super::error::StoreError;
@@ -61,7 +62,9 @@ pub struct StoredEvent {
     pub created_at: NaiveDateTime,
 }
 
-/// Events with an id greater than `after_id`, oldest first.
+/// Events with an id greater than `after_id`, in id order: the whole log, for tests and tools.
+/// A reader that acts on each new event once goes by [`events_after`] instead, since on
+/// PostgreSQL ids do not follow the order in which events commit.
 pub fn list_events(
     conn: &mut DbConnection,
     after_id: i64,
@@ -78,19 +81,135 @@ pub fn list_events(
             domain_events::created_at,
         ))
         .load(conn)?;
-    rows.into_iter()
-        .map(|(id, user_id, payload, created_at)| {
-            let event = serde_json::from_str(&payload).map_err(|e| {
-                StoreError::Conflict(format!("domain event {id} cannot be read: {e}"))
-            })?;
-            Ok(StoredEvent {
-                id,
-                user_id,
-                event,
-                created_at,
-            })
-        })
-        .collect()
+    rows.into_iter().map(stored_event).collect()
+}
+
+fn stored_event(
+    (id, user_id, payload, created_at): (i64, i64, String, NaiveDateTime),
+) -> Result<StoredEvent, StoreError> {
+    let event = serde_json::from_str(&payload)
+        .map_err(|e| StoreError::Conflict(format!("domain event {id} cannot be read: {e}")))?;
+    Ok(StoredEvent {
+        id,
+        user_id,
+        event,
+        created_at,
+    })
+}
+
+/// A reader's place in the event log: it has read every event up to and including this one.
+///
+/// PostgreSQL runs writes side by side and gives an event its id when the row is inserted, not
+/// when it commits, so one transaction can commit an event with a lower id after another has
+/// committed a higher one. A reader that went by ids alone moved past the higher one and never
+/// read the lower. So on PostgreSQL each event also records the transaction that wrote it
+/// (`xact_id`), the log is read in the order of transactions and then of ids, and only as far
+/// as the oldest transaction still running anywhere on the server: every transaction older
+/// than that has ended, so no event can appear behind the reader any more. SQLite commits one
+/// write at a time, in id order; there `transaction` is 0 and the log is read by id. Events
+/// written before transactions were recorded count as transaction 0 as well.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord)]
+pub struct EventPosition {
+    pub transaction: i64,
+    pub id: i64,
+}
+
+impl EventPosition {
+    /// As kept in `instance_settings`: `transaction:id`, or an id alone (a cursor kept before
+    /// transactions were recorded, when every event read so far was transaction 0's).
+    fn to_setting(self) -> String {
+        format!("{}:{}", self.transaction, self.id)
+    }
+
+    fn from_setting(text: &str) -> Option<Self> {
+        let (transaction, id) = match text.split_once(':') {
+            Some((transaction, id)) => (transaction.parse().ok()?, id.parse().ok()?),
+            None => (0, text.parse().ok()?),
+        };
+        Some(Self { transaction, id })
+    }
+}
+
+/// What [`events_after`] read.
+#[derive(Debug, Clone, Default)]
+pub struct EventBatch {
+    pub events: Vec<StoredEvent>,
+    /// The reader's place after these events; where it was when there are none.
+    pub end: EventPosition,
+    /// Committed events follow that cannot be read yet, because a transaction older than
+    /// theirs is still running (PostgreSQL only): read again shortly.
+    pub waiting: bool,
+}
+
+/// Up to `limit` events after `after`, in the order they must be read (see [`EventPosition`]).
+pub fn events_after(
+    conn: &mut DbConnection,
+    after: EventPosition,
+    limit: i64,
+) -> Result<EventBatch, StoreError> {
+    use diesel::dsl::sql;
+    use diesel::sql_types::{BigInt, Bool};
+    let (rows, readable_before): (Vec<_>, i64) = match conn {
+        DbConnection::Sqlite(c) => {
+            let rows: Vec<(i64, i64, String, NaiveDateTime, i64)> = domain_events::table
+                .filter(domain_events::id.gt(after.id))
+                .order(domain_events::id.asc())
+                .limit(limit)
+                .select((
+                    domain_events::id,
+                    domain_events::user_id,
+                    domain_events::payload,
+                    domain_events::created_at,
+                    domain_events::xact_id,
+                ))
+                .load(c)?;
+            (rows, i64::MAX)
+        }
+        DbConnection::Postgres(c) => {
+            // The oldest transaction still running when the statement began, read in the same
+            // statement as the rows, so both come from one snapshot.
+            let rows: Vec<(i64, i64, String, NaiveDateTime, i64, i64)> = domain_events::table
+                .filter(
+                    sql::<Bool>("(xact_id, id) > (")
+                        .bind::<BigInt, _>(after.transaction)
+                        .sql(", ")
+                        .bind::<BigInt, _>(after.id)
+                        .sql(")"),
+                )
+                .order((domain_events::xact_id.asc(), domain_events::id.asc()))
+                .limit(limit)
+                .select((
+                    domain_events::id,
+                    domain_events::user_id,
+                    domain_events::payload,
+                    domain_events::created_at,
+                    domain_events::xact_id,
+                    sql::<BigInt>("pg_snapshot_xmin(pg_current_snapshot())::text::bigint"),
+                ))
+                .load(c)?;
+            let oldest_running = rows.first().map_or(i64::MAX, |row| row.5);
+            let rows = rows
+                .into_iter()
+                .map(|(id, user_id, payload, at, xact, _)| (id, user_id, payload, at, xact))
+                .collect();
+            (rows, oldest_running)
+        }
+    };
+    let mut batch = EventBatch {
+        end: after,
+        ..EventBatch::default()
+    };
+    for (id, user_id, payload, created_at, transaction) in rows {
+        if transaction >= readable_before {
+            batch.waiting = true;
+            break;
+        }
+        batch
+            .events
+            .push(stored_event((id, user_id, payload, created_at))?);
+        batch.end = EventPosition { transaction, id };
+    }
+    Ok(batch)
 }
 
 /// When the last change happened, for one user's bookmarks or (with `None`) the whole instance;
@@ -126,11 +245,11 @@ pub fn change_generation(conn: &mut DbConnection, owner: Option<i64>) -> Result<
     Ok(query.first::<Option<i64>>(conn)?.unwrap_or(0))
 }
 
-/// Takes the named cursor over the event log for the rest of the transaction and returns it (0
-/// when new). The row is updated first (and read in the same statement), which locks it on
-/// PostgreSQL, so two processes reading events behind one cursor take turns; SQLite writes are
-/// serialised anyway.
-pub fn lock_event_cursor(conn: &mut DbConnection, name: &str) -> Result<i64, StoreError> {
+/// Takes the named cursor over the event log for the rest of the transaction and returns it (the
+/// log's start when new). The row is updated first (and read in the same statement), which
+/// locks it on PostgreSQL, so two processes reading events behind one cursor take turns; SQLite
+/// writes are serialised anyway.
+pub fn lock_event_cursor(conn: &mut DbConnection, name: &str) -> Result<EventPosition, StoreError> {
     use super::schema::instance_settings;
     let locked: Option<String> = on_each_backend!(conn, |c| diesel::update(
         instance_settings::table.find(name)
@@ -140,17 +259,19 @@ pub fn lock_event_cursor(conn: &mut DbConnection, name: &str) -> Result<i64, Sto
     .get_result(c)
     .optional())?;
     let Some(value) = locked else {
+        let start = EventPosition::default();
         diesel::insert_into(instance_settings::table)
             .values((
                 instance_settings::name.eq(name),
-                instance_settings::value.eq("0"),
+                instance_settings::value.eq(start.to_setting()),
             ))
             .execute(conn)?;
-        return Ok(0);
+        return Ok(start);
     };
-    value.parse().map_err(|_| {
+    EventPosition::from_setting(&value).ok_or_else(|| {
         StoreError::Conflict(format!(
-            "instance setting {name} should be an event id, not `{value}`"
+            "instance setting {name} should be a place in the event log \
+             (`transaction:id`), not `{value}`"
         ))
     })
 }
@@ -159,11 +280,57 @@ pub fn lock_event_cursor(conn: &mut DbConnection, name: &str) -> Result<i64, Sto
 pub fn set_event_cursor(
     conn: &mut DbConnection,
     name: &str,
-    event_id: i64,
+    position: EventPosition,
 ) -> Result<(), StoreError> {
     use super::schema::instance_settings;
     diesel::update(instance_settings::table.find(name))
-        .set(instance_settings::value.eq(event_id.to_string()))
+        .set(instance_settings::value.eq(position.to_setting()))
         .execute(conn)?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::EventPosition;
+
+    #[test]
+    fn a_cursor_is_kept_as_transaction_and_id() {
+        let position = EventPosition {
+            transaction: 7_000_123,
+            id: 42,
+        };
+        assert_eq!(position.to_setting(), "7000123:42");
+        assert_eq!(EventPosition::from_setting("7000123:42"), Some(position));
+    }
+
+    #[test]
+    fn a_cursor_kept_as_an_id_alone_carries_on_in_transaction_zero() {
+        assert_eq!(
+            EventPosition::from_setting("1234"),
+            Some(EventPosition {
+                transaction: 0,
+                id: 1234
+            })
+        );
+    }
+
+    #[test]
+    fn a_cursor_that_is_not_a_place_in_the_log_is_refused() {
+        for text in ["", "x", "1:", ":2", "1:2:3", "a:1"] {
+            assert_eq!(EventPosition::from_setting(text), None, "{text}");
+        }
+    }
+
+    #[test]
+    fn places_in_the_log_go_by_transaction_first() {
+        let earlier = EventPosition {
+            transaction: 5,
+            id: 900,
+        };
+        let later = EventPosition {
+            transaction: 6,
+            id: 10,
+        };
+        assert!(earlier < later);
+    }
 }

@@ -41,7 +41,8 @@ pub use connection::{Backend, DbConnection};
 pub use database::Database;
 pub use error::StoreError;
 pub use events::{
-    change_generation, latest_change, list_events, lock_event_cursor, set_event_cursor, StoredEvent,
+    change_generation, events_after, latest_change, list_events, lock_event_cursor,
+    set_event_cursor, EventBatch, EventPosition, StoredEvent,
 };
 pub use import::{import_batch, BatchReport};
 pub use listing::{

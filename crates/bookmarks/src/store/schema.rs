@@ -107,6 +107,7 @@ diesel::table! {
         payload -> Text,
         created_at -> Timestamp,
         visible_to_others -> Bool,
+        xact_id -> BigInt,
     }
 }
 

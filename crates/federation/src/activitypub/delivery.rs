@@ -37,6 +37,15 @@ const INSTANCES_PER_PASS: i64 = 64;
 const PARALLEL_INSTANCES: usize = 16;
 /// How often the worker looks for work when nothing wakes it.
 const IDLE_POLL: Duration = Duration::from_secs(2);
+/// How often it looks again while committed events wait behind a transaction still running
+/// (PostgreSQL; see `store::EventPosition`). Such waits last as long as a write transaction,
+/// usually milliseconds.
+const WAITING_POLL: Duration = Duration::from_millis(20);
+/// How long events may wait that way before the worker warns that an open transaction is
+/// holding federation back.
+const WAITING_WARNING: Duration = Duration::from_secs(60);
+/// How long [`drain`] waits for such events before it gives up and returns.
+const DRAIN_WAIT_LIMIT: Duration = Duration::from_secs(30);
 
 /// How long to wait after the `failures`-th failure in a row, and whether the instance is dead.
 pub fn backoff(failures: i32, failing_for: TimeDelta) -> (TimeDelta, bool) {
@@ -230,17 +239,26 @@ async fn deliver_instance(
     Ok(delivered)
 }
 
-/// One pass: publish new events, then deliver to every instance that is due. Returns the
-/// number of events published plus deliveries made (0 when there was nothing to do).
-pub async fn run_pass(data: &Data, owner: &str) -> Result<usize, StoreError> {
-    let mut progress = 0;
+/// What one pass did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Pass {
+    /// Events published plus deliveries made (0 when there was nothing to do).
+    pub progress: usize,
+    /// Committed events wait behind a transaction that is still running: pass again shortly.
+    pub waiting: bool,
+}
+
+/// One pass: publish new events, then deliver to every instance that is due.
+pub async fn run_pass(data: &Data, owner: &str) -> Result<Pass, StoreError> {
+    let mut pass = Pass::default();
     loop {
         let context: FederationContext = (**data).clone();
         let published = data
             .write(move |conn| publish_events(conn, &context))
             .await?;
-        progress += published;
-        if published == 0 {
+        pass.progress += published.events;
+        pass.waiting = published.waiting;
+        if published.events == 0 {
             break;
         }
     }
@@ -254,34 +272,72 @@ pub async fn run_pass(data: &Data, owner: &str) -> Result<usize, StoreError> {
         .collect()
         .await;
     for result in results {
-        progress += result?;
+        pass.progress += result?;
     }
-    Ok(progress)
+    Ok(pass)
 }
 
 /// Runs passes until one finds nothing to do: everything due has been delivered or is backing
-/// off. For tests and the `federation drain` command, so nobody sleeps and hopes.
+/// off, and no committed event waits to be published (for at most [`DRAIN_WAIT_LIMIT`]). For
+/// tests and the benchmarks, so nobody sleeps and hopes. Returns the total progress.
 pub async fn drain(data: &Data) -> Result<usize, StoreError> {
     let owner = format!("drain-{}", uuid::Uuid::now_v7().simple());
     let mut total = 0;
+    let mut waiting_since: Option<std::time::Instant> = None;
     loop {
-        let progress = run_pass(data, &owner).await?;
-        if progress == 0 {
+        let pass = run_pass(data, &owner).await?;
+        total += pass.progress;
+        if pass.progress > 0 {
+            waiting_since = None;
+            continue;
+        }
+        if !pass.waiting {
             return Ok(total);
         }
-        total += progress;
+        let since = *waiting_since.get_or_insert_with(std::time::Instant::now);
+        if since.elapsed() >= DRAIN_WAIT_LIMIT {
+            tracing::warn!(
+                waited = ?since.elapsed(),
+                "events still wait behind an open database transaction; not drained"
+            );
+            return Ok(total);
+        }
+        tokio::time::sleep(WAITING_POLL).await;
     }
 }
 
 /// The background worker: a pass whenever something was queued, and every few seconds.
 pub async fn run_worker(data: Data) {
     let owner = format!("worker-{}", uuid::Uuid::now_v7().simple());
+    let mut waiting_since: Option<std::time::Instant> = None;
+    let mut warned = false;
     loop {
         match run_pass(&data, &owner).await {
-            Ok(0) => {
-                let _ = tokio::time::timeout(IDLE_POLL, data.wake.notified()).await;
+            Ok(pass) if pass.waiting => {
+                let since = *waiting_since.get_or_insert_with(std::time::Instant::now);
+                if !warned && since.elapsed() >= WAITING_WARNING {
+                    warned = true;
+                    tracing::warn!(
+                        waited = ?since.elapsed(),
+                        "new bookmarks wait to be federated until a database transaction that \
+                         began before theirs ends; look for a long-running or idle-in-transaction \
+                         session on the PostgreSQL server (pg_stat_activity)"
+                    );
+                }
+                if pass.progress == 0 {
+                    tokio::time::sleep(WAITING_POLL).await;
+                }
             }
-            Ok(_) => {}
+            Ok(pass) => {
+                if warned {
+                    tracing::info!("events are being federated again");
+                }
+                waiting_since = None;
+                warned = false;
+                if pass.progress == 0 {
+                    let _ = tokio::time::timeout(IDLE_POLL, data.wake.notified()).await;
+                }
+            }
             Err(e) => {
                 tracing::warn!(error = %e, "delivery pass failed");
                 tokio::time::sleep(IDLE_POLL).await;

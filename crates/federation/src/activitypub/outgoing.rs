@@ -2,7 +2,9 @@
 //! change they announce. Bookmark activities come from the domain events the bookmark store
 //! records in the transaction of each change: [`publish_events`] turns the events after a
 //! stored cursor into activities and deliveries, and moves the cursor, in one transaction, so
-//! every event is published exactly once even across crashes and with several processes.
+//! every event is published exactly once even across crashes and with several processes. The
+//! log is read in the order `store::events_after` gives, so an event whose transaction commits
+//! after a later one's is not passed over on PostgreSQL.
 
 use super::note::{addressing, context, note_json, NoteSource};
 use crate::context::FederationContext;
@@ -12,7 +14,7 @@ use bookmarks::store::federation::{
     tag_feeds_for, Follow, OutgoingActivity, RemoteActor, Signer, TagFeed, PERSON_FEED,
 };
 use bookmarks::store::{
-    get_bookmark, get_user, list_events, lock_event_cursor, set_event_cursor, DbConnection,
+    events_after, get_bookmark, get_user, lock_event_cursor, set_event_cursor, DbConnection,
     StoreError, User,
 };
 use serde_json::{json, Value};
@@ -162,13 +164,24 @@ pub fn enqueue_unfollow(
     )
 }
 
-/// Publishes the domain events recorded since the last call; returns how many were read.
+/// What one call of [`publish_events`] did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Published {
+    /// Events read (and published, unless nobody could receive them).
+    pub events: usize,
+    /// Committed events wait behind a transaction that is still running (PostgreSQL): call
+    /// again shortly.
+    pub waiting: bool,
+}
+
+/// Publishes the domain events recorded since the last call.
 pub fn publish_events(
     conn: &mut DbConnection,
     context: &FederationContext,
-) -> Result<usize, StoreError> {
+) -> Result<Published, StoreError> {
     let cursor = lock_event_cursor(conn, EVENT_CURSOR)?;
-    let events = list_events(conn, cursor, EVENTS_PER_BATCH)?;
+    let batch = events_after(conn, cursor, EVENTS_PER_BATCH)?;
+    let events = batch.events;
     let mut users: HashMap<i64, User> = HashMap::new();
     // Per user of the batch, once: whether anyone could receive their new bookmarks.
     let mut audiences: HashMap<i64, bool> = HashMap::new();
@@ -192,10 +205,13 @@ pub fn publish_events(
         }
         publish_event(conn, context, user, &stored.event, stored.created_at)?;
     }
-    if let Some(last) = events.last() {
-        set_event_cursor(conn, EVENT_CURSOR, last.id)?;
+    if batch.end != cursor {
+        set_event_cursor(conn, EVENT_CURSOR, batch.end)?;
     }
-    Ok(events.len())
+    Ok(Published {
+        events: events.len(),
+        waiting: batch.waiting,
+    })
 }
 
 fn shared(snapshot: &BookmarkSnapshot) -> bool {

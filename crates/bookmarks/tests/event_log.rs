@@ -1,0 +1,168 @@
+//! Reading the domain event log as federation does (`store::events_after`): every event once,
+//! in order, and on PostgreSQL never past an event whose transaction is still running, so an
+//! event that commits after a later one's is read rather than skipped.
+
+// A failing expectation in a test should panic with its message.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use bookmarks::model::{
+    BookmarkChanges, BookmarkDraft, BookmarkUrl, DomainEvent, TagList, Title, Visibility,
+};
+use bookmarks::store::{self, Backend, EventPosition, StoredEvent, User};
+use bookmarks::test_db::{add_user, TestDatabase};
+use bookmarks::Database;
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+/// A public bookmark of `url` tagged `tag`.
+fn draft(url: &str, tag: &str) -> BookmarkDraft {
+    BookmarkDraft {
+        url: BookmarkUrl::parse(url).expect("url"),
+        changes: BookmarkChanges {
+            title: Some(Title::parse("A page").expect("title")),
+            tags: Some(TagList::parse_each(&[tag]).expect("tags")),
+            visibility: Some(Visibility::Public),
+            ..BookmarkChanges::default()
+        },
+    }
+}
+
+fn save(db: &Database, user: &User, url: &str, tag: &str) {
+    db.write(|c| store::save_bookmark(c, user.id, &draft(url, tag)))
+        .expect("save");
+}
+
+fn created_url(event: &StoredEvent) -> String {
+    match &event.event {
+        DomainEvent::BookmarkCreated { bookmark } => bookmark.url.clone(),
+        other => panic!("expected a created bookmark, got {other:?}"),
+    }
+}
+
+/// Reads from `from`, `limit` events at most at a time, until `count` events have come (with
+/// `count` 0: until nothing waits), as the delivery worker would over several passes. Other
+/// tests' transactions on the same PostgreSQL server can hold events back for a moment, so
+/// this waits for them (30 s at most).
+fn read(
+    db: &Database,
+    from: EventPosition,
+    count: usize,
+    limit: usize,
+) -> (Vec<StoredEvent>, EventPosition) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let mut read = Vec::new();
+    let mut position = from;
+    loop {
+        let wanted = if count == 0 {
+            limit
+        } else {
+            limit.min(count - read.len())
+        };
+        let batch = db
+            .read(|c| store::events_after(c, position, i64::try_from(wanted).expect("a limit")))
+            .expect("read the log");
+        assert!(batch.events.len() <= wanted);
+        let read_none = batch.events.is_empty();
+        read.extend(batch.events);
+        position = batch.end;
+        let done = if count == 0 {
+            read_none && !batch.waiting
+        } else {
+            read.len() == count
+        };
+        if done {
+            return (read, position);
+        }
+        assert!(
+            Instant::now() < deadline,
+            "only {} of {count} events were read",
+            read.len()
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+#[test]
+fn the_log_is_read_once_in_order_a_batch_at_a_time() {
+    let (_guard, db) = TestDatabase::connect();
+    let alice = add_user(&db, "alice");
+    for page in 1..=3 {
+        save(&db, &alice, &format!("https://log.example/{page}"), "log");
+    }
+
+    let (first_two, after_two) = read(&db, EventPosition::default(), 2, 2);
+    assert_eq!(
+        first_two.iter().map(created_url).collect::<Vec<_>>(),
+        ["https://log.example/1", "https://log.example/2"]
+    );
+    assert_eq!(after_two.id, first_two[1].id);
+
+    let (rest, end) = read(&db, after_two, 1, 100);
+    assert_eq!(
+        rest.iter().map(created_url).collect::<Vec<_>>(),
+        ["https://log.example/3"]
+    );
+
+    // Nothing new: the place stays where it was and nothing waits.
+    let empty = db.read(|c| store::events_after(c, end, 100)).expect("read");
+    assert!(empty.events.is_empty());
+    assert_eq!(empty.end, end);
+    assert!(!empty.waiting);
+}
+
+#[test]
+fn an_event_committed_after_a_later_one_is_read_not_skipped() {
+    let (_guard, db) = TestDatabase::connect();
+    // SQLite commits one write at a time, so its events commit in id order.
+    if db.backend() != Backend::Postgres {
+        return;
+    }
+    let alice = add_user(&db, "alice");
+    let (_, start) = read(&db, EventPosition::default(), 0, 100);
+
+    let (written, wait_for_written) = mpsc::channel();
+    let (commit, wait_for_commit) = mpsc::channel::<()>();
+    let (db_ref, alice_id) = (&db, alice.id);
+    std::thread::scope(|scope| {
+        let slow = scope.spawn(move || {
+            db_ref
+                .write(|c| {
+                    store::save_bookmark(c, alice_id, &draft("https://log.example/slow", "slow"))?;
+                    written.send(()).expect("tell the test");
+                    wait_for_commit.recv().expect("wait for the test");
+                    Ok(())
+                })
+                .expect("the slow save");
+        });
+        wait_for_written
+            .recv()
+            .expect("the slow save wrote its event");
+        // A later transaction takes a later id and commits first (another tag, so that it
+        // does not wait for the slow save's tag totals).
+        save(&db, &alice, "https://log.example/quick", "quick");
+
+        let meanwhile = db
+            .read(|c| store::events_after(c, start, 100))
+            .expect("read");
+        assert!(
+            meanwhile.events.is_empty(),
+            "read past a transaction still running: {:?}",
+            meanwhile.events.iter().map(created_url).collect::<Vec<_>>()
+        );
+        assert!(meanwhile.waiting, "the quick save's event waits");
+        assert_eq!(meanwhile.end, start);
+
+        commit.send(()).expect("let the slow save commit");
+        slow.join().expect("the slow save's thread");
+    });
+
+    let (read, _) = read(&db, start, 2, 100);
+    let urls: Vec<String> = read.iter().map(created_url).collect();
+    assert_eq!(
+        urls,
+        ["https://log.example/slow", "https://log.example/quick"]
+    );
+    // By id alone the slow save's event comes first too, yet it committed last: a reader that
+    // had moved past the quick save's id would never have read it.
+    assert!(read[0].id < read[1].id);
+}
