@@ -116,6 +116,21 @@ impl Zipf {
     }
 }
 
+/// The tag vocabulary and its weights as Lua tables (`tag_names`, `tag_cumulative`,
+/// `tag_total`), for `wrk` scripts that tag new bookmarks as the generator does.
+pub fn tag_distribution_lua() -> String {
+    let zipf = Zipf::new(TAG_VOCABULARY);
+    let names: Vec<String> = (0..TAG_VOCABULARY)
+        .map(|rank| format!("\"{}\"", tag(rank)))
+        .collect();
+    let cumulative: Vec<String> = zipf.cumulative.iter().map(|c| format!("{c:.9}")).collect();
+    format!(
+        "local tag_names = {{{}}}\nlocal tag_cumulative = {{{}}}\nlocal tag_total = tag_cumulative[#tag_cumulative]\n",
+        names.join(","),
+        cumulative.join(",")
+    )
+}
+
 struct Generator {
     rng: StdRng,
     tags: Zipf,

@@ -111,6 +111,8 @@ fn milliseconds(value: &str) -> Option<f64> {
 /// The Lua scripts, by name. Each thread numbers its requests, so every write is a new address;
 /// the first argument makes addresses unique across runs.
 pub const API_CREATE: &str = "api-create";
+/// API creates tagged as the generated data is: 1–5 tags drawn from its long-tailed vocabulary.
+pub const API_CREATE_DATA_TAGS: &str = "api-create-data-tags";
 pub const PINBOARD_ADD: &str = "pinboard-add";
 pub const MIXED: &str = "mixed";
 
@@ -140,7 +142,40 @@ end
 
 fn script_source(name: &str) -> String {
     let body = match name {
-        API_CREATE => "request = api_create\n",
+        API_CREATE => "request = api_create\n".to_owned(),
+        API_CREATE_DATA_TAGS => format!(
+            "{}{}",
+            super::data::tag_distribution_lua(),
+            r#"
+-- A rank drawn as the generator draws tags (probability 1/rank^1.07), by bisection.
+function tag_rank()
+  local x = math.random() * tag_total
+  local low, high = 1, #tag_cumulative
+  while low < high do
+    local middle = math.floor((low + high) / 2)
+    if tag_cumulative[middle] < x then low = middle + 1 else high = middle end
+  end
+  return low
+end
+local seeded = false
+request = function()
+  if not seeded then
+    math.randomseed(thread_number + 1)
+    seeded = true
+  end
+  local picked, tags = {}, {}
+  for _ = 1, math.random(1, 5) do
+    local name = tag_names[tag_rank()]
+    if not picked[name] then
+      picked[name] = true
+      table.insert(tags, '"' .. name .. '"')
+    end
+  end
+  local body = '{"url":"' .. next_address() .. '","title":"A benchmark bookmark","notes":"Written by the benchmark suite.","tags":[' .. table.concat(tags, ",") .. '],"visibility":"public"}'
+  return wrk.format("POST", "/api/bookmarks", {["Content-Type"] = "application/json", ["Authorization"] = "Bearer " .. token}, body)
+end
+"#
+        ),
         PINBOARD_ADD => {
             r#"
 function urlencode(s)
@@ -151,6 +186,7 @@ request = function()
   return wrk.format("GET", path)
 end
 "#
+            .to_owned()
         }
         MIXED => {
             r#"
@@ -164,6 +200,7 @@ request = function()
   return wrk.format("GET", path, {["Authorization"] = "Bearer " .. token})
 end
 "#
+            .to_owned()
         }
         other => panic!("no wrk script named {other}"),
     };

@@ -259,6 +259,10 @@ pub async fn writes(
     if writes {
         for (scenario, name) in [
             ("write: JSON API create", load::API_CREATE),
+            (
+                "write: JSON API create, the data's tags",
+                load::API_CREATE_DATA_TAGS,
+            ),
             ("write: Pinboard posts/add", load::PINBOARD_ADD),
         ] {
             for connections in [1, 8] {
