@@ -129,7 +129,9 @@ fn an_event_committed_after_a_later_one_is_read_not_skipped() {
                 .write(|c| {
                     store::save_bookmark(c, alice_id, &draft("https://log.example/slow", "slow"))?;
                     written.send(()).expect("tell the test");
-                    wait_for_commit.recv().expect("wait for the test");
+                    // Bounded, so that a failed assertion below ends the test instead of leaving
+                    // this thread (and the scope) waiting for good.
+                    let _ = wait_for_commit.recv_timeout(Duration::from_secs(30));
                     Ok(())
                 })
                 .expect("the slow save");
@@ -165,4 +167,71 @@ fn an_event_committed_after_a_later_one_is_read_not_skipped() {
     // By id alone the slow save's event comes first too, yet it committed last: a reader that
     // had moved past the quick save's id would never have read it.
     assert!(read[0].id < read[1].id);
+}
+
+#[test]
+fn a_log_restored_onto_another_server_reads_on_without_repeats_or_gaps() {
+    use diesel::prelude::*;
+    use diesel::sql_types::{BigInt, Text};
+    let (guard, db) = TestDatabase::connect();
+    if db.backend() != Backend::Postgres {
+        return;
+    }
+    let alice = add_user(&db, "alice");
+    let cursor = "test.event_cursor";
+    for page in ["a", "b", "c"] {
+        save(&db, &alice, &format!("https://log.example/{page}"), "log");
+    }
+    let (written, _) = read(&db, EventPosition::default(), 3, 100);
+    let id_of = |page: &str| {
+        written
+            .iter()
+            .find(|e| created_url(e) == format!("https://log.example/{page}"))
+            .expect("an event of each page")
+            .id
+    };
+    db.write(|c| store::lock_event_cursor(c, cursor).map(|_| ()))
+        .expect("make the cursor");
+
+    // As after pg_dump and a restore onto a server whose transaction ids are far behind the
+    // old one's: the log and the cursor hold ids this server has not given out. On the old
+    // server b's transaction came before a's (so transaction order is not id order), and the
+    // reader had read b and a but not c.
+    let ahead = 1_000_000_000_000_i64;
+    let mut raw = diesel::PgConnection::establish(&guard.url).expect("connect");
+    for (page, transaction) in [("a", ahead + 2), ("b", ahead + 1), ("c", ahead + 3)] {
+        diesel::sql_query("UPDATE domain_events SET xact_id = $1 WHERE id = $2")
+            .bind::<BigInt, _>(transaction)
+            .bind::<BigInt, _>(id_of(page))
+            .execute(&mut raw)
+            .expect("move an event's transaction ahead");
+    }
+    diesel::sql_query("UPDATE instance_settings SET value = $1 WHERE name = $2")
+        .bind::<Text, _>(format!("{}:{}", ahead + 2, id_of("a")))
+        .bind::<Text, _>(cursor)
+        .execute(&mut raw)
+        .expect("move the cursor ahead");
+    save(&db, &alice, "https://log.example/after-restore", "log");
+
+    let position = db
+        .write(|c| store::lock_event_cursor(c, cursor))
+        .expect("take the cursor");
+    assert_eq!(
+        position,
+        EventPosition {
+            transaction: 1,
+            id: 0
+        }
+    );
+    let (rest, _) = read(&db, position, 2, 100);
+    assert_eq!(
+        rest.iter().map(created_url).collect::<Vec<_>>(),
+        ["https://log.example/c", "https://log.example/after-restore"],
+        "neither a nor b again, and c not passed over"
+    );
+    // Renumbered once: the next turn finds the log this server's.
+    let again = db
+        .write(|c| store::lock_event_cursor(c, cursor))
+        .expect("take the cursor again");
+    assert_eq!(again, position);
 }

@@ -2,7 +2,7 @@
 //! the order of the transactions that wrote it by whoever turns events into side effects
 //! (federation delivery), see [`EventPosition`].
 
-use super::connection::{on_each_backend, DbConnection};
+use super::connection::DbConnection;
 use super::error::StoreError;
 use super::now;
 use super::schema::domain_events;
@@ -149,58 +149,46 @@ pub fn events_after(
 ) -> Result<EventBatch, StoreError> {
     use diesel::dsl::sql;
     use diesel::sql_types::{BigInt, Bool};
-    let (rows, readable_before): (Vec<_>, i64) = match conn {
-        DbConnection::Sqlite(c) => {
-            let rows: Vec<(i64, i64, String, NaiveDateTime, i64)> = domain_events::table
-                .filter(domain_events::id.gt(after.id))
-                .order(domain_events::id.asc())
-                .limit(limit)
-                .select((
-                    domain_events::id,
-                    domain_events::user_id,
-                    domain_events::payload,
-                    domain_events::created_at,
-                    domain_events::xact_id,
-                ))
-                .load(c)?;
-            (rows, i64::MAX)
-        }
-        DbConnection::Postgres(c) => {
-            // The oldest transaction still running when the statement began, read in the same
-            // statement as the rows, so both come from one snapshot.
-            let rows: Vec<(i64, i64, String, NaiveDateTime, i64, i64)> = domain_events::table
-                .filter(
-                    sql::<Bool>("(xact_id, id) > (")
-                        .bind::<BigInt, _>(after.transaction)
-                        .sql(", ")
-                        .bind::<BigInt, _>(after.id)
-                        .sql(")"),
-                )
-                .order((domain_events::xact_id.asc(), domain_events::id.asc()))
-                .limit(limit)
-                .select((
-                    domain_events::id,
-                    domain_events::user_id,
-                    domain_events::payload,
-                    domain_events::created_at,
-                    domain_events::xact_id,
-                    sql::<BigInt>("pg_snapshot_xmin(pg_current_snapshot())::text::bigint"),
-                ))
-                .load(c)?;
-            let oldest_running = rows.first().map_or(i64::MAX, |row| row.5);
-            let rows = rows
-                .into_iter()
-                .map(|(id, user_id, payload, at, xact, _)| (id, user_id, payload, at, xact))
-                .collect();
-            (rows, oldest_running)
-        }
+    let DbConnection::Postgres(c) = conn else {
+        // SQLite: one write at a time, committed in id order.
+        let events = list_events(conn, after.id, limit)?;
+        let end = events.last().map_or(after, |last| EventPosition {
+            transaction: 0,
+            id: last.id,
+        });
+        return Ok(EventBatch {
+            events,
+            end,
+            waiting: false,
+        });
     };
+    // The oldest transaction still running when the statement began, read in the same
+    // statement as the rows, so both come from one snapshot.
+    let rows: Vec<(i64, i64, String, NaiveDateTime, i64, i64)> = domain_events::table
+        .filter(
+            sql::<Bool>("(xact_id, id) > (")
+                .bind::<BigInt, _>(after.transaction)
+                .sql(", ")
+                .bind::<BigInt, _>(after.id)
+                .sql(")"),
+        )
+        .order((domain_events::xact_id.asc(), domain_events::id.asc()))
+        .limit(limit)
+        .select((
+            domain_events::id,
+            domain_events::user_id,
+            domain_events::payload,
+            domain_events::created_at,
+            domain_events::xact_id,
+            sql::<BigInt>("pg_snapshot_xmin(pg_current_snapshot())::text::bigint"),
+        ))
+        .load(c)?;
     let mut batch = EventBatch {
         end: after,
         ..EventBatch::default()
     };
-    for (id, user_id, payload, created_at, transaction) in rows {
-        if transaction >= readable_before {
+    for (id, user_id, payload, created_at, transaction, oldest_running) in rows {
+        if transaction >= oldest_running {
             batch.waiting = true;
             break;
         }
@@ -249,15 +237,23 @@ pub fn change_generation(conn: &mut DbConnection, owner: Option<i64>) -> Result<
 /// log's start when new). The row is updated first (and read in the same statement), which
 /// locks it on PostgreSQL, so two processes reading events behind one cursor take turns; SQLite
 /// writes are serialised anyway.
+///
+/// On PostgreSQL it then checks that the log's transaction ids are this server's: see
+/// [`renumber_log_of_another_server`].
 pub fn lock_event_cursor(conn: &mut DbConnection, name: &str) -> Result<EventPosition, StoreError> {
     use super::schema::instance_settings;
-    let locked: Option<String> = on_each_backend!(conn, |c| diesel::update(
-        instance_settings::table.find(name)
-    )
-    .set(instance_settings::value.eq(instance_settings::value))
-    .returning(instance_settings::value)
-    .get_result(c)
-    .optional())?;
+    let locked: Option<String> = match conn {
+        DbConnection::Sqlite(c) => diesel::update(instance_settings::table.find(name))
+            .set(instance_settings::value.eq(instance_settings::value))
+            .returning(instance_settings::value)
+            .get_result(c)
+            .optional()?,
+        DbConnection::Postgres(c) => diesel::update(instance_settings::table.find(name))
+            .set(instance_settings::value.eq(instance_settings::value))
+            .returning(instance_settings::value)
+            .get_result(c)
+            .optional()?,
+    };
     let Some(value) = locked else {
         let start = EventPosition::default();
         diesel::insert_into(instance_settings::table)
@@ -268,12 +264,80 @@ pub fn lock_event_cursor(conn: &mut DbConnection, name: &str) -> Result<EventPos
             .execute(conn)?;
         return Ok(start);
     };
-    EventPosition::from_setting(&value).ok_or_else(|| {
+    let position = EventPosition::from_setting(&value).ok_or_else(|| {
         StoreError::Conflict(format!(
             "instance setting {name} should be a place in the event log \
              (`transaction:id`), not `{value}`"
         ))
-    })
+    })?;
+    let DbConnection::Postgres(c) = conn else {
+        return Ok(position);
+    };
+    // A statement of its own, after the lock: the update's snapshot was taken before it
+    // waited for another process's turn, and the cursor that process left may name a
+    // transaction that ended after that snapshot.
+    let server = diesel::sql_query(
+        "SELECT (SELECT max(xact_id) FROM domain_events) AS newest_transaction, \
+         pg_snapshot_xmax(pg_current_snapshot())::text::bigint AS next_transaction",
+    )
+    .get_result::<TransactionHorizon>(c)?;
+    if position.transaction >= server.next_transaction
+        || server.newest_transaction.unwrap_or(0) >= server.next_transaction
+    {
+        return renumber_log_of_another_server(conn, name, position, server.next_transaction);
+    }
+    Ok(position)
+}
+
+/// The newest transaction the log records, and the next one this server will give out.
+#[derive(diesel::QueryableByName)]
+struct TransactionHorizon {
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::BigInt>)]
+    newest_transaction: Option<i64>,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    next_transaction: i64,
+}
+
+/// A database restored onto another PostgreSQL server (`pg_dump` and restore) keeps the
+/// transaction ids its events were written under, which this server may not have reached: read
+/// in transaction order, they would wait behind its newest transactions until it did, and a
+/// cursor ahead of it would pass over every new event. When the log or the cursor holds an id
+/// this server has not given out yet (`next` and above), the log is renumbered once: events the
+/// cursor had read become transaction 0, the others transaction 1, read by id, and the cursor
+/// becomes `(1, 0)`. An event whose transaction is below `next` may be this server's (written
+/// since the restore) or an old one; it counts as unread, so at worst an old event is
+/// published twice, and none is passed over. Events this server writes afterwards carry its
+/// own ids, all above 1. Returns the cursor's new place.
+fn renumber_log_of_another_server(
+    conn: &mut DbConnection,
+    name: &str,
+    position: EventPosition,
+    next: i64,
+) -> Result<EventPosition, StoreError> {
+    use diesel::sql_types::BigInt;
+    let renumbered = diesel::sql_query(
+        "UPDATE domain_events SET xact_id = new.xact_id FROM ( \
+           SELECT id, CASE WHEN (xact_id = 0 OR xact_id >= $3) AND (xact_id, id) <= ($1, $2) \
+                  THEN 0 ELSE 1 END AS xact_id \
+           FROM domain_events) AS new \
+         WHERE domain_events.id = new.id AND domain_events.xact_id <> new.xact_id",
+    )
+    .bind::<BigInt, _>(position.transaction)
+    .bind::<BigInt, _>(position.id)
+    .bind::<BigInt, _>(next)
+    .execute(conn)?;
+    let renumbered_position = EventPosition {
+        transaction: 1,
+        id: 0,
+    };
+    set_event_cursor(conn, name, renumbered_position)?;
+    tracing::warn!(
+        events = renumbered,
+        cursor = name,
+        "the event log held transaction ids this PostgreSQL server has not reached (was the \
+         database restored from another server?): renumbered, the unread events are read by id"
+    );
+    Ok(renumbered_position)
 }
 
 /// Moves the named cursor (taken with [`lock_event_cursor`] in the same transaction).

@@ -37,12 +37,12 @@ const INSTANCES_PER_PASS: i64 = 64;
 const PARALLEL_INSTANCES: usize = 16;
 /// How often the worker looks for work when nothing wakes it.
 const IDLE_POLL: Duration = Duration::from_secs(2);
-/// How often it looks again while committed events wait behind a transaction still running
-/// (PostgreSQL; see `store::EventPosition`). Such waits last as long as a write transaction,
-/// usually milliseconds.
+/// How soon it looks again while committed events wait behind a transaction still running
+/// (PostgreSQL; see `store::EventPosition`), doubling while they still wait, up to
+/// `IDLE_POLL`. Such waits last as long as a write transaction, usually milliseconds.
 const WAITING_POLL: Duration = Duration::from_millis(20);
-/// How long events may wait that way before the worker warns that an open transaction is
-/// holding federation back.
+/// How long events may wait that way, with nothing else published, before the worker warns
+/// that an open transaction is holding federation back.
 const WAITING_WARNING: Duration = Duration::from_secs(60);
 /// How long [`drain`] waits for such events before it gives up and returns.
 const DRAIN_WAIT_LIMIT: Duration = Duration::from_secs(30);
@@ -244,6 +244,8 @@ async fn deliver_instance(
 pub struct Pass {
     /// Events published plus deliveries made (0 when there was nothing to do).
     pub progress: usize,
+    /// Events published.
+    pub published: usize,
     /// Committed events wait behind a transaction that is still running: pass again shortly.
     pub waiting: bool,
 }
@@ -257,6 +259,7 @@ pub async fn run_pass(data: &Data, owner: &str) -> Result<Pass, StoreError> {
             .write(move |conn| publish_events(conn, &context))
             .await?;
         pass.progress += published.events;
+        pass.published += published.events;
         pass.waiting = published.waiting;
         if published.events == 0 {
             break;
@@ -309,30 +312,38 @@ pub async fn drain(data: &Data) -> Result<usize, StoreError> {
 /// The background worker: a pass whenever something was queued, and every few seconds.
 pub async fn run_worker(data: Data) {
     let owner = format!("worker-{}", uuid::Uuid::now_v7().simple());
-    let mut waiting_since: Option<std::time::Instant> = None;
+    // While events wait behind a transaction still running and none is published: since when,
+    // and the pause before the next look (doubling from `WAITING_POLL` up to `IDLE_POLL`).
+    let mut stalled: Option<(std::time::Instant, Duration)> = None;
     let mut warned = false;
     loop {
         match run_pass(&data, &owner).await {
-            Ok(pass) if pass.waiting => {
-                let since = *waiting_since.get_or_insert_with(std::time::Instant::now);
+            Ok(pass) if pass.waiting && pass.published == 0 => {
+                let (since, pause) =
+                    stalled.get_or_insert_with(|| (std::time::Instant::now(), WAITING_POLL));
                 if !warned && since.elapsed() >= WAITING_WARNING {
                     warned = true;
                     tracing::warn!(
                         waited = ?since.elapsed(),
                         "new bookmarks wait to be federated until a database transaction that \
-                         began before theirs ends; look for a long-running or idle-in-transaction \
-                         session on the PostgreSQL server (pg_stat_activity)"
+                         began writing before theirs ends; look on the PostgreSQL server for a \
+                         long-running or idle-in-transaction session that has written \
+                         (pg_stat_activity, backend_xid not null) or a prepared transaction \
+                         (pg_prepared_xacts)"
                     );
                 }
+                // Deliveries made meanwhile mean more may be due: look again at once.
                 if pass.progress == 0 {
-                    tokio::time::sleep(WAITING_POLL).await;
+                    let wait = *pause;
+                    *pause = (*pause * 2).min(IDLE_POLL);
+                    tokio::time::sleep(wait).await;
                 }
             }
             Ok(pass) => {
                 if warned {
                     tracing::info!("events are being federated again");
                 }
-                waiting_since = None;
+                stalled = None;
                 warned = false;
                 if pass.progress == 0 {
                     let _ = tokio::time::timeout(IDLE_POLL, data.wake.notified()).await;

@@ -203,7 +203,12 @@ pub fn publish_events(
                 continue;
             }
         }
-        publish_event(conn, context, user, &stored.event, stored.created_at)?;
+        let (event, times) = as_it_stands(conn, stored.event.clone())?;
+        let times = times.unwrap_or(Times {
+            published: stored.created_at,
+            updated: stored.created_at,
+        });
+        publish_event(conn, context, user, &event, stored.created_at, times)?;
     }
     if batch.end != cursor {
         set_event_cursor(conn, EVENT_CURSOR, batch.end)?;
@@ -214,22 +219,72 @@ pub fn publish_events(
     })
 }
 
+/// When a bookmark was first saved and last changed.
+#[derive(Debug, Clone, Copy)]
+struct Times {
+    published: chrono::NaiveDateTime,
+    updated: chrono::NaiveDateTime,
+}
+
+/// The event with the bookmark as it is now instead of as it was then, and the bookmark's
+/// times (`None` when it is gone). Followers are sent the bookmark's present state, so an
+/// event published late or out of order cannot undo a newer change: on PostgreSQL events are
+/// read in the order of their transactions (see `store::EventPosition`), and two overlapping
+/// transactions can change one bookmark in the other order. Above all, a bookmark made private
+/// (or deleted) before its event was published goes out as private: its content is never
+/// sent, and those who may have had it are sent a `Delete`. The `before` side stays as
+/// recorded.
+fn as_it_stands(
+    conn: &mut DbConnection,
+    event: DomainEvent,
+) -> Result<(DomainEvent, Option<Times>), StoreError> {
+    let now = |conn: &mut DbConnection, then: BookmarkSnapshot| {
+        Ok::<_, StoreError>(match get_bookmark(conn, &then.public_id)? {
+            Some(bookmark) => (
+                bookmark.snapshot(),
+                Some(Times {
+                    published: bookmark.created_at,
+                    updated: bookmark.updated_at,
+                }),
+            ),
+            None => (
+                BookmarkSnapshot {
+                    visibility: "private".to_owned(),
+                    ..then
+                },
+                None,
+            ),
+        })
+    };
+    Ok(match event {
+        DomainEvent::BookmarkCreated { bookmark } => {
+            let (bookmark, times) = now(conn, bookmark)?;
+            (DomainEvent::BookmarkCreated { bookmark }, times)
+        }
+        DomainEvent::BookmarkUpdated { before, after } => {
+            let (after, times) = now(conn, after)?;
+            (DomainEvent::BookmarkUpdated { before, after }, times)
+        }
+        other => (other, None),
+    })
+}
+
 fn shared(snapshot: &BookmarkSnapshot) -> bool {
     snapshot.visibility != "private"
 }
 
+/// Publishes `event` (recorded at `at`), whose bookmark was first saved and last changed at
+/// `times`.
 fn publish_event(
     conn: &mut DbConnection,
     context: &FederationContext,
     user: &User,
     event: &DomainEvent,
     at: chrono::NaiveDateTime,
+    times: Times,
 ) -> Result<(), StoreError> {
-    let published = |conn: &mut DbConnection, public_id: &str| {
-        get_bookmark(conn, public_id).map(|b| b.map_or(at, |b| b.created_at))
-    };
     let first = match event {
-        DomainEvent::BookmarkUpdated { after, .. } => published(conn, &after.public_id)?,
+        DomainEvent::BookmarkUpdated { .. } => times.published,
         _ => at,
     };
     super::local::deliver_locally(conn, context, user, event, first, at)?;
@@ -249,8 +304,7 @@ fn publish_event(
             (false, false) => Ok(()),
             (true, false) => send_delete(conn, context, user, before),
             (false, true) => {
-                let first = published(conn, &after.public_id)?;
-                let note = NoteSource::from_snapshot(user, after, first, None);
+                let note = NoteSource::from_snapshot(user, after, times.published, None);
                 send_note(conn, context, user, "create", &note, &after.tags)?;
                 announce(conn, context, user, &note, &after.tags)
             }
@@ -261,14 +315,14 @@ fn publish_event(
                     && (before.visibility == "org" || after.visibility == "org") =>
             {
                 send_delete(conn, context, user, before)?;
-                let first = published(conn, &after.public_id)?;
-                let note = NoteSource::from_snapshot(user, after, first, Some(at));
+                let note =
+                    NoteSource::from_snapshot(user, after, times.published, Some(times.updated));
                 send_note(conn, context, user, "create", &note, &after.tags)?;
                 announce(conn, context, user, &note, &after.tags)
             }
             (true, true) => {
-                let first = published(conn, &after.public_id)?;
-                let note = NoteSource::from_snapshot(user, after, first, Some(at));
+                let note =
+                    NoteSource::from_snapshot(user, after, times.published, Some(times.updated));
                 let mut reached: Vec<String> = before.tags.clone();
                 reached.extend(after.tags.iter().cloned());
                 send_note(conn, context, user, "update", &note, &reached)?;

@@ -140,6 +140,81 @@ async fn a_person_follow_is_accepted_and_bookmarks_edits_and_deletes_arrive() {
     assert!(network(&bob).await.is_empty());
 }
 
+/// The bodies of every activity an instance has queued for others, delivered or not.
+fn queued_bodies(app: &TestApp) -> Vec<String> {
+    use bookmarks::store::schema::outgoing_activities;
+    use diesel::prelude::*;
+    app.db
+        .read(|c| {
+            Ok(outgoing_activities::table
+                .select(outgoing_activities::body)
+                .load::<String>(c)?)
+        })
+        .expect("read the outgoing activities")
+}
+
+#[tokio::test]
+async fn a_bookmark_made_private_before_it_was_sent_is_only_ever_withdrawn() {
+    let (office_a, office_b) = (spawn_app().await, spawn_app().await);
+    let (_, alice) = office_a.api_user("alice");
+    let (_, bob) = office_b.api_user("bob");
+    follow(&bob, &format!("alice@{}", office_a.host())).await;
+    settle(&[&office_a, &office_b]).await;
+
+    // Both saved before the delivery worker runs; one of them made private straight away.
+    save(
+        &alice,
+        "https://example.com/kept-public",
+        &["rust"],
+        "public",
+    )
+    .await;
+    let second = save(
+        &alice,
+        "https://example.com/second-thoughts",
+        &["rust"],
+        "public",
+    )
+    .await;
+    let (status, body) = alice
+        .send(
+            reqwest::Method::PATCH,
+            &format!("/api/bookmarks/{second}"),
+            Some(json!({"visibility": "private"})),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    settle(&[&office_a, &office_b]).await;
+
+    assert_eq!(
+        urls(&network(&bob).await),
+        vec!["https://example.com/kept-public"]
+    );
+    let bodies = queued_bodies(&office_a);
+    assert!(
+        bodies
+            .iter()
+            .any(|b| b.contains("https://example.com/kept-public")),
+        "the public bookmark went out: {bodies:?}"
+    );
+    // Its content never left: what names it at all is a Delete of its address, for anyone
+    // who may have had it.
+    assert!(
+        bodies.iter().all(|b| !b.contains("second-thoughts")),
+        "the bookmark made private was sent: {bodies:?}"
+    );
+    let naming_it: Vec<Value> = bodies
+        .iter()
+        .filter(|b| b.contains(&second))
+        .map(|b| serde_json::from_str(b).expect("an activity"))
+        .collect();
+    assert!(!naming_it.is_empty());
+    for activity in &naming_it {
+        assert_eq!(activity["type"], "Delete", "{activity}");
+        assert_eq!(activity["object"]["type"], "Tombstone", "{activity}");
+    }
+}
+
 #[tokio::test]
 async fn tag_follows_see_only_their_tag_once_and_lose_it_when_the_tag_goes() {
     let (office_a, office_b, office_c) = (spawn_app().await, spawn_app().await, spawn_app().await);
