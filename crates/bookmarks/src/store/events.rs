@@ -2,7 +2,7 @@
 //! the order of the transactions that wrote it by whoever turns events into side effects
 //! (federation delivery), see [`EventPosition`].
 
-use super::connection::DbConnection;
+use super::connection::{on_each_backend, DbConnection};
 use super::error::StoreError;
 use super::now;
 use super::schema::domain_events;
@@ -242,18 +242,13 @@ pub fn change_generation(conn: &mut DbConnection, owner: Option<i64>) -> Result<
 /// [`renumber_log_of_another_server`].
 pub fn lock_event_cursor(conn: &mut DbConnection, name: &str) -> Result<EventPosition, StoreError> {
     use super::schema::instance_settings;
-    let locked: Option<String> = match conn {
-        DbConnection::Sqlite(c) => diesel::update(instance_settings::table.find(name))
-            .set(instance_settings::value.eq(instance_settings::value))
-            .returning(instance_settings::value)
-            .get_result(c)
-            .optional()?,
-        DbConnection::Postgres(c) => diesel::update(instance_settings::table.find(name))
-            .set(instance_settings::value.eq(instance_settings::value))
-            .returning(instance_settings::value)
-            .get_result(c)
-            .optional()?,
-    };
+    let locked: Option<String> = on_each_backend!(conn, |c| diesel::update(
+        instance_settings::table.find(name)
+    )
+    .set(instance_settings::value.eq(instance_settings::value))
+    .returning(instance_settings::value)
+    .get_result(c)
+    .optional())?;
     let Some(value) = locked else {
         let start = EventPosition::default();
         diesel::insert_into(instance_settings::table)
