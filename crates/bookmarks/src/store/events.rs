@@ -70,22 +70,31 @@ pub fn list_events(
     after_id: i64,
     limit: i64,
 ) -> Result<Vec<StoredEvent>, StoreError> {
-    let rows: Vec<(i64, i64, String, NaiveDateTime)> = domain_events::table
+    let rows: Vec<EventRowRead> = domain_events::table
         .filter(domain_events::id.gt(after_id))
         .order(domain_events::id.asc())
         .limit(limit)
-        .select((
-            domain_events::id,
-            domain_events::user_id,
-            domain_events::payload,
-            domain_events::created_at,
-        ))
+        .select(STORED_EVENT_COLUMNS)
         .load(conn)?;
     rows.into_iter().map(stored_event).collect()
 }
 
+/// The columns a [`StoredEvent`] is read from, and what they read as.
+const STORED_EVENT_COLUMNS: (
+    domain_events::id,
+    domain_events::user_id,
+    domain_events::payload,
+    domain_events::created_at,
+) = (
+    domain_events::id,
+    domain_events::user_id,
+    domain_events::payload,
+    domain_events::created_at,
+);
+type EventRowRead = (i64, i64, String, NaiveDateTime);
+
 fn stored_event(
-    (id, user_id, payload, created_at): (i64, i64, String, NaiveDateTime),
+    (id, user_id, payload, created_at): EventRowRead,
 ) -> Result<StoredEvent, StoreError> {
     let event = serde_json::from_str(&payload)
         .map_err(|e| StoreError::Conflict(format!("domain event {id} cannot be read: {e}")))?;
@@ -164,7 +173,7 @@ pub fn events_after(
     };
     // The oldest transaction still running when the statement began, read in the same
     // statement as the rows, so both come from one snapshot.
-    let rows: Vec<(i64, i64, String, NaiveDateTime, i64, i64)> = domain_events::table
+    let rows: Vec<(EventRowRead, i64, i64)> = domain_events::table
         .filter(
             sql::<Bool>("(xact_id, id) > (")
                 .bind::<BigInt, _>(after.transaction)
@@ -175,10 +184,7 @@ pub fn events_after(
         .order((domain_events::xact_id.asc(), domain_events::id.asc()))
         .limit(limit)
         .select((
-            domain_events::id,
-            domain_events::user_id,
-            domain_events::payload,
-            domain_events::created_at,
+            STORED_EVENT_COLUMNS,
             domain_events::xact_id,
             sql::<BigInt>("pg_snapshot_xmin(pg_current_snapshot())::text::bigint"),
         ))
@@ -187,15 +193,17 @@ pub fn events_after(
         end: after,
         ..EventBatch::default()
     };
-    for (id, user_id, payload, created_at, transaction, oldest_running) in rows {
+    for (row, transaction, oldest_running) in rows {
         if transaction >= oldest_running {
             batch.waiting = true;
             break;
         }
-        batch
-            .events
-            .push(stored_event((id, user_id, payload, created_at))?);
-        batch.end = EventPosition { transaction, id };
+        let event = stored_event(row)?;
+        batch.end = EventPosition {
+            transaction,
+            id: event.id,
+        };
+        batch.events.push(event);
     }
     Ok(batch)
 }
@@ -311,11 +319,11 @@ fn renumber_log_of_another_server(
 ) -> Result<EventPosition, StoreError> {
     use diesel::sql_types::BigInt;
     let renumbered = diesel::sql_query(
-        "UPDATE domain_events SET xact_id = new.xact_id FROM ( \
-           SELECT id, CASE WHEN (xact_id = 0 OR xact_id >= $3) AND (xact_id, id) <= ($1, $2) \
-                  THEN 0 ELSE 1 END AS xact_id \
-           FROM domain_events) AS new \
-         WHERE domain_events.id = new.id AND domain_events.xact_id <> new.xact_id",
+        "UPDATE domain_events \
+         SET xact_id = CASE WHEN (xact_id = 0 OR xact_id >= $3) AND (xact_id, id) <= ($1, $2) \
+                       THEN 0 ELSE 1 END \
+         WHERE xact_id <> CASE WHEN (xact_id = 0 OR xact_id >= $3) AND (xact_id, id) <= ($1, $2) \
+                          THEN 0 ELSE 1 END",
     )
     .bind::<BigInt, _>(position.transaction)
     .bind::<BigInt, _>(position.id)
