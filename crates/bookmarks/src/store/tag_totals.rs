@@ -1,17 +1,19 @@
 //! Running totals of each user's tags per visibility (`tag_totals`), so a tag cloud reads a few
 //! hundred rows instead of counting tens of thousands of bookmarks. Every change to a bookmark's
-//! tags or visibility adjusts them in its own transaction, so they are always exact.
+//! tags or visibility adjusts them in its own transaction, so they are always exact. A new
+//! bookmark on PostgreSQL appends its additions to `tag_total_changes` instead, folded into the
+//! totals now and then (`super::postgres_create`); a cloud adds them to the totals.
 
 use super::connection::{on_each_backend, DbConnection};
 use super::error::StoreError;
 use super::listing::{visible_to, BookmarkFilter, Scope};
-use super::schema::{tag_totals, tags};
+use super::schema::tag_totals;
 use super::tag_stats::TagCount;
 use super::tags::{ensure_tags, ROWS_ONE_AT_A_TIME, ROWS_PER_INSERT};
 use crate::model::Visibility;
 use diesel::backend::Backend;
 use diesel::prelude::*;
-use diesel::query_builder::{AstPass, QueryFragment, QueryId};
+use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
 use diesel::serialize::ToSql;
 use diesel::sql_types::{BigInt, HasSqlType, Text};
 use diesel::upsert::excluded;
@@ -135,25 +137,30 @@ pub(crate) fn answers(filter: &BookmarkFilter) -> bool {
         && filter.created_until.is_none()
 }
 
-/// The tag cloud of an unfiltered listing, from the totals: most used first, then by name.
+/// The tag cloud of an unfiltered listing, from the totals and the additions to them not yet
+/// folded in (`tag_total_changes`, written by PostgreSQL's creates): most used first, then by
+/// name.
 pub(crate) fn tag_cloud(
     conn: &mut DbConnection,
     filter: &BookmarkFilter,
     limit: i64,
 ) -> Result<Vec<TagCount>, StoreError> {
     let visible: Vec<&str> = visible_to(filter).iter().map(|v| v.as_str()).collect();
-    let mut query = tag_totals::table
-        .inner_join(tags::table)
-        .filter(tag_totals::visibility.eq_any(visible))
-        .select((tags::name, tag_totals::bookmarks))
-        .into_boxed::<super::connection::DbBackend>();
-    if let Scope::User { owner } = filter.scope {
-        query = query.filter(tag_totals::user_id.eq(owner));
+    if visible.is_empty() {
+        return Ok(Vec::new());
     }
-    // A handful of rows per tag (one per visibility and user): summed here rather than with
-    // SQL's SUM, whose type differs between the backends.
+    let owner = match filter.scope {
+        Scope::User { owner } => Some(owner),
+        _ => None,
+    };
+    let rows = CloudRows {
+        owner,
+        visible: &visible,
+    };
+    // A handful of rows per tag (one per visibility and user, and the additions not yet
+    // folded): summed here rather than with SQL's SUM, whose type differs between the backends.
     let mut totals: HashMap<String, i64> = HashMap::new();
-    for (name, bookmarks) in query.load::<(String, i64)>(conn)? {
+    for (name, bookmarks) in on_each_backend!(conn, |c| rows.load::<(String, i64)>(c))? {
         *totals.entry(name).or_default() += bookmarks;
     }
     let mut counts: Vec<TagCount> = totals
@@ -165,6 +172,69 @@ pub(crate) fn tag_cloud(
     counts.truncate(usize::try_from(limit).unwrap_or(0));
     Ok(counts)
 }
+
+/// The rows a tag cloud sums: each tag's totals and its additions not yet folded, of one owner
+/// (of everyone, for `None`), of the visibilities given. One statement, so that a fold that
+/// commits meanwhile is either wholly in it or not at all (reads run outside transactions);
+/// diesel's backend for both databases has no `UNION ALL`, so it is written out.
+struct CloudRows<'a> {
+    owner: Option<i64>,
+    visible: &'a [&'a str],
+}
+
+impl CloudRows<'_> {
+    fn walk_one<'b, DB>(&'b self, table: &str, out: &mut AstPass<'_, 'b, DB>) -> QueryResult<()>
+    where
+        DB: Backend + HasSqlType<BigInt> + HasSqlType<Text>,
+        i64: ToSql<BigInt, DB>,
+        str: ToSql<Text, DB>,
+    {
+        out.push_sql("SELECT tag_id, bookmarks FROM ");
+        out.push_sql(table);
+        out.push_sql(" WHERE visibility IN (");
+        for (n, visibility) in self.visible.iter().enumerate() {
+            if n > 0 {
+                out.push_sql(", ");
+            }
+            out.push_bind_param::<Text, _>(*visibility)?;
+        }
+        out.push_sql(")");
+        if let Some(owner) = &self.owner {
+            out.push_sql(" AND user_id = ");
+            out.push_bind_param::<BigInt, _>(owner)?;
+        }
+        Ok(())
+    }
+}
+
+impl QueryId for CloudRows<'_> {
+    type QueryId = ();
+    // The text varies with the scope and the number of visibilities.
+    const HAS_STATIC_QUERY_ID: bool = false;
+}
+
+impl Query for CloudRows<'_> {
+    type SqlType = (Text, BigInt);
+}
+
+impl<DB> QueryFragment<DB> for CloudRows<'_>
+where
+    DB: Backend + HasSqlType<BigInt> + HasSqlType<Text>,
+    i64: ToSql<BigInt, DB>,
+    str: ToSql<Text, DB>,
+{
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, DB>) -> QueryResult<()> {
+        out.push_sql("SELECT tags.name, counted.bookmarks FROM (");
+        self.walk_one("tag_totals", &mut out)?;
+        out.push_sql(" UNION ALL ");
+        self.walk_one("tag_total_changes", &mut out)?;
+        out.push_sql(") AS counted JOIN tags ON tags.id = counted.tag_id");
+        Ok(())
+    }
+}
+
+impl RunQueryDsl<diesel::SqliteConnection> for CloudRows<'_> {}
+impl RunQueryDsl<diesel::PgConnection> for CloudRows<'_> {}
 
 /// `INSERT INTO tag_totals … VALUES (?, ?, ?, ?) ON CONFLICT … DO UPDATE` adding `delta` to
 /// one total, as a statement diesel keeps compiled: it never keeps an upsert it builds itself

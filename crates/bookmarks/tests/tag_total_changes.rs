@@ -1,0 +1,149 @@
+//! Tag clouds stay exact while one owner's saves run side by side. On PostgreSQL a new bookmark
+//! appends its additions to `tag_total_changes` instead of locking its owner's totals, and one
+//! create in 32 folds them in (`store::postgres_create`); edits and deletions still adjust the
+//! totals directly. Whatever the interleaving, a cloud read from the totals must equal one
+//! counted from the bookmarks themselves.
+
+// A failing expectation in a test should panic with its message.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use bookmarks::model::{BookmarkChanges, BookmarkDraft, BookmarkUrl, TagList, Title, Visibility};
+use bookmarks::store::{self, Backend, BookmarkFilter, Scope, User};
+use bookmarks::test_db::{add_user, TestDatabase};
+use bookmarks::Database;
+use diesel::sql_types::BigInt;
+use diesel::{QueryableByName, RunQueryDsl};
+
+const SAVERS: usize = 4;
+const SAVES_EACH: usize = 40;
+
+fn draft(url: &str, tags: &[&str], visibility: Visibility) -> BookmarkDraft {
+    BookmarkDraft {
+        url: BookmarkUrl::parse(url).expect("url"),
+        changes: BookmarkChanges {
+            title: Some(Title::parse("A page").expect("title")),
+            tags: Some(TagList::parse_each(tags).expect("tags")),
+            visibility: Some(visibility),
+            ..BookmarkChanges::default()
+        },
+    }
+}
+
+/// Every bookmark carries `rust` and `web`, as a client saving one topic would; a third tag and
+/// the visibility vary with `n`.
+fn nth_draft(prefix: &str, n: usize) -> BookmarkDraft {
+    let third = ["db", "async", "cli"][n % 3];
+    let visibility = [Visibility::Public, Visibility::Private, Visibility::Org][n % 3];
+    draft(
+        &format!("https://{prefix}.example/{n}"),
+        &["rust", "web", third],
+        visibility,
+    )
+}
+
+/// The owner's cloud as `viewer` sees it: from the totals, and counted from every bookmark (a
+/// date condition makes the store count).
+fn clouds(
+    db: &Database,
+    owner: &User,
+    viewer: Option<i64>,
+) -> (Vec<(String, i64)>, Vec<(String, i64)>) {
+    let filter = BookmarkFilter::new(Scope::User { owner: owner.id }, viewer);
+    let mut counted = filter.clone();
+    counted.created_from = Some(chrono::DateTime::from_timestamp(0, 0).unwrap().naive_utc());
+    let cloud = |filter: &BookmarkFilter| {
+        db.read(|c| store::tag_counts(c, filter, 1000))
+            .unwrap()
+            .into_iter()
+            .map(|t| (t.name, t.count))
+            .collect::<Vec<_>>()
+    };
+    (cloud(&filter), cloud(&counted))
+}
+
+#[derive(QueryableByName)]
+struct Count {
+    #[diesel(sql_type = BigInt)]
+    rows: i64,
+}
+
+/// How many additions of the user's wait to be folded into their totals.
+fn pending(db: &Database, owner: &User) -> i64 {
+    db.read(|c| {
+        Ok(diesel::sql_query(format!(
+            "SELECT count(*) AS rows FROM tag_total_changes WHERE user_id = {}",
+            owner.id
+        ))
+        .get_result::<Count>(c)?)
+    })
+    .unwrap()
+    .rows
+}
+
+#[test]
+fn one_owners_saves_side_by_side_with_edits_keep_the_tag_cloud_exact() {
+    let (_guard, db) = TestDatabase::connect();
+    let alice = add_user(&db, "alice");
+    let bob = add_user(&db, "bob");
+    let first: Vec<String> = (0..SAVES_EACH)
+        .map(|n| {
+            db.save_bookmark(alice.id, nth_draft("first", n))
+                .expect("save")
+                .bookmark
+                .public_id
+        })
+        .collect();
+
+    std::thread::scope(|scope| {
+        for saver in 0..SAVERS {
+            let db = &db;
+            let alice = &alice;
+            scope.spawn(move || {
+                for n in 0..SAVES_EACH {
+                    db.save_bookmark(alice.id, nth_draft(&format!("saver{saver}"), n))
+                        .expect("save side by side");
+                }
+            });
+        }
+        // Meanwhile the first bookmarks are edited and deleted: transactions that lock the
+        // owner's totals, while folds lock them too.
+        scope.spawn(|| {
+            for (n, public_id) in first.iter().enumerate() {
+                if n % 4 == 0 {
+                    db.write(|c| store::delete_bookmark(c, alice.id, public_id))
+                        .expect("delete");
+                } else {
+                    let changes = BookmarkChanges {
+                        tags: Some(TagList::parse_each(&["rust", "later"]).unwrap()),
+                        visibility: Some(Visibility::Public),
+                        ..BookmarkChanges::default()
+                    };
+                    db.write(|c| store::update_bookmark(c, alice.id, public_id, None, &changes))
+                        .expect("edit");
+                }
+            }
+        });
+    });
+
+    let saved = i64::try_from(SAVES_EACH * SAVERS).unwrap();
+    for viewer in [Some(alice.id), Some(bob.id), None] {
+        let (totals, counted) = clouds(&db, &alice, viewer);
+        assert_eq!(totals, counted, "the cloud seen by {viewer:?}");
+        assert!(!totals.is_empty());
+    }
+    let (owners, _) = clouds(&db, &alice, Some(alice.id));
+    let rust = owners.iter().find(|(name, _)| name == "rust").unwrap().1;
+    assert_eq!(rust, saved + i64::try_from(SAVES_EACH * 3 / 4).unwrap());
+
+    let waiting = pending(&db, &alice);
+    if db.backend() == Backend::Postgres {
+        // Three additions a save; folded one save in 32, so most are in the totals now.
+        let additions = i64::try_from(3 * SAVES_EACH * (SAVERS + 1)).unwrap();
+        assert!(
+            waiting <= additions / 4,
+            "{waiting} of {additions} additions not folded"
+        );
+    } else {
+        assert_eq!(waiting, 0, "SQLite adjusts the totals directly");
+    }
+}
