@@ -41,13 +41,12 @@ fn nth_draft(prefix: &str, n: usize) -> BookmarkDraft {
     )
 }
 
+/// A tag cloud as (tag, bookmarks) pairs.
+type Cloud = Vec<(String, i64)>;
+
 /// The owner's cloud as `viewer` sees it: from the totals, and counted from every bookmark (a
 /// date condition makes the store count).
-fn clouds(
-    db: &Database,
-    owner: &User,
-    viewer: Option<i64>,
-) -> (Vec<(String, i64)>, Vec<(String, i64)>) {
+fn clouds(db: &Database, owner: &User, viewer: Option<i64>) -> (Cloud, Cloud) {
     let filter = BookmarkFilter::new(Scope::User { owner: owner.id }, viewer);
     let mut counted = filter.clone();
     counted.created_from = Some(chrono::DateTime::from_timestamp(0, 0).unwrap().naive_utc());
