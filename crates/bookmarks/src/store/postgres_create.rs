@@ -234,10 +234,12 @@ impl QueryFragment<Pg> for InsertNewBookmark<'_> {
              WHERE (SELECT id FROM new_bookmark) % ",
         );
         out.push_sql(FOLD_EVERY);
-        out.push_sql(" = 0 AND id IN (SELECT id FROM tag_total_changes WHERE user_id = ");
+        // The rows by their ids (`= ANY(ARRAY(…))`, the primary key): as `IN (…)`, PostgreSQL
+        // joined the user's rows to a scan of the whole table, dead rows and all.
+        out.push_sql(" = 0 AND id = ANY(ARRAY(SELECT id FROM tag_total_changes WHERE user_id = ");
         out.push_bind_param::<BigInt, _>(&b.owner_id)?;
         out.push_sql(
-            " FOR UPDATE SKIP LOCKED) \
+            " FOR UPDATE SKIP LOCKED)) \
              RETURNING tag_id, visibility, bookmarks\
              ), totals AS (\
              INSERT INTO tag_totals (user_id, tag_id, visibility, bookmarks) \
