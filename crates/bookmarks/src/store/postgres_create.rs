@@ -18,7 +18,7 @@
 //! total locks its row until the commit is on disk, so on PostgreSQL every save of one user
 //! with a tag waited for the previous such save's WAL flush, in a line (2,400–2,500 creates a
 //! second on eight connections with the same two tags, against 3,100 with one of sixteen pairs;
-//! seventeenth performance round). Here a create appends its additions to
+//! seventeenth performance round). Here a create appends a row with its tags' ids to
 //! `tag_total_changes`, which locks nothing another save wants, and one create in
 //! [`FOLD_EVERY`] folds its owner's into `tag_totals`; tag clouds add what is not folded yet
 //! ([`super::tag_totals::tag_cloud`]). The store's tests run on both backends.
@@ -38,9 +38,9 @@ use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
 use diesel::sql_types::{Array, BigInt, Bool, Nullable, Text, Timestamp};
 
 /// One new bookmark in this many (by id) also folds its owner's pending additions to their tag
-/// totals into them (see the statement): a tag cloud reads at most about this many additions
-/// per tag beside each total, and a create waits for others' on its owner's totals only that
-/// often.
+/// totals into them (see the statement): a tag cloud reads about this many of the owner's
+/// pending rows beside the totals, and a create waits for others' on its owner's totals only
+/// that often.
 const FOLD_EVERY: &str = "32";
 
 /// What one run of the statement did.
@@ -218,39 +218,42 @@ impl QueryFragment<Pg> for InsertNewBookmark<'_> {
              new_bookmark.user_id, new_bookmark.created_at, tagged.name \
              FROM new_bookmark, tagged\
              ), changes AS (\
-             INSERT INTO tag_total_changes (user_id, tag_id, visibility, bookmarks) \
-             SELECT new_bookmark.user_id, tagged.id, ",
+             INSERT INTO tag_total_changes (user_id, visibility, tag_ids) \
+             SELECT new_bookmark.user_id, ",
         );
         out.push_bind_param::<Text, _>(b.visibility.as_str())?;
         // Every `FOLD_EVERY`th bookmark (by id) also folds its owner's additions into their
-        // totals: the rows no other fold holds (`SKIP LOCKED`), summed, in the order of the
-        // tags' names, byte by byte as Rust orders them (`tag_totals::apply`), so that
-        // transactions lock the totals they share in one order and wait for each other instead
-        // of deadlocking. Only these bookmarks' saves wait for others' on their totals.
+        // totals: the rows no other fold holds (`SKIP LOCKED`, found by the owner's index and
+        // deleted by `ctid`, as rows here are never updated), counted per tag and visibility, in
+        // the order of the tags' names, byte by byte as Rust orders them
+        // (`tag_totals::apply`), so that transactions lock the totals they share in one order
+        // and wait for each other instead of deadlocking. Only these bookmarks' saves wait for
+        // others' on their totals.
         out.push_sql(
-            ", 1 FROM new_bookmark, tagged\
+            ", ARRAY(SELECT tagged.id FROM tagged) FROM new_bookmark \
+             WHERE EXISTS (SELECT 1 FROM tagged)\
              ), folded AS (\
              DELETE FROM tag_total_changes \
              WHERE (SELECT id FROM new_bookmark) % ",
         );
         out.push_sql(FOLD_EVERY);
-        // The rows by their ids (`= ANY(ARRAY(…))`, the primary key): as `IN (…)`, PostgreSQL
-        // joined the user's rows to a scan of the whole table, dead rows and all.
-        out.push_sql(" = 0 AND id = ANY(ARRAY(SELECT id FROM tag_total_changes WHERE user_id = ");
+        out.push_sql(
+            " = 0 AND ctid = ANY(ARRAY(SELECT ctid FROM tag_total_changes WHERE user_id = ",
+        );
         out.push_bind_param::<BigInt, _>(&b.owner_id)?;
         out.push_sql(
             " FOR UPDATE SKIP LOCKED)) \
-             RETURNING tag_id, visibility, bookmarks\
+             RETURNING visibility, tag_ids\
              ), totals AS (\
              INSERT INTO tag_totals (user_id, tag_id, visibility, bookmarks) \
              SELECT ",
         );
         out.push_bind_param::<BigInt, _>(&b.owner_id)?;
         out.push_sql(
-            ", folded.tag_id, folded.visibility, sum(folded.bookmarks)::bigint \
-             FROM folded JOIN tags ON tags.id = folded.tag_id \
-             GROUP BY folded.tag_id, folded.visibility, tags.name \
-             HAVING sum(folded.bookmarks) <> 0 \
+            ", added.tag_id, folded.visibility, count(*) \
+             FROM folded CROSS JOIN LATERAL unnest(folded.tag_ids) AS added(tag_id) \
+             JOIN tags ON tags.id = added.tag_id \
+             GROUP BY added.tag_id, folded.visibility, tags.name \
              ORDER BY tags.name COLLATE \"C\", folded.visibility COLLATE \"C\" \
              ON CONFLICT (user_id, tag_id, visibility) \
              DO UPDATE SET bookmarks = tag_totals.bookmarks + excluded.bookmarks\

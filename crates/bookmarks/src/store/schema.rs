@@ -99,16 +99,6 @@ diesel::table! {
 }
 
 diesel::table! {
-    tag_total_changes (id) {
-        id -> BigInt,
-        user_id -> BigInt,
-        tag_id -> BigInt,
-        visibility -> Text,
-        bookmarks -> BigInt,
-    }
-}
-
-diesel::table! {
     domain_events (id) {
         id -> BigInt,
         kind -> Text,
@@ -246,7 +236,6 @@ diesel::joinable!(bookmarks -> users (user_id));
 diesel::joinable!(bookmark_tags -> bookmarks (bookmark_id));
 diesel::joinable!(bookmark_tags -> tags (tag_id));
 diesel::joinable!(tag_totals -> tags (tag_id));
-diesel::joinable!(tag_total_changes -> tags (tag_id));
 diesel::joinable!(domain_events -> users (user_id));
 diesel::joinable!(follows -> users (user_id));
 diesel::joinable!(follows -> remote_actors (remote_actor_id));
@@ -267,7 +256,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     tags,
     bookmark_tags,
     tag_totals,
-    tag_total_changes,
     domain_events,
     remote_actors,
     follows,

@@ -1,8 +1,8 @@
 //! Running totals of each user's tags per visibility (`tag_totals`), so a tag cloud reads a few
 //! hundred rows instead of counting tens of thousands of bookmarks. Every change to a bookmark's
 //! tags or visibility adjusts them in its own transaction, so they are always exact. A new
-//! bookmark on PostgreSQL appends its additions to `tag_total_changes` instead, folded into the
-//! totals now and then (`super::postgres_create`); a cloud adds them to the totals.
+//! bookmark on PostgreSQL appends a row with its tags to `tag_total_changes` instead, folded
+//! into the totals now and then (`super::postgres_create`); a cloud adds them to the totals.
 
 use super::connection::{on_each_backend, DbConnection};
 use super::error::StoreError;
@@ -137,9 +137,9 @@ pub(crate) fn answers(filter: &BookmarkFilter) -> bool {
         && filter.created_until.is_none()
 }
 
-/// The tag cloud of an unfiltered listing, from the totals and the additions to them not yet
-/// folded in (`tag_total_changes`, written by PostgreSQL's creates): most used first, then by
-/// name.
+/// The tag cloud of an unfiltered listing, from the totals and, on PostgreSQL, the additions to
+/// them not yet folded in (`tag_total_changes`, written by its creates): most used first, then
+/// by name.
 pub(crate) fn tag_cloud(
     conn: &mut DbConnection,
     filter: &BookmarkFilter,
@@ -156,6 +156,7 @@ pub(crate) fn tag_cloud(
     let rows = CloudRows {
         owner,
         visible: &visible,
+        pending: matches!(conn, DbConnection::Postgres(_)),
     };
     // A handful of rows per tag (one per visibility and user, and the additions not yet
     // folded): summed here rather than with SQL's SUM, whose type differs between the backends.
@@ -173,24 +174,26 @@ pub(crate) fn tag_cloud(
     Ok(counts)
 }
 
-/// The rows a tag cloud sums: each tag's totals and its additions not yet folded, of one owner
-/// (of everyone, for `None`), of the visibilities given. One statement, so that a fold that
-/// commits meanwhile is either wholly in it or not at all (reads run outside transactions);
-/// diesel's backend for both databases has no `UNION ALL`, so it is written out.
+/// The rows a tag cloud sums: each tag's totals of one owner (of everyone, for `None`), of the
+/// visibilities given, and on PostgreSQL the additions not yet folded (a row per new bookmark
+/// with its tags' ids, unnested here). One statement, so that a fold that commits meanwhile is
+/// either wholly in it or not at all (reads run outside transactions); diesel's backend for
+/// both databases has no `UNION ALL`, so it is written out.
 struct CloudRows<'a> {
     owner: Option<i64>,
     visible: &'a [&'a str],
+    /// PostgreSQL's `tag_total_changes` too (SQLite has none).
+    pending: bool,
 }
 
 impl CloudRows<'_> {
-    fn walk_one<'b, DB>(&'b self, table: &str, out: &mut AstPass<'_, 'b, DB>) -> QueryResult<()>
+    /// `WHERE visibility IN (…) [AND user_id = …]`.
+    fn walk_conditions<'b, DB>(&'b self, out: &mut AstPass<'_, 'b, DB>) -> QueryResult<()>
     where
         DB: Backend + HasSqlType<BigInt> + HasSqlType<Text>,
         i64: ToSql<BigInt, DB>,
         str: ToSql<Text, DB>,
     {
-        out.push_sql("SELECT tag_id, bookmarks FROM ");
-        out.push_sql(table);
         out.push_sql(" WHERE visibility IN (");
         for (n, visibility) in self.visible.iter().enumerate() {
             if n > 0 {
@@ -224,10 +227,17 @@ where
     str: ToSql<Text, DB>,
 {
     fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, DB>) -> QueryResult<()> {
-        out.push_sql("SELECT tags.name, counted.bookmarks FROM (");
-        self.walk_one("tag_totals", &mut out)?;
-        out.push_sql(" UNION ALL ");
-        self.walk_one("tag_total_changes", &mut out)?;
+        out.push_sql(
+            "SELECT tags.name, counted.bookmarks FROM (SELECT tag_id, bookmarks FROM tag_totals",
+        );
+        self.walk_conditions(&mut out)?;
+        if self.pending {
+            out.push_sql(
+                " UNION ALL SELECT unnest(tag_ids) AS tag_id, 1::bigint AS bookmarks \
+                 FROM tag_total_changes",
+            );
+            self.walk_conditions(&mut out)?;
+        }
         out.push_sql(") AS counted JOIN tags ON tags.id = counted.tag_id");
         Ok(())
     }
