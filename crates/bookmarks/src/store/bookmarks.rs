@@ -19,7 +19,10 @@ use crate::model::{
     DomainEvent, Notes, TagList, Title, Visibility,
 };
 use chrono::{NaiveDateTime, Timelike};
+use diesel::expression::BoxableExpression;
+use diesel::pg::Pg;
 use diesel::prelude::*;
+use diesel::sql_types::Bool;
 use std::sync::Arc;
 
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -217,6 +220,14 @@ pub(crate) fn save_found_or_new(
     user_id: i64,
     draft: &BookmarkDraft,
 ) -> Result<SavedBookmark, StoreError> {
+    lock_for_change(
+        conn,
+        Box::new(
+            bookmarks::user_id
+                .eq(user_id)
+                .and(bookmarks::url.eq(draft.url.as_str().to_owned())),
+        ),
+    )?;
     if let Some(existing) = find_bookmark_by_url(conn, user_id, &draft.url)? {
         let bookmark = apply_changes(conn, existing, None, &draft.changes)?;
         return Ok(SavedBookmark {
@@ -373,11 +384,34 @@ pub fn delete_bookmark(
     Ok(existing)
 }
 
+/// On PostgreSQL, locks the bookmark rows `condition` picks for the rest of the transaction,
+/// before they are read for a change: two changes of one bookmark (an edit and a tag rename,
+/// say) then take turns, and the second adjusts the tag totals from what the first wrote, not
+/// from what both read before either wrote (which left the totals off by the first change's
+/// tags). SQLite writes one transaction at a time.
+fn lock_for_change(
+    conn: &mut DbConnection,
+    condition: Box<dyn BoxableExpression<bookmarks::table, Pg, SqlType = Bool>>,
+) -> Result<(), StoreError> {
+    if let DbConnection::Postgres(c) = conn {
+        bookmarks::table
+            .filter(condition)
+            .select(bookmarks::id)
+            .for_update()
+            .load::<i64>(c)?;
+    }
+    Ok(())
+}
+
 fn owned_bookmark(
     conn: &mut DbConnection,
     user_id: i64,
     public_id: &str,
 ) -> Result<Bookmark, StoreError> {
+    lock_for_change(
+        conn,
+        Box::new(bookmarks::public_id.eq(public_id.to_owned())),
+    )?;
     get_bookmark(conn, public_id)?
         .filter(|b| b.owner_id == user_id)
         .ok_or(StoreError::NotFound("bookmark"))

@@ -39,7 +39,8 @@ pub fn import_batch(
     // An import touches many index pages: a larger cache on the importing connection, for the
     // batch only, since the connection goes back to the server's pool afterwards.
     set_sqlite_cache(conn, super::connection::SQLITE_IMPORT_CACHE_KIB)?;
-    let imported = import_into(conn, user_id, batch, on_duplicate, federate);
+    let imported = super::tag_totals::hold_owners_totals(conn, user_id)
+        .and_then(|()| import_into(conn, user_id, batch, on_duplicate, federate));
     let reset = set_sqlite_cache(conn, super::connection::SQLITE_CACHE_KIB);
     // The import's own error, if it failed, is the one to report.
     let report = imported?;

@@ -35,13 +35,15 @@ use chrono::NaiveDateTime;
 use diesel::pg::Pg;
 use diesel::prelude::*;
 use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
-use diesel::sql_types::{Array, BigInt, Bool, Nullable, Text, Timestamp};
+use diesel::sql_types::{Array, BigInt, Bool, Integer, Nullable, Text, Timestamp};
+use rand::Rng;
 
-/// One new bookmark in this many (by id) also folds its owner's pending additions to their tag
-/// totals into them (see the statement): a tag cloud reads about this many of the owner's
-/// pending rows beside the totals, and a create waits for others' on its owner's totals only
-/// that often.
-const FOLD_EVERY: &str = "32";
+/// A new bookmark whose id is a multiple of this folds its owner's pending additions to their
+/// tag totals into them (see the statement), and so does one in this many at random besides,
+/// so that no pattern of ids (two users saving in turn, say) keeps a user from folding: a tag
+/// cloud reads about this many of the owner's pending rows beside the totals, and a create
+/// waits for others' on its owner's totals only that often.
+const FOLD_EVERY: u32 = 32;
 
 /// What one run of the statement did.
 pub(crate) enum Attempt {
@@ -79,6 +81,7 @@ pub(crate) fn attempt(
         event_payload: event_payload(&event)?,
         event_visible_to_others: event.visible_to_others(),
         event_at: now(),
+        fold_anyway: rand::thread_rng().gen_ratio(1, FOLD_EVERY),
     };
     let DbConnection::Postgres(c) = conn else {
         return Err(StoreError::Pool(
@@ -155,6 +158,9 @@ struct InsertNewBookmark<'a> {
     event_payload: String,
     event_visible_to_others: bool,
     event_at: NaiveDateTime,
+    /// Fold the owner's pending additions whatever the new bookmark's id (the random one in
+    /// [`FOLD_EVERY`]).
+    fold_anyway: bool,
 }
 
 impl QueryId for InsertNewBookmark<'_> {
@@ -222,23 +228,35 @@ impl QueryFragment<Pg> for InsertNewBookmark<'_> {
              SELECT new_bookmark.user_id, ",
         );
         out.push_bind_param::<Text, _>(b.visibility.as_str())?;
-        // Every `FOLD_EVERY`th bookmark (by id) also folds its owner's additions into their
-        // totals: the rows no other fold holds (`SKIP LOCKED`, found by the owner's index and
-        // deleted by `ctid`, as rows here are never updated), counted per tag and visibility, in
-        // the order of the tags' names, byte by byte as Rust orders them
+        // A bookmark whose id is a multiple of `FOLD_EVERY`, and one in `FOLD_EVERY` at random,
+        // also folds its owner's additions into their totals, when no other transaction holds
+        // them (`tag_totals::hold_owners_totals`: imports and renames, which adjust totals
+        // many times in one transaction and so could otherwise deadlock with a fold; another
+        // fold of the same owner): the rows no other fold holds (`SKIP LOCKED`, found by the
+        // owner's index and deleted by `ctid`, as rows here are never updated), counted per tag
+        // and visibility, in the order of the tags' names, byte by byte as Rust orders them
         // (`tag_totals::apply`), so that transactions lock the totals they share in one order
         // and wait for each other instead of deadlocking. Only these bookmarks' saves wait for
         // others' on their totals.
         out.push_sql(
             ", ARRAY(SELECT tagged.id FROM tagged) FROM new_bookmark \
              WHERE EXISTS (SELECT 1 FROM tagged)\
+             ), fold_now AS (\
+             SELECT pg_try_advisory_xact_lock(",
+        );
+        out.push_bind_param::<Integer, _>(&super::tag_totals::OWNERS_TOTALS_LOCK)?;
+        out.push_sql(", (");
+        out.push_bind_param::<BigInt, _>(&b.owner_id)?;
+        out.push_sql(" % 2147483647)::integer) AS taken WHERE (SELECT id FROM new_bookmark) % ");
+        out.push_sql(&FOLD_EVERY.to_string());
+        out.push_sql(" = 0 OR ((SELECT id FROM new_bookmark) IS NOT NULL AND ");
+        out.push_bind_param::<Bool, _>(&self.fold_anyway)?;
+        out.push_sql(
+            ")\
              ), folded AS (\
              DELETE FROM tag_total_changes \
-             WHERE (SELECT id FROM new_bookmark) % ",
-        );
-        out.push_sql(FOLD_EVERY);
-        out.push_sql(
-            " = 0 AND ctid = ANY(ARRAY(SELECT ctid FROM tag_total_changes WHERE user_id = ",
+             WHERE (SELECT taken FROM fold_now) \
+             AND ctid = ANY(ARRAY(SELECT ctid FROM tag_total_changes WHERE user_id = ",
         );
         out.push_bind_param::<BigInt, _>(&b.owner_id)?;
         out.push_sql(

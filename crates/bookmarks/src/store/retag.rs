@@ -18,6 +18,8 @@ pub fn retag(
     if to == Some(from) {
         return Ok(0);
     }
+    // Each bookmark's change adjusts the totals in a turn of its own.
+    super::tag_totals::hold_owners_totals(conn, user_id)?;
     let mut filter = BookmarkFilter::new(Scope::User { owner: user_id }, Some(user_id));
     filter.tags = vec![from.clone()];
     filter.limit = MAX_PAGE_SIZE;

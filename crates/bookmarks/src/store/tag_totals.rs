@@ -19,6 +19,28 @@ use diesel::sql_types::{BigInt, HasSqlType, Text};
 use diesel::upsert::excluded;
 use std::collections::HashMap;
 
+/// The first key of the PostgreSQL advisory lock on one owner's totals (the second is the
+/// owner's id): held by transactions that adjust the totals many times ([`hold_owners_totals`]),
+/// and tried by a create before it folds (`super::postgres_create`). `tgtl` in ASCII.
+pub(crate) const OWNERS_TOTALS_LOCK: i32 = 0x7467_746c;
+
+/// For a transaction that adjusts `user_id`'s totals many times (an import, a tag renamed
+/// across bookmarks): on PostgreSQL, holds the owner's totals until it ends, so that no create
+/// folds into them meanwhile. Each adjustment locks its totals in one order, as a fold does,
+/// but a transaction of several takes several such turns, and a fold taking all of the
+/// owner's at once could wait for it while it waited for the fold. Other writers of the totals
+/// adjust them once per transaction and need no hold. Nothing on SQLite, which writes one
+/// transaction at a time.
+pub(crate) fn hold_owners_totals(conn: &mut DbConnection, user_id: i64) -> Result<(), StoreError> {
+    if let DbConnection::Postgres(c) = conn {
+        diesel::sql_query("SELECT pg_advisory_xact_lock($1, ($2 % 2147483647)::integer)")
+            .bind::<diesel::sql_types::Integer, _>(OWNERS_TOTALS_LOCK)
+            .bind::<BigInt, _>(user_id)
+            .execute(c)?;
+    }
+    Ok(())
+}
+
 /// One bookmark's tags and visibility, as it was before a change or is after it.
 pub(crate) struct Tagged<'a> {
     pub tags: &'a [String],
