@@ -19,8 +19,8 @@
 //! with a tag waited for the previous such save's WAL flush, in a line (2,400–2,500 creates a
 //! second on eight connections with the same two tags, against 3,100 with one of sixteen pairs;
 //! seventeenth performance round). Here a create appends a row with its tags' ids to
-//! `tag_total_changes`, which locks nothing another save wants, and one create in
-//! [`FOLD_EVERY`] folds its owner's into `tag_totals`; tag clouds add what is not folded yet
+//! `tag_total_changes`, which locks nothing another save wants, and about two creates in
+//! [`FOLD_EVERY`] fold their owner's into `tag_totals`; tag clouds add what is not folded yet
 //! ([`super::tag_totals::tag_cloud`]). The store's tests run on both backends.
 
 use super::bookmarks::{unsaved_bookmark, Bookmark};
