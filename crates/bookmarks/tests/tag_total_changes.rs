@@ -164,3 +164,57 @@ fn one_owners_saves_side_by_side_with_edits_keep_the_tag_cloud_exact() {
         );
     }
 }
+
+#[derive(QueryableByName)]
+struct Dead {
+    #[diesel(sql_type = BigInt)]
+    dead: i64,
+}
+
+fn dead_pending_rows(db: &Database) -> i64 {
+    db.read(|c| {
+        Ok(diesel::sql_query(
+            "SELECT n_dead_tup AS dead FROM pg_stat_user_tables \
+             WHERE relid = 'tag_total_changes'::regclass",
+        )
+        .get_result::<Dead>(c)?)
+    })
+    .unwrap()
+    .dead
+}
+
+#[test]
+fn folded_rows_are_vacuumed_once_there_are_enough_of_them() {
+    let (_guard, db) = TestDatabase::connect();
+    if db.backend() != Backend::Postgres {
+        assert!(!db.read(store::vacuum_pending_totals).unwrap());
+        return;
+    }
+    let alice = add_user(&db, "alice");
+    let few_dead = || db.read(store::vacuum_pending_totals).unwrap();
+    assert!(!few_dead(), "nothing to vacuum in a new database");
+    // As folds leave them: rows appended, then deleted. The statistics reach the table's
+    // counters when this session's transaction ends (forced, not after up to a second).
+    db.read(|c| {
+        diesel::sql_query(format!(
+            "INSERT INTO tag_total_changes (user_id, visibility, tag_ids) \
+             SELECT {}, 'public', ARRAY[]::bigint[] FROM generate_series(1, 6000)",
+            alice.id
+        ))
+        .execute(c)?;
+        diesel::sql_query("DELETE FROM tag_total_changes").execute(c)?;
+        diesel::sql_query("SELECT pg_stat_force_next_flush()").execute(c)?;
+        Ok(())
+    })
+    .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while dead_pending_rows(&db) < 6000 && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    assert!(
+        db.read(store::vacuum_pending_totals).unwrap(),
+        "6,000 dead rows vacuumed"
+    );
+    assert_eq!(dead_pending_rows(&db), 0);
+    assert!(!few_dead(), "nothing left to vacuum");
+}

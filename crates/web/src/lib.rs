@@ -11,6 +11,7 @@ pub(crate) mod feeds;
 mod html_escape;
 mod import_jobs;
 pub mod interchange;
+mod maintenance;
 mod page_fill;
 mod page_meta;
 mod pages;

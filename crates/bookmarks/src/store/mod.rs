@@ -53,6 +53,7 @@ pub use retag::retag;
 pub use search::rebuild_search_index;
 pub use settings::{get_or_create_setting, get_setting};
 pub use tag_stats::{related_tags, tag_counts, TagCount};
+pub use tag_totals::vacuum_pending_totals;
 pub use users::{
     accept_invite, count_users, create_api_token, create_invite, create_session, create_user,
     delete_session, feed_token, feed_token_matches, find_user_by_name,
