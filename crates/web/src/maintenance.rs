@@ -9,18 +9,42 @@ const PENDING_TOTALS_CHECK: Duration = Duration::from_secs(10);
 
 /// On PostgreSQL, vacuums the unfolded tag-total additions whenever folds have left enough
 /// deleted rows behind ([`store::vacuum_pending_totals`]), every ten seconds for as long as
-/// the server runs. A failure is logged and the next check tries again.
+/// the server runs; not at all when the database user does not own the table (autovacuum
+/// still does, less often). A failure is logged and the next check tries again.
 pub async fn keep_pending_totals_small(db: Database) {
     if db.backend() != store::Backend::Postgres {
         return;
     }
+    match run_db(&db, |db| db.read(store::may_vacuum_pending_totals)).await {
+        Ok(true) => {}
+        Ok(false) => {
+            tracing::warn!(
+                "the database user does not own tag_total_changes, so the server leaves its \
+                 vacuuming to autovacuum; tag clouds and creates get slower under heavy writes \
+                 (docs/decisions.md, \"Tag totals\")"
+            );
+            return;
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "could not check who owns tag_total_changes; not vacuuming it");
+            return;
+        }
+    }
     let mut ticks = tokio::time::interval(PENDING_TOTALS_CHECK);
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut dead_after_last = 0;
     loop {
         ticks.tick().await;
-        match run_db(&db, |db| db.read(store::vacuum_pending_totals)).await {
-            Ok(true) => tracing::debug!("vacuumed the unfolded tag-total additions"),
-            Ok(false) => {}
+        let checked = run_db(&db, move |db| {
+            db.read(|c| store::vacuum_pending_totals(c, dead_after_last))
+        })
+        .await;
+        match checked {
+            Ok(Some(left)) => {
+                tracing::debug!(left, "vacuumed the unfolded tag-total additions");
+                dead_after_last = left;
+            }
+            Ok(None) => {}
             Err(e) => {
                 tracing::warn!(error = %e, "could not vacuum the unfolded tag-total additions")
             }

@@ -397,20 +397,26 @@ fn lock_for_change(
         bookmarks::table
             .filter(condition)
             .select(bookmarks::id)
-            .for_update()
+            .for_no_key_update()
             .load::<i64>(c)?;
     }
     Ok(())
 }
 
-fn owned_bookmark(
+/// The user's bookmark `public_id`, locked for a change on PostgreSQL (see
+/// [`lock_for_change`]); someone else's is "not found".
+pub(crate) fn owned_bookmark(
     conn: &mut DbConnection,
     user_id: i64,
     public_id: &str,
 ) -> Result<Bookmark, StoreError> {
     lock_for_change(
         conn,
-        Box::new(bookmarks::public_id.eq(public_id.to_owned())),
+        Box::new(
+            bookmarks::public_id
+                .eq(public_id.to_owned())
+                .and(bookmarks::user_id.eq(user_id)),
+        ),
     )?;
     get_bookmark(conn, public_id)?
         .filter(|b| b.owner_id == user_id)

@@ -19,6 +19,7 @@ mod kept_conditions;
 mod kept_document_inserts;
 mod listing;
 mod page_limit;
+mod pending_vacuum;
 mod postgres_create;
 mod retag;
 pub mod schema;
@@ -49,11 +50,11 @@ pub use listing::{
     bookmark_times, count_bookmarks, list_bookmarks, BookmarkFilter, BookmarkPage, KnownOwner,
     Scope, MAX_PAGE_SIZE,
 };
+pub use pending_vacuum::{may_vacuum_pending_totals, vacuum_pending_totals};
 pub use retag::retag;
 pub use search::rebuild_search_index;
 pub use settings::{get_or_create_setting, get_setting};
 pub use tag_stats::{related_tags, tag_counts, TagCount};
-pub use tag_totals::vacuum_pending_totals;
 pub use users::{
     accept_invite, count_users, create_api_token, create_invite, create_session, create_user,
     delete_session, feed_token, feed_token_matches, find_user_by_name,

@@ -1,7 +1,7 @@
 //! Renaming or removing a tag across all of one user's bookmarks. Each bookmark that changes
 //! records its own update event, as an edit by hand would.
 
-use super::bookmarks::update_bookmark;
+use super::bookmarks::{owned_bookmark, update_bookmark};
 use super::connection::DbConnection;
 use super::error::StoreError;
 use super::listing::{list_bookmarks, BookmarkFilter, Scope, MAX_PAGE_SIZE};
@@ -30,7 +30,14 @@ pub fn retag(
         if page.items.is_empty() {
             return Ok(changed);
         }
-        for bookmark in page.items {
+        for listed in page.items {
+            // Its tags as they are now, locked: an edit or deletion may have come since the
+            // page was read. One that no longer carries `from` is not on the next page.
+            let bookmark = match owned_bookmark(conn, user_id, &listed.public_id) {
+                Ok(bookmark) if bookmark.tags.iter().any(|tag| tag == from) => bookmark,
+                Ok(_) | Err(StoreError::NotFound(_)) => continue,
+                Err(e) => return Err(e),
+            };
             let names: Vec<String> = bookmark
                 .tags
                 .iter()

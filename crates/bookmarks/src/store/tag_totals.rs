@@ -29,7 +29,9 @@ pub(crate) const OWNERS_TOTALS_LOCK: i32 = 0x7467_746c;
 /// folds into them meanwhile. Each adjustment locks its totals in one order, as a fold does,
 /// but a transaction of several takes several such turns, and a fold taking all of the
 /// owner's at once could wait for it while it waited for the fold. Other writers of the totals
-/// adjust them once per transaction and need no hold. Nothing on SQLite, which writes one
+/// adjust them once per transaction and need no hold (one can still meet an import or rename
+/// on a bookmark's row and a total at once; PostgreSQL finds that deadlock and
+/// [`super::Database::write`] runs the loser again). Nothing on SQLite, which writes one
 /// transaction at a time.
 pub(crate) fn hold_owners_totals(conn: &mut DbConnection, user_id: i64) -> Result<(), StoreError> {
     if let DbConnection::Postgres(c) = conn {
@@ -39,40 +41,6 @@ pub(crate) fn hold_owners_totals(conn: &mut DbConnection, user_id: i64) -> Resul
             .execute(c)?;
     }
     Ok(())
-}
-
-/// Deleted rows `tag_total_changes` may gather before [`vacuum_pending_totals`] vacuums it.
-const DEAD_PENDING_ROWS_BEFORE_VACUUM: i64 = 5_000;
-
-#[derive(QueryableByName)]
-struct DeadRows {
-    #[diesel(sql_type = BigInt)]
-    dead: i64,
-}
-
-/// On PostgreSQL, vacuums `tag_total_changes` once folds have deleted enough rows from it;
-/// returns whether it did. A fold finds its owner's rows by their index, whose entries for
-/// deleted rows stay until a vacuum, and autovacuum visits a database at most once a minute:
-/// after a minute of creates at full speed a fold read about 130,000 dead entries, and
-/// vacuuming every ten seconds took about 80 µs of PostgreSQL's CPU off each create
-/// (eighteenth performance round). The server calls it every ten seconds; it must run outside
-/// a transaction ([`super::Database::read`]). Nothing on SQLite, which has no such rows.
-pub fn vacuum_pending_totals(conn: &mut DbConnection) -> Result<bool, StoreError> {
-    let DbConnection::Postgres(c) = conn else {
-        return Ok(false);
-    };
-    let dead = diesel::sql_query(
-        "SELECT n_dead_tup AS dead FROM pg_stat_user_tables \
-         WHERE relid = 'tag_total_changes'::regclass",
-    )
-    .get_result::<DeadRows>(c)
-    .optional()?
-    .map_or(0, |rows| rows.dead);
-    if dead < DEAD_PENDING_ROWS_BEFORE_VACUUM {
-        return Ok(false);
-    }
-    diesel::sql_query("VACUUM tag_total_changes").execute(c)?;
-    Ok(true)
 }
 
 /// One bookmark's tags and visibility, as it was before a change or is after it.
