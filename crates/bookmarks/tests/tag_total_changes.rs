@@ -65,22 +65,27 @@ fn clouds(db: &Database, owner: &User, viewer: Option<i64>) -> (Cloud, Cloud) {
 }
 
 #[derive(QueryableByName)]
-struct Count {
+struct Number {
     #[diesel(sql_type = BigInt)]
-    rows: i64,
+    n: i64,
+}
+
+/// The number a query answers as `n`.
+fn number(db: &Database, sql: &str) -> i64 {
+    db.read(|c| Ok(diesel::sql_query(sql).get_result::<Number>(c)?))
+        .unwrap()
+        .n
 }
 
 /// How many of the user's new bookmarks wait to be folded into their totals (PostgreSQL).
 fn pending(db: &Database, owner: &User) -> i64 {
-    db.read(|c| {
-        Ok(diesel::sql_query(format!(
-            "SELECT count(*) AS rows FROM tag_total_changes WHERE user_id = {}",
+    number(
+        db,
+        &format!(
+            "SELECT count(*) AS n FROM tag_total_changes WHERE user_id = {}",
             owner.id
-        ))
-        .get_result::<Count>(c)?)
-    })
-    .unwrap()
-    .rows
+        ),
+    )
 }
 
 #[test]
@@ -165,22 +170,13 @@ fn one_owners_saves_side_by_side_with_edits_keep_the_tag_cloud_exact() {
     }
 }
 
-#[derive(QueryableByName)]
-struct Dead {
-    #[diesel(sql_type = BigInt)]
-    dead: i64,
-}
-
+/// The table's dead rows as PostgreSQL's statistics count them.
 fn dead_pending_rows(db: &Database) -> i64 {
-    db.read(|c| {
-        Ok(diesel::sql_query(
-            "SELECT n_dead_tup AS dead FROM pg_stat_user_tables \
-             WHERE relid = 'tag_total_changes'::regclass",
-        )
-        .get_result::<Dead>(c)?)
-    })
-    .unwrap()
-    .dead
+    number(
+        db,
+        "SELECT n_dead_tup AS n FROM pg_stat_user_tables \
+         WHERE relid = 'tag_total_changes'::regclass",
+    )
 }
 
 #[test]
