@@ -423,7 +423,9 @@ pub(crate) fn owned_bookmark(
         .ok_or(StoreError::NotFound("bookmark"))
 }
 
-fn apply_changes(
+/// Writes `changes` to `existing`, as read (and on PostgreSQL locked, [`owned_bookmark`]) in
+/// this transaction, with its links, document, totals and event.
+pub(crate) fn apply_changes(
     conn: &mut DbConnection,
     existing: Bookmark,
     new_url: Option<&BookmarkUrl>,

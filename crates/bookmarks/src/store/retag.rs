@@ -1,7 +1,7 @@
 //! Renaming or removing a tag across all of one user's bookmarks. Each bookmark that changes
 //! records its own update event, as an edit by hand would.
 
-use super::bookmarks::{owned_bookmark, update_bookmark};
+use super::bookmarks::{apply_changes, owned_bookmark};
 use super::connection::DbConnection;
 use super::error::StoreError;
 use super::listing::{list_bookmarks, BookmarkFilter, Scope, MAX_PAGE_SIZE};
@@ -51,7 +51,8 @@ pub fn retag(
                 tags: Some(TagList::parse_each(&names)?),
                 ..BookmarkChanges::default()
             };
-            update_bookmark(conn, user_id, &bookmark.public_id, None, &changes)?;
+            // Changed as read here, not read and locked once more by `update_bookmark`.
+            apply_changes(conn, bookmark, None, &changes)?;
             changed += 1;
         }
     }
