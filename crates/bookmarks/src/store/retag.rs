@@ -25,11 +25,10 @@ pub fn retag(
     filter.limit = MAX_PAGE_SIZE;
     let mut changed = 0;
     loop {
-        // Changed bookmarks no longer carry `from`, so the first page is always the next batch.
+        // Down the listing by cursor rather than the first page again and again: bookmarks
+        // saved with `from` while the rename runs (on PostgreSQL, saves go on beside it) are
+        // newer than its cursor, so it ends, having renamed what was there when it began.
         let page = list_bookmarks(conn, &filter)?;
-        if page.items.is_empty() {
-            return Ok(changed);
-        }
         for listed in page.items {
             // Its tags as they are now, locked: an edit or deletion may have come since the
             // page was read. One that no longer carries `from` is not on the next page.
@@ -54,6 +53,10 @@ pub fn retag(
             // Changed as read here, not read and locked once more by `update_bookmark`.
             apply_changes(conn, bookmark, None, &changes)?;
             changed += 1;
+        }
+        match page.next {
+            Some(cursor) => filter.before = Some(cursor),
+            None => return Ok(changed),
         }
     }
 }
