@@ -346,6 +346,89 @@ fn imports_record_one_event_a_batch_unless_they_federate() {
     assert!(public_date(&db).is_some());
 }
 
+/// An import that updates what is already saved (`--on-duplicate update`) imports anew a
+/// bookmark another request deletes while the batch runs, instead of stopping with "not found"
+/// (PostgreSQL, where the two run side by side; SQLite writes one transaction at a time).
+#[test]
+fn an_updating_import_saves_again_a_duplicate_deleted_meanwhile() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::time::{Duration, Instant};
+    let (_guard, db) = TestDatabase::connect();
+    if db.backend() != store::Backend::Postgres {
+        return;
+    }
+    #[derive(diesel::QueryableByName)]
+    struct Waiting {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    let alice = add_user(&db, "alice");
+    let url = "https://e.com/deleted-meanwhile";
+    let saved = save(
+        &db,
+        &alice,
+        &draft(url, "before", &["old"], Visibility::Public),
+    );
+    let (deleted, import_waits) = (AtomicBool::new(false), AtomicBool::new(false));
+    let until = |flag: &AtomicBool| {
+        let start = Instant::now();
+        while !flag.load(Ordering::SeqCst) && start.elapsed() < Duration::from_secs(20) {
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    };
+    let report = std::thread::scope(|scope| {
+        // Deleted in a transaction that commits once the import waits for the bookmark's row.
+        scope.spawn(|| {
+            db.write(|c| {
+                store::delete_bookmark(c, alice.id, &saved.bookmark.public_id)?;
+                deleted.store(true, Ordering::SeqCst);
+                until(&import_waits);
+                Ok(())
+            })
+            .expect("delete");
+        });
+        until(&deleted);
+        let importing = scope.spawn(|| {
+            db.write(|c| {
+                store::import_batch(
+                    c,
+                    alice.id,
+                    &[imported(url, "after", &["new"], Visibility::Public)],
+                    OnDuplicate::Update,
+                    false,
+                )
+            })
+        });
+        let start = Instant::now();
+        while start.elapsed() < Duration::from_secs(20) {
+            let waiting = db
+                .read(|c| {
+                    use diesel::RunQueryDsl;
+                    Ok(diesel::sql_query(
+                        "SELECT count(*) AS n FROM pg_stat_activity \
+                         WHERE datname = current_database() AND wait_event_type = 'Lock'",
+                    )
+                    .get_result::<Waiting>(c)?)
+                })
+                .expect("look at the waits");
+            if waiting.n > 0 {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        import_waits.store(true, Ordering::SeqCst);
+        importing.join().expect("the import's thread")
+    })
+    .expect("the import goes on past the deleted bookmark");
+    assert_eq!((report.created, report.updated), (1, 0));
+    let found = db
+        .read(|c| store::find_bookmark_by_url(c, alice.id, &BookmarkUrl::parse(url).unwrap()))
+        .expect("read")
+        .expect("saved again");
+    assert_eq!(found.title.as_str(), "after");
+    assert_ne!(found.public_id, saved.bookmark.public_id);
+}
+
 #[test]
 fn a_failed_transaction_stores_nothing() {
     let (_guard, db) = TestDatabase::connect();

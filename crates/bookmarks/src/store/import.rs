@@ -4,7 +4,7 @@
 //! inside [`super::Database::write`]; an interrupted import leaves whole batches only, and
 //! running it again skips what is already there.
 
-use super::bookmarks::update_bookmark;
+use super::bookmarks::{apply_changes, owned_bookmark};
 use super::connection::{on_each_backend, DbConnection};
 use super::error::StoreError;
 use super::events::event_row;
@@ -93,8 +93,16 @@ fn import_into(
                     unread: Some(entry.unread),
                     created_at: entry.created_at,
                 };
-                update_bookmark(conn, user_id, public_id, None, &changes)?;
-                report.updated += 1;
+                // Locked and read again (on PostgreSQL another request may have deleted it
+                // since the batch looked); one deleted meanwhile is imported as new.
+                match owned_bookmark(conn, user_id, public_id) {
+                    Ok(bookmark) => {
+                        apply_changes(conn, bookmark, None, &changes)?;
+                        report.updated += 1;
+                    }
+                    Err(StoreError::NotFound(_)) => new_entries.push(entry),
+                    Err(e) => return Err(e),
+                }
             }
         }
     }
