@@ -8,7 +8,7 @@
 use bookmarks::model::{
     BookmarkChanges, BookmarkDraft, BookmarkUrl, DomainEvent, TagList, Title, Visibility,
 };
-use bookmarks::store::{self, Backend, EventPosition, StoredEvent, User};
+use bookmarks::store::{self, Backend, ChangeGeneration, EventPosition, StoredEvent, User};
 use bookmarks::test_db::{add_user, TestDatabase};
 use bookmarks::Database;
 use std::sync::mpsc;
@@ -30,6 +30,19 @@ fn draft(url: &str, tag: &str) -> BookmarkDraft {
 fn save(db: &Database, user: &User, url: &str, tag: &str) {
     db.write(|c| store::save_bookmark(c, user.id, &draft(url, tag)))
         .expect("save");
+}
+
+/// The user's change generation as a page reads it with the user, and as it is read alone.
+fn generations(db: &Database, user: &User) -> (ChangeGeneration, ChangeGeneration) {
+    let name = user.name.clone();
+    let (_, with_user) = db
+        .read(|c| store::find_user_by_name_with_generation(c, &name))
+        .expect("read the user")
+        .expect("the user");
+    let alone = db
+        .read(|c| store::change_generation(c, Some(user.id)))
+        .expect("read the generation");
+    (with_user, alone)
 }
 
 fn created_url(event: &StoredEvent) -> String {
@@ -111,7 +124,7 @@ fn the_log_is_read_once_in_order_a_batch_at_a_time() {
 }
 
 #[test]
-fn an_event_committed_after_a_later_one_is_read_not_skipped() {
+fn an_event_committed_after_a_later_one_is_read_and_moves_the_change_generation() {
     let (_guard, db) = TestDatabase::connect();
     // SQLite commits one write at a time, so its events commit in id order.
     if db.backend() != Backend::Postgres {
@@ -123,7 +136,7 @@ fn an_event_committed_after_a_later_one_is_read_not_skipped() {
     let (written, wait_for_written) = mpsc::channel();
     let (commit, wait_for_commit) = mpsc::channel::<()>();
     let (db_ref, alice_id) = (&db, alice.id);
-    std::thread::scope(|scope| {
+    let generation_meanwhile = std::thread::scope(|scope| {
         let slow = scope.spawn(move || {
             db_ref
                 .write(|c| {
@@ -153,10 +166,38 @@ fn an_event_committed_after_a_later_one_is_read_not_skipped() {
         );
         assert!(meanwhile.waiting, "the quick save's event waits");
         assert_eq!(meanwhile.end, start);
+        // Tag clouds are cached by the change generation: one counted now (without the slow
+        // save) must not hold once the slow save commits.
+        let generation_meanwhile = generations(&db, &alice);
 
         commit.send(()).expect("let the slow save commit");
         slow.join().expect("the slow save's thread");
+        generation_meanwhile
     });
+
+    // Once every transaction begun before the slow save's commit has ended (the other tests'
+    // too, on a shared server), its change counts.
+    let waiting_since = Instant::now();
+    let generation_after = loop {
+        let now = generations(&db, &alice);
+        if now.0.settled >= generation_meanwhile.0.newest
+            || waiting_since.elapsed() > Duration::from_secs(20)
+        {
+            break now;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    };
+    for (meanwhile, after) in [
+        (generation_meanwhile.0, generation_after.0),
+        (generation_meanwhile.1, generation_after.1),
+    ] {
+        assert!(
+            !meanwhile.covers(&after),
+            "the change generation moved past a count made before the slow save committed: \
+             {meanwhile:?} then {after:?}"
+        );
+    }
+    assert_eq!(generation_after.0, generation_after.1);
 
     let (read, _) = read(&db, start, 2, 100);
     let urls: Vec<String> = read.iter().map(created_url).collect();

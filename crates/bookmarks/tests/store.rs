@@ -1935,7 +1935,10 @@ fn a_user_is_found_with_their_change_generation_in_one_kept_statement() {
             .unwrap()
             .map(|(user, generation)| (user.name.to_string(), generation))
     };
-    assert_eq!(found("alice"), Some(("alice".into(), 0)));
+    assert_eq!(
+        found("alice"),
+        Some(("alice".into(), store::ChangeGeneration::default()))
+    );
     assert_eq!(found("nobody"), None);
     save(
         &db,
@@ -1951,7 +1954,7 @@ fn a_user_is_found_with_their_change_generation_in_one_kept_statement() {
         let generation = db
             .read(|c| store::change_generation(c, Some(user.id)))
             .unwrap();
-        assert!(generation > 0);
+        assert!(generation.newest > 0);
         assert_eq!(
             found(user.name.as_str()),
             Some((user.name.to_string(), generation))

@@ -1,17 +1,19 @@
 //! Tag clouds and related tags, cached. Counting tags reads every bookmark the page filters on
 //! (tens of thousands for a long-time user), while the list itself reads one page; so the counts
 //! are kept per question and reused until the owner's bookmarks change. "Change" is the store's
-//! change generation (the newest domain event id), read with each request in one index lookup
-//! (on a user's pages in the statement that finds the user, before the page's rows), so every
-//! server process on a shared database sees a change at once: a page's tags hold every change
-//! made before the request read the generation. A write the owner makes while the request runs
-//! may show in its rows and not yet in its tags; the next request counts it. (On PostgreSQL,
-//! where writes run concurrently, event ids are taken at insert rather than at commit, so when
-//! two writes of one owner commit out of order, the one with the lower id, committed last, can
-//! be left out until the owner's next change; noted in docs/decisions.md.)
+//! change generation (`store::ChangeGeneration`: the newest domain event id on SQLite, two
+//! numbers from the transactions of the owner's events on PostgreSQL), read with each request
+//! in one index lookup (on a user's pages in the statement that finds the user, before the
+//! page's rows), so every server process on a shared database sees a change at once: a page's
+//! tags hold every change made before the request read the generation. A write the owner makes
+//! while the request runs may show in its rows and not yet in its tags; the next request counts
+//! it. (On PostgreSQL, a write that commits after a later one of the same owner is counted by
+//! the first request after every transaction begun before it has ended.)
 //! An answer also keeps the cloud's HTML once a page has rendered it ([`CountedTags::cloud_html`]).
 
-use bookmarks::store::{self, BookmarkFilter, DbConnection, Scope, StoreError, TagCount};
+use bookmarks::store::{
+    self, BookmarkFilter, ChangeGeneration, DbConnection, Scope, StoreError, TagCount,
+};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -43,7 +45,7 @@ struct Question {
 
 /// The counts of one question at one change generation.
 struct Answer {
-    generation: i64,
+    generation: ChangeGeneration,
     counts: Arc<CountedTags>,
 }
 
@@ -109,7 +111,7 @@ impl TagCountsCache {
         filter: &BookmarkFilter,
         related: bool,
         limit: i64,
-        known: Option<(i64, i64)>,
+        known: Option<(i64, ChangeGeneration)>,
     ) -> Result<Arc<CountedTags>, StoreError> {
         let (owner, audience) = match filter.scope {
             Scope::User { owner } if filter.viewer == Some(owner) => (Some(owner), Audience::Owner),
@@ -143,7 +145,7 @@ impl TagCountsCache {
         let mut answer = lock(&slot);
         // An answer counted at this generation or a later one holds everything this request
         // could see.
-        if let Some(known) = answer.as_ref().filter(|a| a.generation >= generation) {
+        if let Some(known) = answer.as_ref().filter(|a| a.generation.covers(&generation)) {
             return Ok(known.counts.clone());
         }
         self.counted.fetch_add(1, Ordering::Relaxed);

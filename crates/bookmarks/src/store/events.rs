@@ -2,7 +2,7 @@
 //! the order of the transactions that wrote it by whoever turns events into side effects
 //! (federation delivery), see [`EventPosition`].
 
-use super::connection::{on_each_backend, DbConnection};
+use super::connection::{on_each_backend, Backend, DbConnection};
 use super::error::StoreError;
 use super::now;
 use super::schema::domain_events;
@@ -228,17 +228,81 @@ pub fn latest_change(
     Ok(query.first::<Option<NaiveDateTime>>(conn)?)
 }
 
-/// A number that grows with every change to `owner`'s bookmarks (every change to anyone's, for
-/// `None`): the id of the newest domain event. Every write to bookmarks records one in its
-/// transaction, so what was computed from the bookmarks at one generation holds until it moves.
-pub fn change_generation(conn: &mut DbConnection, owner: Option<i64>) -> Result<i64, StoreError> {
-    let mut query = domain_events::table
-        .select(diesel::dsl::max(domain_events::id))
-        .into_boxed();
-    if let Some(id) = owner {
-        query = query.filter(domain_events::user_id.eq(id));
+/// On PostgreSQL, the oldest transaction still running when the statement began: every
+/// transaction below it has ended, so whatever it wrote is in every snapshot from now on.
+pub(crate) const SETTLED_BEFORE: &str = "pg_snapshot_xmin(pg_current_snapshot())::text::bigint";
+
+/// Where the changes to a user's bookmarks (or anyone's) have got to, so that what was computed
+/// from the bookmarks at one generation is known to hold until it moves ([`Self::covers`]).
+/// Every write to bookmarks records a domain event in its transaction.
+///
+/// On SQLite, which commits one write at a time in id order, both numbers are the newest
+/// event's id. On PostgreSQL ids are taken at insert, not at commit: two writes of one owner
+/// can commit out of order, and a count made between the two commits would have held, by the
+/// newest id, without the first one's change until the owner's next write. There `newest` is
+/// the newest transaction that wrote one of the owner's events (it moves as soon as a write
+/// commits, so a page shows its reader's own save) and `settled` the newest among transactions
+/// that have all ended ([`SETTLED_BEFORE`]; it moves once every transaction begun before a
+/// write has ended, milliseconds on a busy server, and then past anything counted before).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ChangeGeneration {
+    pub newest: i64,
+    pub settled: i64,
+}
+
+impl ChangeGeneration {
+    /// From the numbers as a statement read them, `None` before any change; SQLite reads no
+    /// `settled`, which is its `newest`.
+    pub(crate) fn read(backend: Backend, newest: Option<i64>, settled: Option<i64>) -> Self {
+        let newest = newest.unwrap_or(0);
+        let settled = match backend {
+            Backend::Sqlite => newest,
+            Backend::Postgres => settled.unwrap_or(0),
+        };
+        Self { newest, settled }
     }
-    Ok(query.first::<Option<i64>>(conn)?.unwrap_or(0))
+
+    /// Whether what was computed at this generation holds everything `later` could see.
+    pub fn covers(&self, later: &ChangeGeneration) -> bool {
+        self.newest >= later.newest && self.settled >= later.settled
+    }
+}
+
+/// The change generation of `owner`'s bookmarks (of everyone's, for `None`).
+pub fn change_generation(
+    conn: &mut DbConnection,
+    owner: Option<i64>,
+) -> Result<ChangeGeneration, StoreError> {
+    match conn {
+        DbConnection::Sqlite(c) => {
+            let mut query = domain_events::table
+                .select(diesel::dsl::max(domain_events::id))
+                .into_boxed();
+            if let Some(id) = owner {
+                query = query.filter(domain_events::user_id.eq(id));
+            }
+            Ok(ChangeGeneration::read(
+                Backend::Sqlite,
+                query.first(c)?,
+                None,
+            ))
+        }
+        DbConnection::Postgres(c) => {
+            let newest = domain_events::table.select(diesel::dsl::max(domain_events::xact_id));
+            let settled = newest.filter(domain_events::xact_id.lt(diesel::dsl::sql::<
+                diesel::sql_types::BigInt,
+            >(SETTLED_BEFORE)));
+            let (mut newest, mut settled) = (newest.into_boxed(), settled.into_boxed());
+            if let Some(id) = owner {
+                newest = newest.filter(domain_events::user_id.eq(id));
+                settled = settled.filter(domain_events::user_id.eq(id));
+            }
+            // One statement, so that both come from one snapshot.
+            let (newest, settled) = diesel::select((newest.single_value(), settled.single_value()))
+                .get_result::<(Option<i64>, Option<i64>)>(c)?;
+            Ok(ChangeGeneration::read(Backend::Postgres, newest, settled))
+        }
+    }
 }
 
 /// Takes the named cursor over the event log for the rest of the transaction and returns it (the

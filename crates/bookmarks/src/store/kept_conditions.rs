@@ -144,14 +144,19 @@ impl<GB> ValidGrouping<GB> for VisibilityAmong {
 }
 
 /// The change generation of the user a statement over `users` reads (see
-/// [`super::change_generation`]): the newest of their domain events' ids, `NULL` before any.
-/// A fixed text, so the statement holding it is kept compiled (diesel keeps none with
-/// `dsl::sql`).
+/// [`super::ChangeGeneration`]), `NULL` before any change: the newest of their domain events'
+/// ids on SQLite, of the transactions that wrote them on PostgreSQL. Fixed texts, so the
+/// statement holding them is kept compiled (diesel keeps none with `dsl::sql`).
 #[derive(Debug, Clone, Copy)]
-pub(crate) struct UsersGeneration;
+pub(crate) struct UsersNewestChange;
 
-impl<DB: DieselBackend> QueryFragment<DB> for UsersGeneration {
-    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, DB>) -> QueryResult<()> {
+/// With [`UsersNewestChange`], on PostgreSQL the newest of the user's transactions among those
+/// that have all ended; `NULL` on SQLite, where that is the newest.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct UsersSettledChange;
+
+impl QueryFragment<diesel::sqlite::Sqlite> for UsersNewestChange {
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, diesel::sqlite::Sqlite>) -> QueryResult<()> {
         out.push_sql(
             "(SELECT max(domain_events.id) FROM domain_events \
              WHERE domain_events.user_id = users.id)",
@@ -160,18 +165,53 @@ impl<DB: DieselBackend> QueryFragment<DB> for UsersGeneration {
     }
 }
 
-impl Expression for UsersGeneration {
-    type SqlType = Nullable<BigInt>;
+impl QueryFragment<diesel::pg::Pg> for UsersNewestChange {
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, diesel::pg::Pg>) -> QueryResult<()> {
+        out.push_sql(
+            "(SELECT max(domain_events.xact_id) FROM domain_events \
+             WHERE domain_events.user_id = users.id)",
+        );
+        Ok(())
+    }
 }
-impl QueryId for UsersGeneration {
-    type QueryId = Self;
-    const HAS_STATIC_QUERY_ID: bool = true;
+
+impl QueryFragment<diesel::sqlite::Sqlite> for UsersSettledChange {
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, diesel::sqlite::Sqlite>) -> QueryResult<()> {
+        out.push_sql("NULL");
+        Ok(())
+    }
 }
-impl AppearsOnTable<users::table> for UsersGeneration {}
-impl SelectableExpression<users::table> for UsersGeneration {}
-impl<GB> ValidGrouping<GB> for UsersGeneration {
-    type IsAggregate = is_aggregate::Never;
+
+impl QueryFragment<diesel::pg::Pg> for UsersSettledChange {
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, diesel::pg::Pg>) -> QueryResult<()> {
+        out.push_sql(
+            "(SELECT max(domain_events.xact_id) FROM domain_events \
+             WHERE domain_events.user_id = users.id AND domain_events.xact_id < ",
+        );
+        out.push_sql(super::events::SETTLED_BEFORE);
+        out.push_sql(")");
+        Ok(())
+    }
 }
+
+macro_rules! users_generation_expression {
+    ($fragment:ty) => {
+        impl Expression for $fragment {
+            type SqlType = Nullable<BigInt>;
+        }
+        impl QueryId for $fragment {
+            type QueryId = Self;
+            const HAS_STATIC_QUERY_ID: bool = true;
+        }
+        impl AppearsOnTable<users::table> for $fragment {}
+        impl SelectableExpression<users::table> for $fragment {}
+        impl<GB> ValidGrouping<GB> for $fragment {
+            type IsAggregate = is_aggregate::Never;
+        }
+    };
+}
+users_generation_expression!(UsersNewestChange);
+users_generation_expression!(UsersSettledChange);
 
 #[cfg(test)]
 mod tests {

@@ -43,7 +43,7 @@ pub use database::Database;
 pub use error::StoreError;
 pub use events::{
     change_generation, events_after, latest_change, list_events, lock_event_cursor,
-    set_event_cursor, EventBatch, EventPosition, StoredEvent,
+    set_event_cursor, ChangeGeneration, EventBatch, EventPosition, StoredEvent,
 };
 pub use import::{import_batch, BatchReport};
 pub use listing::{

@@ -3,7 +3,8 @@
 
 use super::connection::{on_each_backend, DbConnection};
 use super::error::StoreError;
-use super::kept_conditions::UsersGeneration;
+use super::events::ChangeGeneration;
+use super::kept_conditions::{UsersNewestChange, UsersSettledChange};
 use super::now;
 use super::schema::{api_tokens, invites, sessions, users};
 use crate::model::{ActorKeys, PasswordHash, Secret, SecretHash, UserName};
@@ -95,13 +96,20 @@ pub fn find_user_by_name(
 pub fn find_user_by_name_with_generation(
     conn: &mut DbConnection,
     name: &UserName,
-) -> Result<Option<(User, i64)>, StoreError> {
-    let row: Option<(UserRow, Option<i64>)> = on_each_backend!(conn, |c| users::table
-        .filter(users::name.eq(name.as_str()))
-        .select((UserRow::as_select(), UsersGeneration))
-        .first(c)
-        .optional())?;
-    Ok(row.map(|(user, generation)| (User::from(user), generation.unwrap_or(0))))
+) -> Result<Option<(User, ChangeGeneration)>, StoreError> {
+    let backend = conn.backend();
+    let row: Option<(UserRow, Option<i64>, Option<i64>)> =
+        on_each_backend!(conn, |c| users::table
+            .filter(users::name.eq(name.as_str()))
+            .select((UserRow::as_select(), UsersNewestChange, UsersSettledChange))
+            .first(c)
+            .optional())?;
+    Ok(row.map(|(user, newest, settled)| {
+        (
+            User::from(user),
+            ChangeGeneration::read(backend, newest, settled),
+        )
+    }))
 }
 
 /// The user's private key (PKCS#8 PEM), for signing on their behalf. Never shown anywhere.

@@ -160,7 +160,7 @@ fn load_list(
     cache: &TagCountsCache,
     filter: &BookmarkFilter,
     related: bool,
-    known: Option<(i64, i64)>,
+    known: Option<(i64, store::ChangeGeneration)>,
 ) -> Result<(BookmarkPage, Arc<CountedTags>), StoreError> {
     let result = store::list_bookmarks(c, filter)?;
     let counts = cache.counts(c, filter, related, tag_limit(related), known)?;
