@@ -98,6 +98,7 @@ impl Application {
             setup_code: Mutex::new(setup_code),
             imports: Default::default(),
             pinboard_logins: Default::default(),
+            api_tokens: Default::default(),
             tag_counts: Default::default(),
         });
         let served = federation.clone();

@@ -23,6 +23,8 @@ pub struct AppState {
     pub imports: crate::import_jobs::ImportJobs,
     /// Recently verified HTTP Basic logins of the Pinboard API.
     pub pinboard_logins: crate::pinboard::basic_cache::BasicAuthCache,
+    /// API tokens found in the database a moment ago.
+    pub api_tokens: std::sync::Arc<crate::auth::token_cache::ApiTokenCache>,
     /// Tag clouds and related tags of list pages, until the bookmarks change.
     pub tag_counts: std::sync::Arc<crate::tag_counts_cache::TagCountsCache>,
 }

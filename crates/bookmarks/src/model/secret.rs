@@ -38,13 +38,19 @@ impl fmt::Debug for Secret {
 }
 
 /// Lower-case hex SHA-256 of a presented secret.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct SecretHash(String);
 
 impl SecretHash {
     pub fn of(presented: &str) -> Self {
+        const HEX: &[u8; 16] = b"0123456789abcdef";
         let digest = Sha256::digest(presented.as_bytes());
-        Self(digest.iter().map(|b| format!("{b:02x}")).collect())
+        let mut hex = String::with_capacity(digest.len() * 2);
+        for byte in digest {
+            hex.push(char::from(HEX[usize::from(byte >> 4)]));
+            hex.push(char::from(HEX[usize::from(byte & 0x0f)]));
+        }
+        Self(hex)
     }
 
     pub fn as_str(&self) -> &str {

@@ -6,3 +6,4 @@ pub mod client_address;
 pub mod csrf;
 pub mod rate_limit;
 pub mod session;
+pub mod token_cache;

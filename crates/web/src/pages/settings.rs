@@ -220,6 +220,9 @@ async fn revoke_token(
         db.write(|c| store::revoke_api_token(c, user_id, token_id))
     })
     .await?;
+    // Refused from now on by this server; another process on the database forgets it within
+    // `token_cache::REMEMBER_FOR`.
+    state.api_tokens.forget_user(user_id);
     Ok(see_other("/settings"))
 }
 

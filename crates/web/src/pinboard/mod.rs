@@ -128,17 +128,16 @@ pub(crate) async fn authenticate(
         };
         let (name, token) = (name.to_owned(), token.to_owned());
         let lookup = token.clone();
-        let user = run_db(&state.db, move |db| {
-            db.read(|c| store::user_for_api_token(c, &lookup))
-        })
-        .await
-        .map_err(|_| {
-            result_code(
-                format,
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "something went wrong",
-            )
-        })?;
+        let known = state.api_tokens.clone();
+        let user = run_db(&state.db, move |db| db.read(|c| known.user(c, &lookup)))
+            .await
+            .map_err(|_| {
+                result_code(
+                    format,
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "something went wrong",
+                )
+            })?;
         return match user {
             Some(user) if user.name.as_str() == name.to_ascii_lowercase() => Ok(Call {
                 user,
