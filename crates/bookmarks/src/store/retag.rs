@@ -27,7 +27,8 @@ pub fn retag(
     loop {
         // Down the listing by cursor rather than the first page again and again: bookmarks
         // saved with `from` while the rename runs (on PostgreSQL, saves go on beside it) are
-        // newer than its cursor, so it ends, having renamed what was there when it began.
+        // newer than its cursor, so it ends. It renames what was there when it began, and
+        // any bookmark given `from` meanwhile with an older date, below the cursor.
         let page = list_bookmarks(conn, &filter)?;
         for listed in page.items {
             // Its tags as they are now, locked: an edit or deletion may have come since the
