@@ -93,14 +93,15 @@ fn import_into(
                     unread: Some(entry.unread),
                     created_at: entry.created_at,
                 };
-                // Locked and read again (on PostgreSQL another request may have deleted it
-                // since the batch looked); one deleted meanwhile is imported as new.
+                // Locked and read again: on PostgreSQL another request may have deleted it, or
+                // moved it to another address, since the batch looked. Then the entry's
+                // address is no longer saved, and the entry is imported as new.
                 match owned_bookmark(conn, user_id, public_id) {
-                    Ok(bookmark) => {
+                    Ok(bookmark) if bookmark.url == entry.url => {
                         apply_changes(conn, bookmark, None, &changes)?;
                         report.updated += 1;
                     }
-                    Err(StoreError::NotFound(_)) => new_entries.push(entry),
+                    Ok(_) | Err(StoreError::NotFound(_)) => new_entries.push(entry),
                     Err(e) => return Err(e),
                 }
             }
