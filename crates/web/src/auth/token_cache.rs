@@ -3,13 +3,16 @@
 //! token looked up in the database on every call: on PostgreSQL a round trip of its own beside
 //! the request's query (the JSON list was two statements, the page and the token). Only tokens
 //! found are remembered, by their hash, so unknown ones cost a lookup each time and cannot fill
-//! the cache. A token revoked in Settings is forgotten at once by the server that revoked it;
-//! another server process on the same database stops accepting it within [`REMEMBER_FOR`].
+//! the cache. A token revoked in Settings is forgotten at once by the server that revoked it
+//! (a lookup still running then does not put it back); another server process on the same
+//! database stops accepting it within [`REMEMBER_FOR`] of its last lookup. The user remembered
+//! with a token is as old as that lookup.
 
 use bookmarks::model::SecretHash;
 use bookmarks::store::{self, DbConnection, User};
 use bookmarks::StoreError;
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
@@ -21,8 +24,11 @@ const PRUNE_ABOVE: usize = 10_000;
 
 pub struct ApiTokenCache {
     remember_for: Duration,
-    /// The token's hash, its user and when the database last confirmed it.
+    /// The token's hash, its user and when the lookup that confirmed it began.
     found: Mutex<HashMap<SecretHash, (User, Instant)>>,
+    /// How many times tokens were forgotten: a lookup that began before a revocation must not
+    /// put back what the revocation made the cache forget.
+    forgotten: AtomicU64,
 }
 
 impl Default for ApiTokenCache {
@@ -36,6 +42,7 @@ impl ApiTokenCache {
         Self {
             remember_for,
             found: Mutex::new(HashMap::new()),
+            forgotten: AtomicU64::new(0),
         }
     }
 
@@ -48,9 +55,15 @@ impl ApiTokenCache {
         if let Some(user) = self.remembered(presented) {
             return Ok(Some(user));
         }
+        // Taken before the lookup: the token is remembered for `remember_for` from when the
+        // database was asked, and not at all if a revocation came meanwhile.
+        let (asked, forgotten) = (Instant::now(), self.forgotten.load(Ordering::SeqCst));
         let user = store::user_for_api_token(conn, presented)?;
         if let Some(user) = &user {
             let mut found = self.lock();
+            if self.forgotten.load(Ordering::SeqCst) != forgotten {
+                return Ok(Some(user.clone()));
+            }
             if found.len() >= PRUNE_ABOVE {
                 let remember_for = self.remember_for;
                 found.retain(|_, (_, confirmed)| confirmed.elapsed() < remember_for);
@@ -58,7 +71,7 @@ impl ApiTokenCache {
                     found.clear();
                 }
             }
-            found.insert(SecretHash::of(presented), (user.clone(), Instant::now()));
+            found.insert(SecretHash::of(presented), (user.clone(), asked));
         }
         Ok(user)
     }
@@ -71,9 +84,12 @@ impl ApiTokenCache {
             .map(|(user, _)| user.clone())
     }
 
-    /// Forgets every token of the user, after one of theirs was revoked.
+    /// Forgets every token of the user, after one of theirs was revoked (or a revocation may
+    /// have happened), including any a lookup still running would have remembered.
     pub fn forget_user(&self, user_id: i64) {
-        self.lock().retain(|_, (user, _)| user.id != user_id);
+        let mut found = self.lock();
+        self.forgotten.fetch_add(1, Ordering::SeqCst);
+        found.retain(|_, (user, _)| user.id != user_id);
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<SecretHash, (User, Instant)>> {
@@ -102,7 +118,8 @@ mod tests {
             .write(|c| store::create_api_token(c, bob.id, "script"))
             .unwrap()
             .into_string();
-        let cache = ApiTokenCache::default();
+        // Long enough that nothing goes stale while the test runs.
+        let cache = ApiTokenCache::remembering_for(Duration::from_secs(600));
         let name_of = |token: &str| {
             db.read(|c| cache.user(c, token))
                 .unwrap()
@@ -113,7 +130,7 @@ mod tests {
         assert_eq!(name_of("not a token"), None);
 
         // Revoked behind the cache's back (as another server process would): still taken
-        // from memory, for at most `REMEMBER_FOR`.
+        // from memory, for as long as it remembers (`REMEMBER_FOR` in the server).
         for user in [&alice, &bob] {
             let tokens = db.read(|c| store::list_api_tokens(c, user.id)).unwrap();
             db.write(|c| store::revoke_api_token(c, user.id, tokens[0].id))

@@ -216,13 +216,15 @@ async fn revoke_token(
 ) -> Result<HttpResponse, PageError> {
     me.page.verify_csrf(&form.csrf)?;
     let (user_id, token_id) = (me.user.id, id.into_inner());
-    run_db(&state.db, move |db| {
+    let revoked = run_db(&state.db, move |db| {
         db.write(|c| store::revoke_api_token(c, user_id, token_id))
     })
-    .await?;
-    // Refused from now on by this server; another process on the database forgets it within
+    .await;
+    // Refused from now on by this server, even if the answer was lost after the revocation
+    // committed; another process on the database forgets it within
     // `token_cache::REMEMBER_FOR`.
     state.api_tokens.forget_user(user_id);
+    revoked?;
     Ok(see_other("/settings"))
 }
 
