@@ -104,6 +104,49 @@ pub fn titles_of_every_page(db: &Database, filter: &crate::store::BookmarkFilter
     }
 }
 
+/// Waits until every transaction that wrote one of `owner`'s events has ended and no older one
+/// still runs anywhere on the server, so that their change generation
+/// ([`crate::store::ChangeGeneration`]) stands still until their next write (on PostgreSQL its
+/// `settled` part moves only then; tests on a shared server see other tests' transactions).
+/// Nothing to wait for on SQLite.
+///
+/// # Panics
+/// When that has not happened within 30 seconds.
+#[allow(clippy::expect_used)]
+pub fn wait_until_settled(db: &Database, owner: i64) {
+    #[derive(diesel::QueryableByName)]
+    struct Settled {
+        #[diesel(sql_type = diesel::sql_types::Bool)]
+        settled: bool,
+    }
+    if db.backend() != Backend::Postgres {
+        return;
+    }
+    let started = std::time::Instant::now();
+    loop {
+        let now = db
+            .read(|c| {
+                use diesel::RunQueryDsl;
+                Ok(diesel::sql_query(
+                    "SELECT coalesce(max(xact_id), 0) \
+                     < pg_snapshot_xmin(pg_current_snapshot())::text::bigint AS settled \
+                     FROM domain_events WHERE user_id = $1",
+                )
+                .bind::<diesel::sql_types::BigInt, _>(owner)
+                .get_result::<Settled>(c)?)
+            })
+            .expect("look at the running transactions");
+        if now.settled {
+            return;
+        }
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(30),
+            "a transaction on the server ran for 30 s and held back user {owner}'s changes"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+}
+
 /// One key pair for every test account (generating RSA keys takes a while).
 ///
 /// # Panics

@@ -9,7 +9,7 @@ use bookmarks::model::{
     BookmarkChanges, BookmarkDraft, BookmarkUrl, DomainEvent, TagList, Title, Visibility,
 };
 use bookmarks::store::{self, Backend, ChangeGeneration, EventPosition, StoredEvent, User};
-use bookmarks::test_db::{add_user, TestDatabase};
+use bookmarks::test_db::{add_user, wait_until_settled, TestDatabase};
 use bookmarks::Database;
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
@@ -177,16 +177,8 @@ fn an_event_committed_after_a_later_one_is_read_and_moves_the_change_generation(
 
     // Once every transaction begun before the slow save's commit has ended (the other tests'
     // too, on a shared server), its change counts.
-    let waiting_since = Instant::now();
-    let generation_after = loop {
-        let now = generations(&db, &alice);
-        if now.0.settled >= generation_meanwhile.0.newest
-            || waiting_since.elapsed() > Duration::from_secs(20)
-        {
-            break now;
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    };
+    wait_until_settled(&db, alice.id);
+    let generation_after = generations(&db, &alice);
     for (meanwhile, after) in [
         (generation_meanwhile.0, generation_after.0),
         (generation_meanwhile.1, generation_after.1),

@@ -9,7 +9,9 @@ use bookmarks::model::{
     ImportedBookmark, Notes, OnDuplicate, TagList, TagName, Title, UserName, Visibility,
 };
 use bookmarks::store::{self, BookmarkFilter, NewAccount, Scope, User};
-use bookmarks::test_db::{add_user, keys, password_hash, titles_of_every_page, TestDatabase};
+use bookmarks::test_db::{
+    add_user, keys, password_hash, titles_of_every_page, wait_until_settled, TestDatabase,
+};
 use bookmarks::{Database, StoreError};
 
 fn draft(url: &str, title: &str, tags: &[&str], visibility: Visibility) -> BookmarkDraft {
@@ -1951,6 +1953,8 @@ fn a_user_is_found_with_their_change_generation_in_one_kept_statement() {
         &draft("https://e.com/2", "t", &["rust"], Visibility::Private),
     );
     for user in [&alice, &bob] {
+        // Read twice below; on PostgreSQL part of it moves once older transactions end.
+        wait_until_settled(&db, user.id);
         let generation = db
             .read(|c| store::change_generation(c, Some(user.id)))
             .unwrap();

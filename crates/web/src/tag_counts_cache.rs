@@ -182,7 +182,7 @@ mod tests {
     use bookmarks::model::{
         BookmarkUrl, ImportedBookmark, OnDuplicate, TagList, TagName, Title, Visibility,
     };
-    use bookmarks::test_db::{add_user, TestDatabase};
+    use bookmarks::test_db::{add_user, wait_until_settled, TestDatabase};
     use std::sync::Barrier;
 
     /// A public bookmark `i` with `tags`, as an import gives it.
@@ -215,6 +215,7 @@ mod tests {
             .collect();
         db.write(|c| store::import_batch(c, alice.id, &batch, OnDuplicate::Skip, false))
             .unwrap();
+        wait_until_settled(&db, alice.id);
         let mut filter = BookmarkFilter::new(Scope::User { owner: alice.id }, None);
         filter.tags = vec![TagName::parse("rust").unwrap()];
 
@@ -292,6 +293,7 @@ mod tests {
                 )
             })
             .unwrap();
+            wait_until_settled(&db, alice.id);
         };
         assert_eq!(ask(None), 0);
         import(entry(1, &["rust"]));
@@ -324,6 +326,7 @@ mod tests {
             let saved = [entry(i, &["rust", tag])];
             db.write(|c| store::import_batch(c, alice.id, &saved, OnDuplicate::Skip, false))
                 .unwrap();
+            wait_until_settled(&db, alice.id);
             // Asked twice after each write: counted once, and the new tag is in the answer and
             // in its cloud (not the cloud rendered from the answer before).
             assert!(names(&ask().counts).contains(&tag.to_owned()));

@@ -236,14 +236,16 @@ pub(crate) const SETTLED_BEFORE: &str = "pg_snapshot_xmin(pg_current_snapshot())
 /// from the bookmarks at one generation is known to hold until it moves ([`Self::covers`]).
 /// Every write to bookmarks records a domain event in its transaction.
 ///
-/// On SQLite, which commits one write at a time in id order, both numbers are the newest
-/// event's id. On PostgreSQL ids are taken at insert, not at commit: two writes of one owner
-/// can commit out of order, and a count made between the two commits would have held, by the
-/// newest id, without the first one's change until the owner's next write. There `newest` is
-/// the newest transaction that wrote one of the owner's events (it moves as soon as a write
-/// commits, so a page shows its reader's own save) and `settled` the newest among transactions
-/// that have all ended ([`SETTLED_BEFORE`]; it moves once every transaction begun before a
-/// write has ended, milliseconds on a busy server, and then past anything counted before).
+/// `newest` is the id of the owner's newest event: it moves when a write commits, so a page
+/// shows its reader's own save. On SQLite, which commits one write at a time in id order, that
+/// is all, and `settled` is the same number. On PostgreSQL ids are taken at insert, not at
+/// commit: two writes of one owner can commit out of order, and a count made between the two
+/// commits would have held, by the newest id, without the first one's change until the
+/// owner's next write. There `settled` is the newest transaction that wrote one of the owner's
+/// events among the transactions that have all ended ([`SETTLED_BEFORE`]): it moves once every
+/// transaction begun before a write has ended, and then past anything counted before. That is
+/// usually milliseconds, but any transaction still running on the server (an import's batch, a
+/// session left idle in a transaction, in any database) holds it back until it ends.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct ChangeGeneration {
     pub newest: i64,
@@ -288,10 +290,13 @@ pub fn change_generation(
             ))
         }
         DbConnection::Postgres(c) => {
-            let newest = domain_events::table.select(diesel::dsl::max(domain_events::xact_id));
-            let settled = newest.filter(domain_events::xact_id.lt(diesel::dsl::sql::<
-                diesel::sql_types::BigInt,
-            >(SETTLED_BEFORE)));
+            let newest = domain_events::table.select(diesel::dsl::max(domain_events::id));
+            let settled =
+                domain_events::table
+                    .select(diesel::dsl::max(domain_events::xact_id))
+                    .filter(domain_events::xact_id.lt(
+                        diesel::dsl::sql::<diesel::sql_types::BigInt>(SETTLED_BEFORE),
+                    ));
             let (mut newest, mut settled) = (newest.into_boxed(), settled.into_boxed());
             if let Some(id) = owner {
                 newest = newest.filter(domain_events::user_id.eq(id));

@@ -145,30 +145,20 @@ impl<GB> ValidGrouping<GB> for VisibilityAmong {
 
 /// The change generation of the user a statement over `users` reads (see
 /// [`super::ChangeGeneration`]), `NULL` before any change: the newest of their domain events'
-/// ids on SQLite, of the transactions that wrote them on PostgreSQL. Fixed texts, so the
-/// statement holding them is kept compiled (diesel keeps none with `dsl::sql`).
+/// ids. Fixed texts, so the statement holding them is kept compiled (diesel keeps none with
+/// `dsl::sql`).
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct UsersNewestChange;
 
 /// With [`UsersNewestChange`], on PostgreSQL the newest of the user's transactions among those
-/// that have all ended; `NULL` on SQLite, where that is the newest.
+/// that have all ended; `NULL` on SQLite, where ids follow commits.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct UsersSettledChange;
 
-impl QueryFragment<diesel::sqlite::Sqlite> for UsersNewestChange {
-    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, diesel::sqlite::Sqlite>) -> QueryResult<()> {
+impl<DB: DieselBackend> QueryFragment<DB> for UsersNewestChange {
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, DB>) -> QueryResult<()> {
         out.push_sql(
             "(SELECT max(domain_events.id) FROM domain_events \
-             WHERE domain_events.user_id = users.id)",
-        );
-        Ok(())
-    }
-}
-
-impl QueryFragment<diesel::pg::Pg> for UsersNewestChange {
-    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, diesel::pg::Pg>) -> QueryResult<()> {
-        out.push_sql(
-            "(SELECT max(domain_events.xact_id) FROM domain_events \
              WHERE domain_events.user_id = users.id)",
         );
         Ok(())
