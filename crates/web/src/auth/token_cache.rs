@@ -22,6 +22,12 @@ pub const REMEMBER_FOR: Duration = Duration::from_secs(2);
 /// Tokens remembered before the expired ones are dropped (and, if all are fresh, all of them).
 const PRUNE_ABOVE: usize = 10_000;
 
+/// When a lookup began, and how many times tokens had been forgotten by then.
+struct Lookup {
+    asked: Instant,
+    forgotten: u64,
+}
+
 pub struct ApiTokenCache {
     remember_for: Duration,
     /// The token's hash, its user and when the lookup that confirmed it began.
@@ -55,31 +61,19 @@ impl ApiTokenCache {
         if let Some(user) = self.remembered(presented) {
             return Ok(Some(user));
         }
-        // Taken before the lookup: the token is remembered for `remember_for` from when the
-        // database was asked, and not at all if a revocation came meanwhile.
-        let (asked, forgotten) = (Instant::now(), self.forgotten.load(Ordering::SeqCst));
+        let lookup = self.lookup_begins();
         let user = store::user_for_api_token(conn, presented)?;
         if let Some(user) = &user {
-            let mut found = self.lock();
-            if self.forgotten.load(Ordering::SeqCst) != forgotten {
-                return Ok(Some(user.clone()));
-            }
-            if found.len() >= PRUNE_ABOVE {
-                let remember_for = self.remember_for;
-                found.retain(|_, (_, confirmed)| confirmed.elapsed() < remember_for);
-                if found.len() >= PRUNE_ABOVE {
-                    found.clear();
-                }
-            }
-            found.insert(SecretHash::of(presented), (user.clone(), asked));
+            self.remember(presented, user, lookup);
         }
         Ok(user)
     }
 
     /// The user of the `presented` token if the database confirmed it a moment ago.
     pub fn remembered(&self, presented: &str) -> Option<User> {
+        let hash = SecretHash::of(presented);
         self.lock()
-            .get(&SecretHash::of(presented))
+            .get(&hash)
             .filter(|(_, confirmed)| confirmed.elapsed() < self.remember_for)
             .map(|(user, _)| user.clone())
     }
@@ -90,6 +84,31 @@ impl ApiTokenCache {
         let mut found = self.lock();
         self.forgotten.fetch_add(1, Ordering::SeqCst);
         found.retain(|_, (user, _)| user.id != user_id);
+    }
+
+    /// Taken before a lookup: the token is remembered for `remember_for` from when the
+    /// database was asked, and not at all if tokens were forgotten while it ran.
+    fn lookup_begins(&self) -> Lookup {
+        Lookup {
+            asked: Instant::now(),
+            forgotten: self.forgotten.load(Ordering::SeqCst),
+        }
+    }
+
+    fn remember(&self, presented: &str, user: &User, lookup: Lookup) {
+        let hash = SecretHash::of(presented);
+        let mut found = self.lock();
+        if self.forgotten.load(Ordering::SeqCst) != lookup.forgotten {
+            return;
+        }
+        if found.len() >= PRUNE_ABOVE {
+            let remember_for = self.remember_for;
+            found.retain(|_, (_, confirmed)| confirmed.elapsed() < remember_for);
+            if found.len() >= PRUNE_ABOVE {
+                found.clear();
+            }
+        }
+        found.insert(hash, (user.clone(), lookup.asked));
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<SecretHash, (User, Instant)>> {
@@ -141,6 +160,20 @@ mod tests {
         cache.forget_user(alice.id);
         assert_eq!(name_of(&alices), None);
         assert_eq!(name_of(&bobs).as_deref(), Some("bob"));
+
+        // A lookup that ran while the user's tokens were forgotten (a revocation in Settings)
+        // does not put its answer back.
+        let lookup = cache.lookup_begins();
+        cache.forget_user(bob.id);
+        cache.remember(&bobs, &bob, lookup);
+        assert_eq!(cache.remembered(&bobs), None);
+        let lookup = cache.lookup_begins();
+        cache.remember(&bobs, &bob, lookup);
+        assert_eq!(
+            cache.remembered(&bobs).map(|user| user.id),
+            Some(bob.id),
+            "a lookup with nothing forgotten meanwhile is remembered"
+        );
 
         // A cache that remembers nothing asks the database every time.
         let asks_every_time = ApiTokenCache::remembering_for(Duration::ZERO);

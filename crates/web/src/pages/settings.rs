@@ -216,15 +216,17 @@ async fn revoke_token(
 ) -> Result<HttpResponse, PageError> {
     me.page.verify_csrf(&form.csrf)?;
     let (user_id, token_id) = (me.user.id, id.into_inner());
-    let revoked = run_db(&state.db, move |db| {
-        db.write(|c| store::revoke_api_token(c, user_id, token_id))
+    let known = state.api_tokens.clone();
+    run_db(&state.db, move |db| {
+        let revoked = db.write(|c| store::revoke_api_token(c, user_id, token_id));
+        // Refused from now on by this server, in the same closure as the revocation so that
+        // it happens even if the request is dropped meanwhile, and whatever the answer (a
+        // failed commit may have committed); another process on the database forgets it
+        // within `token_cache::REMEMBER_FOR`.
+        known.forget_user(user_id);
+        revoked
     })
-    .await;
-    // Refused from now on by this server, even if the answer was lost after the revocation
-    // committed; another process on the database forgets it within
-    // `token_cache::REMEMBER_FOR`.
-    state.api_tokens.forget_user(user_id);
-    revoked?;
+    .await?;
     Ok(see_other("/settings"))
 }
 
