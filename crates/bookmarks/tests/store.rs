@@ -348,16 +348,26 @@ fn imports_record_one_event_a_batch_unless_they_federate() {
     assert!(public_date(&db).is_some());
 }
 
-/// An import that updates what is already saved (`--on-duplicate update`) imports anew a
-/// bookmark another request deletes while the batch runs, instead of stopping with "not found"
-/// (PostgreSQL, where the two run side by side; SQLite writes one transaction at a time).
-#[test]
-fn an_updating_import_saves_again_a_duplicate_deleted_meanwhile() {
+/// Runs an import that updates what is already saved (`--on-duplicate update`) of an entry for
+/// `url`, saved before as "before", while another request's transaction makes `change` to
+/// that bookmark and commits only once the import waits for the bookmark's row (PostgreSQL,
+/// where the two run side by side; SQLite writes one transaction at a time). Returns the
+/// import's report and the bookmark saved before.
+fn import_update_while(
+    url: &str,
+    change: impl Fn(&mut store::DbConnection, &User, &str) -> Result<(), StoreError> + Sync,
+) -> Option<(
+    TestDatabase,
+    Database,
+    User,
+    store::BatchReport,
+    store::Bookmark,
+)> {
     use std::sync::atomic::{AtomicBool, Ordering};
     use std::time::{Duration, Instant};
-    let (_guard, db) = TestDatabase::connect();
+    let (guard, db) = TestDatabase::connect();
     if db.backend() != store::Backend::Postgres {
-        return;
+        return None;
     }
     #[derive(diesel::QueryableByName)]
     struct Waiting {
@@ -365,31 +375,30 @@ fn an_updating_import_saves_again_a_duplicate_deleted_meanwhile() {
         n: i64,
     }
     let alice = add_user(&db, "alice");
-    let url = "https://e.com/deleted-meanwhile";
     let saved = save(
         &db,
         &alice,
         &draft(url, "before", &["old"], Visibility::Public),
-    );
-    let (deleted, import_waits) = (AtomicBool::new(false), AtomicBool::new(false));
+    )
+    .bookmark;
+    let (changed, import_waits) = (AtomicBool::new(false), AtomicBool::new(false));
     let until = |flag: &AtomicBool| {
         let start = Instant::now();
-        while !flag.load(Ordering::SeqCst) && start.elapsed() < Duration::from_secs(20) {
+        while !flag.load(Ordering::SeqCst) && start.elapsed() < Duration::from_secs(10) {
             std::thread::sleep(Duration::from_millis(10));
         }
     };
     let report = std::thread::scope(|scope| {
-        // Deleted in a transaction that commits once the import waits for the bookmark's row.
         scope.spawn(|| {
             db.write(|c| {
-                store::delete_bookmark(c, alice.id, &saved.bookmark.public_id)?;
-                deleted.store(true, Ordering::SeqCst);
+                change(c, &alice, &saved.public_id)?;
+                changed.store(true, Ordering::SeqCst);
                 until(&import_waits);
                 Ok(())
             })
-            .expect("delete");
+            .expect("the other request's change");
         });
-        until(&deleted);
+        until(&changed);
         let importing = scope.spawn(|| {
             db.write(|c| {
                 store::import_batch(
@@ -402,7 +411,7 @@ fn an_updating_import_saves_again_a_duplicate_deleted_meanwhile() {
             })
         });
         let start = Instant::now();
-        while start.elapsed() < Duration::from_secs(20) {
+        while start.elapsed() < Duration::from_secs(10) {
             let waiting = db
                 .read(|c| {
                     use diesel::RunQueryDsl;
@@ -421,14 +430,53 @@ fn an_updating_import_saves_again_a_duplicate_deleted_meanwhile() {
         import_waits.store(true, Ordering::SeqCst);
         importing.join().expect("the import's thread")
     })
-    .expect("the import goes on past the deleted bookmark");
-    assert_eq!((report.created, report.updated), (1, 0));
-    let found = db
-        .read(|c| store::find_bookmark_by_url(c, alice.id, &BookmarkUrl::parse(url).unwrap()))
+    .expect("the import goes on past the changed bookmark");
+    Some((guard, db, alice, report, saved))
+}
+
+/// What is saved at `url` for `user`.
+fn saved_at(db: &Database, user: &User, url: &str) -> Option<store::Bookmark> {
+    db.read(|c| store::find_bookmark_by_url(c, user.id, &BookmarkUrl::parse(url).unwrap()))
         .expect("read")
-        .expect("saved again");
+}
+
+/// A duplicate another request deletes while the import runs is imported anew, instead of
+/// stopping the import with "not found".
+#[test]
+fn an_updating_import_saves_again_a_duplicate_deleted_meanwhile() {
+    let url = "https://e.com/deleted-meanwhile";
+    let Some((_guard, db, alice, report, before)) = import_update_while(url, |c, user, id| {
+        store::delete_bookmark(c, user.id, id).map(|_| ())
+    }) else {
+        return;
+    };
+    assert_eq!((report.created, report.updated), (1, 0));
+    let found = saved_at(&db, &alice, url).expect("saved again");
     assert_eq!(found.title.as_str(), "after");
-    assert_ne!(found.public_id, saved.bookmark.public_id);
+    assert_ne!(found.public_id, before.public_id);
+}
+
+/// A duplicate another request moves to another address while the import runs keeps what it
+/// has there, and the entry's address is imported anew (instead of the moved bookmark being
+/// overwritten and the entry's address left unsaved).
+#[test]
+fn an_updating_import_leaves_a_duplicate_moved_meanwhile() {
+    let (url, moved_to) = ("https://e.com/moved-meanwhile", "https://e.com/moved-here");
+    let Some((_guard, db, alice, report, before)) = import_update_while(url, |c, user, id| {
+        let new_url = BookmarkUrl::parse(moved_to).unwrap();
+        store::update_bookmark(c, user.id, id, Some(&new_url), &BookmarkChanges::default())
+            .map(|_| ())
+    }) else {
+        return;
+    };
+    assert_eq!((report.created, report.updated), (1, 0));
+    let moved = saved_at(&db, &alice, moved_to).expect("still at its new address");
+    assert_eq!(
+        (moved.public_id.as_str(), moved.title.as_str()),
+        (before.public_id.as_str(), "before")
+    );
+    let imported = saved_at(&db, &alice, url).expect("the entry's address saved");
+    assert_eq!(imported.title.as_str(), "after");
 }
 
 #[test]

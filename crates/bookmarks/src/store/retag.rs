@@ -27,12 +27,13 @@ pub fn retag(
     loop {
         // Down the listing by cursor rather than the first page again and again: bookmarks
         // saved with `from` while the rename runs (on PostgreSQL, saves go on beside it) are
-        // newer than its cursor, so it ends. It renames what was there when it began, and
-        // any bookmark given `from` meanwhile with an older date, below the cursor.
+        // newer than its cursor, so it ends. It renames what was there when it began, except
+        // one whose date an edit moves above the cursor meanwhile, and also any bookmark
+        // given `from` meanwhile with a date below the cursor.
         let page = list_bookmarks(conn, &filter)?;
         for listed in page.items {
             // Its tags as they are now, locked: an edit or deletion may have come since the
-            // page was read. One that no longer carries `from` is not on the next page.
+            // page was read; one that no longer carries `from` is passed over.
             let bookmark = match owned_bookmark(conn, user_id, &listed.public_id) {
                 Ok(bookmark) if bookmark.tags.iter().any(|tag| tag == from) => bookmark,
                 Ok(_) | Err(StoreError::NotFound(_)) => continue,
