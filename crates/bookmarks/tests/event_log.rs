@@ -144,7 +144,7 @@ fn an_event_committed_after_a_later_one_is_read_and_moves_the_change_generation(
                     written.send(()).expect("tell the test");
                     // Bounded, so that a failed assertion below ends the test instead of leaving
                     // this thread (and the scope) waiting for good.
-                    let _ = wait_for_commit.recv_timeout(Duration::from_secs(30));
+                    let _ = wait_for_commit.recv_timeout(Duration::from_secs(10));
                     Ok(())
                 })
                 .expect("the slow save");

@@ -1,14 +1,15 @@
 //! Tag clouds and related tags, cached. Counting tags reads every bookmark the page filters on
 //! (tens of thousands for a long-time user), while the list itself reads one page; so the counts
 //! are kept per question and reused until the owner's bookmarks change. "Change" is the store's
-//! change generation (`store::ChangeGeneration`: the newest domain event id on SQLite, two
-//! numbers from the transactions of the owner's events on PostgreSQL), read with each request
-//! in one index lookup (on a user's pages in the statement that finds the user, before the
-//! page's rows), so every server process on a shared database sees a change at once: a page's
-//! tags hold every change made before the request read the generation. A write the owner makes
-//! while the request runs may show in its rows and not yet in its tags; the next request counts
-//! it. (On PostgreSQL, a write that commits after a later one of the same owner is counted by
-//! the first request after every transaction begun before it has ended.)
+//! change generation (`store::ChangeGeneration`: the newest domain event id, and on PostgreSQL
+//! also the newest of the owner's transactions that have all ended), read with each request
+//! in one index lookup (two on PostgreSQL; on a user's pages in the statement that finds the
+//! user, before the page's rows), so every server process on a shared database sees a change
+//! at once: a page's tags hold every change made before the request read the generation. A
+//! write the owner makes while the request runs may show in its rows and not yet in its tags;
+//! the next request counts it. (On PostgreSQL, a write that commits after a later one of the
+//! same owner is counted by the first request after every transaction that took its id before
+//! the write's has ended.)
 //! An answer also keeps the cloud's HTML once a page has rendered it ([`CountedTags::cloud_html`]).
 
 use bookmarks::store::{

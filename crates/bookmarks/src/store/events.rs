@@ -243,9 +243,10 @@ pub(crate) const SETTLED_BEFORE: &str = "pg_snapshot_xmin(pg_current_snapshot())
 /// commits would have held, by the newest id, without the first one's change until the
 /// owner's next write. There `settled` is the newest transaction that wrote one of the owner's
 /// events among the transactions that have all ended ([`SETTLED_BEFORE`]): it moves once every
-/// transaction begun before a write has ended, and then past anything counted before. That is
-/// usually milliseconds, but any transaction still running on the server (an import's batch, a
-/// session left idle in a transaction, in any database) holds it back until it ends.
+/// transaction that took its id before the write's (one that had written something by then)
+/// has ended, and then past anything counted before. That is usually milliseconds, but a long
+/// writing transaction anywhere on the server (an import's batch, a session left idle after
+/// writing in an open transaction, in any database) holds it back until it ends.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct ChangeGeneration {
     pub newest: i64,

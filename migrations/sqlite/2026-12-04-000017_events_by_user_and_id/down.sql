@@ -1,0 +1,2 @@
+-- Nothing was done here on SQLite.
+SELECT 1;
