@@ -7,6 +7,10 @@ use std::time::Duration;
 /// How often the table of PostgreSQL's unfolded tag-total additions is looked at.
 const PENDING_TOTALS_CHECK: Duration = Duration::from_secs(10);
 
+/// How often PostgreSQL's search index's pending list is merged: often enough that creates at
+/// full speed (a few thousand a second) do not fill its 4 MB between two merges.
+const SEARCH_PENDING_LIST_MERGE: Duration = Duration::from_secs(1);
+
 /// On PostgreSQL, vacuums the unfolded tag-total additions whenever folds have left enough
 /// deleted rows behind ([`store::vacuum_pending_totals`]), every ten seconds for as long as
 /// the server runs; not at all when the database user does not own the table (autovacuum
@@ -47,6 +51,45 @@ pub async fn keep_pending_totals_small(db: Database) {
             Ok(None) => {}
             Err(e) => {
                 tracing::warn!(error = %e, "could not vacuum the unfolded tag-total additions")
+            }
+        }
+    }
+}
+
+/// On PostgreSQL, merges the search index's pending list every second
+/// ([`store::clean_search_pending_list`]), so that no create finds it full and merges it inside
+/// its request; not at all when the database user does not own the index (autovacuum still
+/// does, less often). A failure is logged and the next merge tries again.
+pub async fn keep_search_pending_list_short(db: Database) {
+    if db.backend() != store::Backend::Postgres {
+        return;
+    }
+    match run_db(&db, |db| db.read(store::may_clean_search_pending_list)).await {
+        Ok(true) => {}
+        Ok(false) => {
+            tracing::warn!(
+                "the database user does not own the search index, so the server leaves merging \
+                 its pending list to autovacuum; now and then a save waits for that merge \
+                 (docs/decisions.md, \"Search on PostgreSQL\")"
+            );
+            return;
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "could not check who owns the search index; not merging its pending list");
+            return;
+        }
+    }
+    let mut ticks = tokio::time::interval(SEARCH_PENDING_LIST_MERGE);
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        ticks.tick().await;
+        match run_db(&db, |db| db.read(store::clean_search_pending_list)).await {
+            Ok(Some(pages)) if pages > 0 => {
+                tracing::debug!(pages, "merged the search index's pending list")
+            }
+            Ok(_) => {}
+            Err(e) => {
+                tracing::warn!(error = %e, "could not merge the search index's pending list")
             }
         }
     }

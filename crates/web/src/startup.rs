@@ -81,6 +81,9 @@ impl Application {
             tokio::spawn(delivery::run_worker(federation.data()));
         }
         tokio::spawn(crate::maintenance::keep_pending_totals_small(db.clone()));
+        tokio::spawn(crate::maintenance::keep_search_pending_list_short(
+            db.clone(),
+        ));
         let (setup_code, setup_url) = if user_count == 0 {
             let code = Secret::generate();
             let url = format!("{}/setup?code={}", settings.base_url(), code.as_str());

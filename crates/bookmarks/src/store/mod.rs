@@ -25,6 +25,7 @@ mod retag;
 pub mod schema;
 mod search;
 mod search_gate;
+mod search_pending_list;
 mod settings;
 mod sqlite_library;
 mod stored_time;
@@ -53,6 +54,7 @@ pub use listing::{
 pub use pending_vacuum::{may_vacuum_pending_totals, vacuum_pending_totals};
 pub use retag::retag;
 pub use search::rebuild_search_index;
+pub use search_pending_list::{clean_search_pending_list, may_clean_search_pending_list};
 pub use settings::{get_or_create_setting, get_setting};
 pub use tag_stats::{related_tags, tag_counts, TagCount};
 pub use users::{
