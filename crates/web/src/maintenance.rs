@@ -16,23 +16,15 @@ const SEARCH_PENDING_LIST_MERGE: Duration = Duration::from_secs(1);
 /// the server runs; not at all when the database user does not own the table (autovacuum
 /// still does, less often). A failure is logged and the next check tries again.
 pub async fn keep_pending_totals_small(db: Database) {
-    if db.backend() != store::Backend::Postgres {
+    let allowed = may_maintain(
+        &db,
+        store::may_vacuum_pending_totals,
+        "the database user does not own tag_total_changes, so the server leaves its vacuuming \
+         to autovacuum; tag clouds and creates get slower under heavy writes \
+         (docs/decisions.md, \"Tag totals\")",
+    );
+    if !allowed.await {
         return;
-    }
-    match run_db(&db, |db| db.read(store::may_vacuum_pending_totals)).await {
-        Ok(true) => {}
-        Ok(false) => {
-            tracing::warn!(
-                "the database user does not own tag_total_changes, so the server leaves its \
-                 vacuuming to autovacuum; tag clouds and creates get slower under heavy writes \
-                 (docs/decisions.md, \"Tag totals\")"
-            );
-            return;
-        }
-        Err(e) => {
-            tracing::warn!(error = %e, "could not check who owns tag_total_changes; not vacuuming it");
-            return;
-        }
     }
     let mut ticks = tokio::time::interval(PENDING_TOTALS_CHECK);
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -61,23 +53,15 @@ pub async fn keep_pending_totals_small(db: Database) {
 /// its request; not at all when the database user does not own the index (autovacuum still
 /// does, less often). A failure is logged and the next merge tries again.
 pub async fn keep_search_pending_list_short(db: Database) {
-    if db.backend() != store::Backend::Postgres {
+    let allowed = may_maintain(
+        &db,
+        store::may_clean_search_pending_list,
+        "the database user does not own the search index, so the server leaves merging its \
+         pending list to autovacuum; now and then a save waits for that merge \
+         (docs/decisions.md, \"Search on PostgreSQL\")",
+    );
+    if !allowed.await {
         return;
-    }
-    match run_db(&db, |db| db.read(store::may_clean_search_pending_list)).await {
-        Ok(true) => {}
-        Ok(false) => {
-            tracing::warn!(
-                "the database user does not own the search index, so the server leaves merging \
-                 its pending list to autovacuum; now and then a save waits for that merge \
-                 (docs/decisions.md, \"Search on PostgreSQL\")"
-            );
-            return;
-        }
-        Err(e) => {
-            tracing::warn!(error = %e, "could not check who owns the search index; not merging its pending list");
-            return;
-        }
     }
     let mut ticks = tokio::time::interval(SEARCH_PENDING_LIST_MERGE);
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -91,6 +75,29 @@ pub async fn keep_search_pending_list_short(db: Database) {
             Err(e) => {
                 tracing::warn!(error = %e, "could not merge the search index's pending list")
             }
+        }
+    }
+}
+
+/// Whether a maintenance task runs: only on PostgreSQL, and only when `may` says the database
+/// user owns what it maintains; otherwise (or when that cannot be checked) it warns once.
+async fn may_maintain(
+    db: &Database,
+    may: fn(&mut store::DbConnection) -> Result<bool, bookmarks::StoreError>,
+    not_owner: &'static str,
+) -> bool {
+    if db.backend() != store::Backend::Postgres {
+        return false;
+    }
+    match run_db(db, move |db| db.read(may)).await {
+        Ok(true) => true,
+        Ok(false) => {
+            tracing::warn!("{not_owner}");
+            false
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "could not check who owns what the server maintains: {not_owner}");
+            false
         }
     }
 }

@@ -32,13 +32,20 @@ struct Ownership {
 /// database user owns it (or is a superuser). A user who does not own it would get a warning
 /// from each `VACUUM` and clean nothing.
 pub fn may_vacuum_pending_totals(conn: &mut DbConnection) -> Result<bool, StoreError> {
-    let DbConnection::Postgres(c) = conn else {
-        return Ok(false);
-    };
+    match conn {
+        DbConnection::Postgres(c) => owns(c, "tag_total_changes"),
+        DbConnection::Sqlite(_) => Ok(false),
+    }
+}
+
+/// Whether the database user owns the table or index `relation` (or is a superuser), as
+/// `VACUUM` and `gin_clean_pending_list` require; false when it does not exist.
+pub(crate) fn owns(c: &mut PgConnection, relation: &str) -> Result<bool, StoreError> {
     Ok(diesel::sql_query(
         "SELECT pg_has_role(current_user, relowner, 'USAGE') AS owner FROM pg_class \
-         WHERE oid = to_regclass('tag_total_changes')",
+         WHERE oid = to_regclass($1)",
     )
+    .bind::<diesel::sql_types::Text, _>(relation)
     .get_result::<Ownership>(c)
     .optional()?
     .is_some_and(|row| row.owner))

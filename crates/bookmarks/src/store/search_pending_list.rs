@@ -12,16 +12,10 @@
 use super::connection::DbConnection;
 use super::error::StoreError;
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Bool};
+use diesel::sql_types::BigInt;
 
 /// The search documents' GIN index (migration `000005`).
 const SEARCH_INDEX: &str = "bookmark_search_document";
-
-#[derive(QueryableByName)]
-struct Ownership {
-    #[diesel(sql_type = Bool)]
-    owner: bool,
-}
 
 #[derive(QueryableByName)]
 struct Merged {
@@ -32,17 +26,10 @@ struct Merged {
 /// Whether this server may merge the pending list: on PostgreSQL, when the database user owns
 /// the index (or is a superuser), as `gin_clean_pending_list` requires.
 pub fn may_clean_search_pending_list(conn: &mut DbConnection) -> Result<bool, StoreError> {
-    let DbConnection::Postgres(c) = conn else {
-        return Ok(false);
-    };
-    Ok(diesel::sql_query(
-        "SELECT pg_has_role(current_user, relowner, 'USAGE') AS owner FROM pg_class \
-         WHERE oid = to_regclass($1)",
-    )
-    .bind::<diesel::sql_types::Text, _>(SEARCH_INDEX)
-    .get_result::<Ownership>(c)
-    .optional()?
-    .is_some_and(|row| row.owner))
+    match conn {
+        DbConnection::Postgres(c) => super::pending_vacuum::owns(c, SEARCH_INDEX),
+        DbConnection::Sqlite(_) => Ok(false),
+    }
 }
 
 /// On PostgreSQL, merges the search index's pending list into the index and returns how many
