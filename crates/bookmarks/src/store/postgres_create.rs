@@ -247,7 +247,8 @@ impl QueryFragment<Pg> for InsertNewBookmark<'_> {
         out.push_bind_param::<Integer, _>(&super::tag_totals::OWNERS_TOTALS_LOCK)?;
         out.push_sql(", (");
         out.push_bind_param::<BigInt, _>(&b.owner_id)?;
-        out.push_sql(" % 2147483647)::integer) AS taken WHERE (SELECT id FROM new_bookmark) % ");
+        out.push_sql(super::tag_totals::OWNER_AS_LOCK_KEY);
+        out.push_sql(") AS taken WHERE (SELECT id FROM new_bookmark) % ");
         out.push_sql(&FOLD_EVERY.to_string());
         out.push_sql(" = 0 OR ((SELECT id FROM new_bookmark) IS NOT NULL AND ");
         out.push_bind_param::<Bool, _>(&self.fold_anyway)?;

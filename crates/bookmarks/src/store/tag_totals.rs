@@ -24,6 +24,11 @@ use std::collections::HashMap;
 /// and tried by a create before it folds (`super::postgres_create`). `tgtl` in ASCII.
 pub(crate) const OWNERS_TOTALS_LOCK: i32 = 0x7467_746c;
 
+/// The lock's second key as SQL, following the owner's id (a `bigint`) in parentheses opened
+/// before it: advisory lock keys are `integer`s. Written once, so that the hold and a fold's
+/// try always name the same lock.
+pub(crate) const OWNER_AS_LOCK_KEY: &str = " % 2147483647)::integer";
+
 /// For a transaction that adjusts `user_id`'s totals many times (an import, a tag renamed
 /// across bookmarks): on PostgreSQL, holds the owner's totals until it ends, so that no create
 /// folds into them meanwhile. Each adjustment locks its totals in one order, as a fold does,
@@ -35,10 +40,12 @@ pub(crate) const OWNERS_TOTALS_LOCK: i32 = 0x7467_746c;
 /// transaction at a time.
 pub(crate) fn hold_owners_totals(conn: &mut DbConnection, user_id: i64) -> Result<(), StoreError> {
     if let DbConnection::Postgres(c) = conn {
-        diesel::sql_query("SELECT pg_advisory_xact_lock($1, ($2 % 2147483647)::integer)")
-            .bind::<diesel::sql_types::Integer, _>(OWNERS_TOTALS_LOCK)
-            .bind::<BigInt, _>(user_id)
-            .execute(c)?;
+        diesel::sql_query(format!(
+            "SELECT pg_advisory_xact_lock($1, ($2{OWNER_AS_LOCK_KEY})"
+        ))
+        .bind::<diesel::sql_types::Integer, _>(OWNERS_TOTALS_LOCK)
+        .bind::<BigInt, _>(user_id)
+        .execute(c)?;
     }
     Ok(())
 }
