@@ -39,13 +39,30 @@ pub fn import_batch(
     // An import touches many index pages: a larger cache on the importing connection, for the
     // batch only, since the connection goes back to the server's pool afterwards.
     set_sqlite_cache(conn, super::connection::SQLITE_IMPORT_CACHE_KIB)?;
-    let imported = super::tag_totals::hold_owners_totals(conn, user_id)
-        .and_then(|()| import_into(conn, user_id, batch, on_duplicate, federate));
+    let imported = import_into(conn, user_id, batch, on_duplicate, federate);
     let reset = set_sqlite_cache(conn, super::connection::SQLITE_CACHE_KIB);
     // The import's own error, if it failed, is the one to report.
     let report = imported?;
     reset?;
     Ok(report)
+}
+
+/// Creates every tag of `entries` that does not exist yet, before an import's batches are
+/// written side by side: two batches creating the same tag would otherwise meet on its unique
+/// name, the second waiting for the first's commit and then running again from its start.
+/// A tag is a name shared by every user, so one left unused by an import that stopped is
+/// harmless.
+pub fn create_import_tags(
+    conn: &mut DbConnection,
+    entries: &[ImportedBookmark],
+) -> Result<(), StoreError> {
+    let distinct: std::collections::BTreeSet<&str> = entries
+        .iter()
+        .flat_map(|e| e.tags.iter())
+        .map(|t| t.as_str())
+        .collect();
+    let names: Vec<String> = distinct.into_iter().map(str::to_owned).collect();
+    ensure_tags(conn, &names).map(|_| ())
 }
 
 /// Sets a SQLite connection's page cache (at most, in KiB); nothing on PostgreSQL.
@@ -76,6 +93,7 @@ fn import_into(
         .into_iter()
         .collect();
 
+    let mut totals = TotalsHold::default();
     let mut new_entries = Vec::new();
     for (index, entry) in batch.iter().enumerate() {
         match (existing.get(entry.url.as_str()), on_duplicate) {
@@ -98,6 +116,7 @@ fn import_into(
                 // address is no longer saved, and the entry is imported as new.
                 match owned_bookmark(conn, user_id, public_id) {
                     Ok(bookmark) if bookmark.url == entry.url => {
+                        totals.hold(conn, user_id)?;
                         apply_changes(conn, bookmark, None, &changes)?;
                         report.updated += 1;
                     }
@@ -199,6 +218,7 @@ fn import_into(
         .collect();
     search::write_documents(conn, &documents)?;
     let tag_names: Vec<Vec<String>> = new_entries.iter().map(|e| e.tags.names()).collect();
+    totals.hold(conn, user_id)?;
     tag_totals::adjust(
         conn,
         user_id,
@@ -253,6 +273,25 @@ fn import_into(
     }
     report.created = new_entries.len();
     Ok(report)
+}
+
+/// The owner's tag totals, held ([`tag_totals::hold_owners_totals`]) from a batch's first
+/// adjustment of them to its end, not from its start: on PostgreSQL the batches of one import
+/// can then write their bookmarks, tag links and search documents side by side, and take
+/// turns only for the totals, the events and the commit.
+#[derive(Default)]
+struct TotalsHold {
+    held: bool,
+}
+
+impl TotalsHold {
+    fn hold(&mut self, conn: &mut DbConnection, user_id: i64) -> Result<(), StoreError> {
+        if !self.held {
+            tag_totals::hold_owners_totals(conn, user_id)?;
+            self.held = true;
+        }
+        Ok(())
+    }
 }
 
 #[cfg(test)]

@@ -3,9 +3,11 @@
 //! same import again skips what is already saved.
 
 use super::{FileFormat, ParsedFile, Skipped};
-use bookmarks::model::OnDuplicate;
-use bookmarks::store;
+use bookmarks::model::{ImportedBookmark, OnDuplicate};
+use bookmarks::store::{self, Backend};
 use bookmarks::{Database, StoreError};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::mpsc;
 
 #[derive(Debug, Clone, Copy)]
 pub struct ImportOptions {
@@ -13,6 +15,10 @@ pub struct ImportOptions {
     /// Send the imported bookmarks to followers (off by default).
     pub federate: bool,
     pub batch_size: usize,
+    /// Batches written at once, each in its own transaction on its own connection. Only
+    /// PostgreSQL writes them side by side (its server then works on as many cores); SQLite
+    /// writes one transaction at a time, so it always takes one.
+    pub writers: usize,
 }
 
 impl Default for ImportOptions {
@@ -21,6 +27,7 @@ impl Default for ImportOptions {
             on_duplicate: OnDuplicate::Skip,
             federate: false,
             batch_size: 2_000,
+            writers: 1,
         }
     }
 }
@@ -57,32 +64,49 @@ pub fn run_import(
         skipped: Vec::new(),
     };
     let batch_size = options.batch_size.max(1);
+    let writers = match db.backend() {
+        Backend::Postgres => options.writers.max(1),
+        Backend::Sqlite => 1,
+    };
     let mut done = skipped.len();
     progress(done, total);
     // The search index merges once, after the last batch, not after every batch.
     store::bulk_indexing::begin(db)?;
     let mut import_batches = || -> Result<(), StoreError> {
-        for (batch_index, batch) in entries.chunks(batch_size).enumerate() {
-            let offset = batch_index * batch_size;
-            let result = db.write(|c| {
-                store::import_batch(c, user_id, batch, options.on_duplicate, options.federate)
-            })?;
-            report.created += result.created;
-            report.updated += result.updated;
-            skipped.extend(result.skipped.into_iter().map(|(index, reason)| {
-                Skipped {
-                    entry: numbers.get(offset + index).copied().unwrap_or_default(),
-                    url: batch
-                        .get(index)
-                        .map(|b| b.url.to_string())
-                        .unwrap_or_default(),
-                    reason,
-                }
-            }));
-            done += batch.len();
-            progress(done, total);
+        if writers > 1 {
+            db.write(|c| store::create_import_tags(c, &entries))?;
         }
-        Ok(())
+        let batches: Vec<&[ImportedBookmark]> = entries.chunks(batch_size).collect();
+        let mut first_error = None;
+        write_batches(
+            db,
+            &batches,
+            writers,
+            options,
+            user_id,
+            &mut |index, result| {
+                let batch = batches[index];
+                match result {
+                    Ok(result) => {
+                        let offset = index * batch_size;
+                        report.created += result.created;
+                        report.updated += result.updated;
+                        skipped.extend(result.skipped.into_iter().map(|(at, reason)| Skipped {
+                            entry: numbers.get(offset + at).copied().unwrap_or_default(),
+                            url: batch.get(at).map(|b| b.url.to_string()).unwrap_or_default(),
+                            reason,
+                        }));
+                        done += batch.len();
+                        progress(done, total);
+                    }
+                    // The first batch that failed says why; the others stop before their next.
+                    Err(e) => {
+                        first_error.get_or_insert(e);
+                    }
+                }
+            },
+        );
+        first_error.map_or(Ok(()), Err)
     };
     let imported = import_batches();
     // Also after a failed batch: the batches before it are stored and searchable.
@@ -93,4 +117,53 @@ pub fn run_import(
     skipped.sort_by_key(|s| s.entry);
     report.skipped = skipped;
     Ok(report)
+}
+
+/// Writes `batches` with `writers` threads, each taking the next batch not yet taken, and hands
+/// every batch's outcome, by its index, to `outcome` on the calling thread. After a batch
+/// fails no further batch is started; those already running end (and commit) as they would.
+fn write_batches(
+    db: &Database,
+    batches: &[&[ImportedBookmark]],
+    writers: usize,
+    options: ImportOptions,
+    user_id: i64,
+    outcome: &mut dyn FnMut(usize, Result<store::BatchReport, StoreError>),
+) {
+    let next = AtomicUsize::new(0);
+    let failed = AtomicBool::new(false);
+    std::thread::scope(|scope| {
+        let (sender, outcomes) = mpsc::channel();
+        for _ in 0..writers {
+            let (sender, next, failed) = (sender.clone(), &next, &failed);
+            scope.spawn(move || {
+                while !failed.load(Ordering::Relaxed) {
+                    let index = next.fetch_add(1, Ordering::Relaxed);
+                    let Some(batch) = batches.get(index) else {
+                        return;
+                    };
+                    let result = db.write(|c| {
+                        store::import_batch(
+                            c,
+                            user_id,
+                            batch,
+                            options.on_duplicate,
+                            options.federate,
+                        )
+                    });
+                    if result.is_err() {
+                        failed.store(true, Ordering::Relaxed);
+                    }
+                    if sender.send((index, result)).is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+        // Only the writers hold senders now: the loop ends when the last of them is done.
+        drop(sender);
+        for (index, result) in outcomes {
+            outcome(index, result);
+        }
+    });
 }

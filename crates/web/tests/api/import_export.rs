@@ -287,6 +287,79 @@ async fn running_an_import_again_is_safe_and_update_overwrites() {
     assert!(!events.iter().any(|e| e.kind() == "bookmark_imported"));
 }
 
+/// A Netscape file of `count` bookmarks, each tagged `shared`, one of `t0`…`t3`, and a tag of
+/// its own on every third.
+fn tagged_file(count: usize) -> String {
+    let mut file = String::from("<!DOCTYPE NETSCAPE-Bookmark-file-1>\n<DL><p>\n");
+    for i in 0..count {
+        let own = if i % 3 == 0 {
+            format!(",own{i}")
+        } else {
+            String::new()
+        };
+        file.push_str(&format!(
+            "<DT><A HREF=\"https://example.com/{i}\" ADD_DATE=\"{}\" TAGS=\"shared,t{}{own}\">Page {i}</A>\n",
+            1_700_000_000 + i,
+            i % 4
+        ));
+    }
+    file.push_str("</DL><p>\n");
+    file
+}
+
+fn tag_counts(db: &Database, user_id: i64) -> Vec<(String, i64)> {
+    let filter = BookmarkFilter::new(Scope::User { owner: user_id }, Some(user_id));
+    let mut counts: Vec<(String, i64)> = db
+        .read(|c| store::tag_counts(c, &filter, 100))
+        .expect("tag counts")
+        .into_iter()
+        .map(|t| (t.name, t.count))
+        .collect();
+    counts.sort();
+    counts
+}
+
+#[tokio::test]
+async fn batches_written_side_by_side_import_every_entry_once() {
+    let app = spawn_app().await;
+    let alice = app.add_user("alice", false);
+    let file = tagged_file(30);
+    let run = |on_duplicate| {
+        let parsed = parse_file(file.as_bytes()).expect("a whole file");
+        let options = ImportOptions {
+            on_duplicate,
+            batch_size: 4,
+            writers: 3,
+            ..Default::default()
+        };
+        run_import(&app.db, alice.id, parsed, options, &mut |_, _| {}).expect("import")
+    };
+    let first = run(OnDuplicate::Skip);
+    assert_eq!((first.created, first.skipped.len()), (30, 0));
+    let saved = all(&app.db, alice.id);
+    assert_eq!(saved.len(), 30);
+    assert_eq!(
+        by_url(&saved, "https://example.com/9").tags.names(),
+        ["shared", "t1", "own9"]
+    );
+    let mut expected: Vec<(String, i64)> = vec![
+        ("shared".into(), 30),
+        ("t0".into(), 8),
+        ("t1".into(), 8),
+        ("t2".into(), 7),
+        ("t3".into(), 7),
+    ];
+    expected.extend((0..30).step_by(3).map(|i| (format!("own{i}"), 1)));
+    expected.sort();
+    assert_eq!(tag_counts(&app.db, alice.id), expected);
+
+    // Again, updating: every batch rewrites its bookmarks; the totals stay as they were.
+    let again = run(OnDuplicate::Update);
+    assert_eq!((again.created, again.updated), (0, 30));
+    assert_eq!(all(&app.db, alice.id).len(), 30);
+    assert_eq!(tag_counts(&app.db, alice.id), expected);
+}
+
 #[tokio::test]
 async fn export_then_import_into_a_fresh_instance_round_trips() {
     let source = spawn_app().await;
