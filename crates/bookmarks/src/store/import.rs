@@ -47,11 +47,12 @@ pub fn import_batch(
     Ok(report)
 }
 
-/// Creates every tag of `entries` that does not exist yet, before an import's batches are
-/// written side by side: two batches creating the same tag would otherwise meet on its unique
-/// name, the second waiting for the first's commit and then running again from its start.
-/// A tag is a name shared by every user, so one left unused by an import that stopped is
-/// harmless.
+/// Creates every tag of `entries` that does not exist yet, before an import's batches (on
+/// PostgreSQL): two batches creating the same tag would otherwise meet on its unique name,
+/// the second waiting for the first's commit and then running again from its start, and a
+/// batch creating one before it holds its owner's totals could wait for a tag rename that
+/// holds them and creates the same tag. A tag is a name shared by every user, so one left
+/// unused by an import that stopped is harmless.
 pub fn create_import_tags(
     conn: &mut DbConnection,
     entries: &[ImportedBookmark],
@@ -111,12 +112,14 @@ fn import_into(
                     unread: Some(entry.unread),
                     created_at: entry.created_at,
                 };
+                // The owner's totals first, then the bookmark's row, in the order a tag
+                // rename takes them, so that the two wait for each other rather than deadlock.
+                totals.hold(conn, user_id)?;
                 // Locked and read again: on PostgreSQL another request may have deleted it, or
                 // moved it to another address, since the batch looked. Then the entry's
                 // address is no longer saved, and the entry is imported as new.
                 match owned_bookmark(conn, user_id, public_id) {
                     Ok(bookmark) if bookmark.url == entry.url => {
-                        totals.hold(conn, user_id)?;
                         apply_changes(conn, bookmark, None, &changes)?;
                         report.updated += 1;
                     }
@@ -276,9 +279,12 @@ fn import_into(
 }
 
 /// The owner's tag totals, held ([`tag_totals::hold_owners_totals`]) from a batch's first
-/// adjustment of them to its end, not from its start: on PostgreSQL the batches of one import
-/// can then write their bookmarks, tag links and search documents side by side, and take
-/// turns only for the totals, the events and the commit.
+/// duplicate to update or, without one, from its adjustment of the totals near its end, not
+/// from its start: on PostgreSQL the batches of one import that only add bookmarks then write
+/// them, their tag links and search documents side by side, and take turns only for the
+/// totals, the event and the commit. Before the hold a batch locks nothing another holder
+/// could want (its tags exist: [`create_import_tags`]; its rows are new), so that it cannot
+/// wait for a holder that waits for it.
 #[derive(Default)]
 struct TotalsHold {
     held: bool,

@@ -41,6 +41,10 @@ pub struct ImportReport {
     pub skipped: Vec<Skipped>,
 }
 
+/// Batches written at once at most: well inside the server's pool of PostgreSQL connections
+/// (16), which an upload shares with requests.
+const MAX_WRITERS: usize = 4;
+
 /// Imports `parsed` for `user_id`; `progress(done, total)` is called after every batch.
 pub fn run_import(
     db: &Database,
@@ -65,7 +69,7 @@ pub fn run_import(
     };
     let batch_size = options.batch_size.max(1);
     let writers = match db.backend() {
-        Backend::Postgres => options.writers.max(1),
+        Backend::Postgres => options.writers.clamp(1, MAX_WRITERS),
         Backend::Sqlite => 1,
     };
     let mut done = skipped.len();
@@ -73,7 +77,7 @@ pub fn run_import(
     // The search index merges once, after the last batch, not after every batch.
     store::bulk_indexing::begin(db)?;
     let mut import_batches = || -> Result<(), StoreError> {
-        if writers > 1 {
+        if db.backend() == Backend::Postgres {
             db.write(|c| store::create_import_tags(c, &entries))?;
         }
         let batches: Vec<&[ImportedBookmark]> = entries.chunks(batch_size).collect();
@@ -100,9 +104,12 @@ pub fn run_import(
                         progress(done, total);
                     }
                     // The first batch that failed says why; the others stop before their next.
-                    Err(e) => {
-                        first_error.get_or_insert(e);
-                    }
+                    Err(e) => match first_error {
+                        None => first_error = Some(e),
+                        Some(_) => {
+                            tracing::warn!(error = %e, "another batch of the import failed too")
+                        }
+                    },
                 }
             },
         );
@@ -137,6 +144,8 @@ fn write_batches(
         for _ in 0..writers {
             let (sender, next, failed) = (sender.clone(), &next, &failed);
             scope.spawn(move || {
+                // A writer that panics stops the others before their next batch too.
+                let _stop_on_panic = StopOnPanic(failed);
                 while !failed.load(Ordering::Relaxed) {
                     let index = next.fetch_add(1, Ordering::Relaxed);
                     let Some(batch) = batches.get(index) else {
@@ -166,4 +175,15 @@ fn write_batches(
             outcome(index, result);
         }
     });
+}
+
+/// Sets its flag when dropped during a panic.
+struct StopOnPanic<'a>(&'a AtomicBool);
+
+impl Drop for StopOnPanic<'_> {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            self.0.store(true, Ordering::Relaxed);
+        }
+    }
 }
