@@ -282,9 +282,11 @@ fn import_into(
 /// duplicate to update or, without one, from its adjustment of the totals near its end, not
 /// from its start: on PostgreSQL the batches of one import that only add bookmarks then write
 /// them, their tag links and search documents side by side, and take turns only for the
-/// totals, the event and the commit. Before the hold a batch locks nothing another holder
-/// could want (its tags exist: [`create_import_tags`]; its rows are new), so that it cannot
-/// wait for a holder that waits for it.
+/// totals, the event and the commit. Before the hold a batch locks nothing a tag rename could
+/// want (its tags exist: [`create_import_tags`]; its rows are new), so that it cannot wait for
+/// a rename that waits for it. (A holder saving one of the batch's new addresses, such as
+/// another import's updating batch, waits for it, and PostgreSQL breaks that rare deadlock;
+/// [`super::Database::write`] runs the loser again.)
 #[derive(Default)]
 struct TotalsHold {
     held: bool,

@@ -41,8 +41,8 @@ pub struct ImportReport {
     pub skipped: Vec<Skipped>,
 }
 
-/// Batches written at once at most: well inside the server's pool of PostgreSQL connections
-/// (16), which an upload shares with requests.
+/// Batches written at once at most, whatever a caller asks: well inside a pool of PostgreSQL
+/// connections (16).
 const MAX_WRITERS: usize = 4;
 
 /// Imports `parsed` for `user_id`; `progress(done, total)` is called after every batch.
