@@ -116,7 +116,7 @@ pub fn run_import(
         first_error.map_or(Ok(()), Err)
     };
     let imported = import_batches();
-    // Also after a failed batch: the batches before it are stored and searchable.
+    // Also after a failed batch: the batches that committed are stored and searchable.
     let merged = store::bulk_indexing::end(db, report.created + report.updated);
     imported?;
     merged?;
