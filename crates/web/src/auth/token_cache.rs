@@ -58,22 +58,26 @@ impl ApiTokenCache {
         conn: &mut DbConnection,
         presented: &str,
     ) -> Result<Option<User>, StoreError> {
-        if let Some(user) = self.remembered(presented) {
+        let hash = SecretHash::of(presented);
+        if let Some(user) = self.remembered_by(&hash) {
             return Ok(Some(user));
         }
         let lookup = self.lookup_begins();
         let user = store::user_for_api_token(conn, presented)?;
         if let Some(user) = &user {
-            self.remember(presented, user, lookup);
+            self.remember(hash, user, lookup);
         }
         Ok(user)
     }
 
     /// The user of the `presented` token if the database confirmed it a moment ago.
     pub fn remembered(&self, presented: &str) -> Option<User> {
-        let hash = SecretHash::of(presented);
+        self.remembered_by(&SecretHash::of(presented))
+    }
+
+    fn remembered_by(&self, hash: &SecretHash) -> Option<User> {
         self.lock()
-            .get(&hash)
+            .get(hash)
             .filter(|(_, confirmed)| confirmed.elapsed() < self.remember_for)
             .map(|(user, _)| user.clone())
     }
@@ -95,8 +99,7 @@ impl ApiTokenCache {
         }
     }
 
-    fn remember(&self, presented: &str, user: &User, lookup: Lookup) {
-        let hash = SecretHash::of(presented);
+    fn remember(&self, hash: SecretHash, user: &User, lookup: Lookup) {
         let mut found = self.lock();
         if self.forgotten.load(Ordering::SeqCst) != lookup.forgotten {
             return;
@@ -165,10 +168,10 @@ mod tests {
         // does not put its answer back.
         let lookup = cache.lookup_begins();
         cache.forget_user(bob.id);
-        cache.remember(&bobs, &bob, lookup);
+        cache.remember(SecretHash::of(&bobs), &bob, lookup);
         assert_eq!(cache.remembered(&bobs), None);
         let lookup = cache.lookup_begins();
-        cache.remember(&bobs, &bob, lookup);
+        cache.remember(SecretHash::of(&bobs), &bob, lookup);
         assert_eq!(
             cache.remembered(&bobs).map(|user| user.id),
             Some(bob.id),
