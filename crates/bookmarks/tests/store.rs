@@ -2065,18 +2065,23 @@ fn only_a_followed_user_or_one_followed_here_could_receive_anything() {
 }
 
 #[test]
-fn a_users_followers_and_follows_are_read_in_one_kept_statement() {
+fn a_user_is_found_with_their_followers_and_follows_in_one_kept_statement() {
     use store::federation::{self as fed, SocialHandles};
     let (guard, db) = TestDatabase::connect();
     let alice = add_user(&db, "alice");
     let bob = add_user(&db, "bob");
+    let carol_here = add_user(&db, "carol");
     db.write(|c| {
-        let [carol, dave, erin] = ["carol", "dave", "erin"].map(far_actor);
+        let [carol, erin] = ["carol", "erin"].map(far_actor);
         let carol = fed::upsert_remote_actor(c, &carol)?;
+        let mut dave = far_actor("dave");
+        // A handle and a tag that JSON must escape come back as they were stored.
+        dave.handle = "da\"ve\\@far.example".into();
         let dave = fed::upsert_remote_actor(c, &dave)?;
         let erin = fed::upsert_remote_actor(c, &erin)?;
         fed::add_follower(c, alice.id, "", &dave, "https://far.example/f/1")?;
         fed::add_follower(c, alice.id, "rust", &carol, "https://far.example/f/2")?;
+        fed::add_follower(c, alice.id, "c\"++", &erin, "https://far.example/f/4")?;
         fed::add_follower(c, bob.id, "", &erin, "https://far.example/f/3")?;
         let (carols, _) = fed::create_follow(c, alice.id, &carol, "f1")?;
         fed::create_follow(c, alice.id, &dave, "f2")?;
@@ -2086,24 +2091,62 @@ fn a_users_followers_and_follows_are_read_in_one_kept_statement() {
         Ok(())
     })
     .unwrap();
-    let social = |user: &User| db.read(|c| fed::social_handles(c, user.id)).unwrap();
+    save(
+        &db,
+        &alice,
+        &draft("https://e.com/1", "t", &["rust"], Visibility::Public),
+    );
+    wait_until_settled(&db, alice.id);
+    let name = |n: &str| UserName::parse(n).unwrap();
+    let found = |user: &User| {
+        db.read(|c| store::find_user_by_name_with_social(c, &user.name))
+            .unwrap()
+            .map(|(found, generation, social)| (found.id, generation, social))
+            .expect("the user is found")
+    };
+    let generation = db
+        .read(|c| store::change_generation(c, Some(alice.id)))
+        .unwrap();
+    assert!(generation.newest > 0);
     // Followers in the order they followed; accepted follows only, the newest first.
     assert_eq!(
-        social(&alice),
-        SocialHandles {
-            followers: vec![
-                ("dave@far.example".into(), String::new()),
-                ("carol@far.example".into(), "rust".into()),
-            ],
-            following: vec!["erin@far.example".into(), "carol@far.example".into()],
-        }
+        found(&alice),
+        (
+            alice.id,
+            generation,
+            SocialHandles {
+                followers: vec![
+                    ("da\"ve\\@far.example".into(), String::new()),
+                    ("carol@far.example".into(), "rust".into()),
+                    ("erin@far.example".into(), "c\"++".into()),
+                ],
+                following: vec!["erin@far.example".into(), "carol@far.example".into()],
+            }
+        )
     );
-    assert_eq!(social(&bob).followers.len(), 1);
-    assert!(social(&bob).following.is_empty());
+    let (_, _, bobs) = found(&bob);
+    assert_eq!(
+        bobs.followers,
+        vec![("erin@far.example".into(), String::new())]
+    );
+    assert!(bobs.following.is_empty());
+    // Nobody either way: empty lists, not an error.
+    assert_eq!(
+        found(&carol_here),
+        (
+            carol_here.id,
+            store::ChangeGeneration::default(),
+            SocialHandles::default()
+        )
+    );
+    assert!(db
+        .read(|c| store::find_user_by_name_with_social(c, &name("nobody")))
+        .unwrap()
+        .is_none());
     let (first, second) = statements_of_two_phases(
         &guard,
-        |c| fed::social_handles(c, alice.id).map(|_| ()),
-        |c| fed::social_handles(c, bob.id).map(|_| ()),
+        |c| store::find_user_by_name_with_social(c, &name("alice")).map(|_| ()),
+        |c| store::find_user_by_name_with_social(c, &name("bob")).map(|_| ()),
     );
     assert_one_kept_statement(&first, &second);
 }

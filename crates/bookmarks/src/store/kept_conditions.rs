@@ -184,10 +184,66 @@ impl QueryFragment<diesel::pg::Pg> for UsersSettledChange {
     }
 }
 
-macro_rules! users_generation_expression {
-    ($fragment:ty) => {
+/// A user's followers elsewhere (for a statement over `users`), as the JSON text of an array of
+/// `[id, handle, tag]`, the tag empty for a follow of all their bookmarks; `NULL` or `[]` for
+/// none. Read with the user, a user's page needs no statement of its own for them (on
+/// PostgreSQL a round trip).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct UsersFollowers;
+
+/// With [`UsersFollowers`], whom the user follows, accepted follows only, as the JSON text of
+/// an array of `[id, handle]`; `NULL` or `[]` for none.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct UsersFollowing;
+
+/// What follows `SELECT` in [`UsersFollowers`]' subquery, after the backend's aggregate.
+const FOLLOWERS_FROM: &str = " FROM followers INNER JOIN remote_actors \
+     ON followers.remote_actor_id = remote_actors.id WHERE followers.user_id = users.id)";
+/// What follows `SELECT` in [`UsersFollowing`]' subquery, after the backend's aggregate.
+const FOLLOWING_FROM: &str = " FROM follows INNER JOIN remote_actors \
+     ON follows.remote_actor_id = remote_actors.id \
+     WHERE follows.user_id = users.id AND follows.state = 'accepted')";
+
+impl QueryFragment<diesel::sqlite::Sqlite> for UsersFollowers {
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, diesel::sqlite::Sqlite>) -> QueryResult<()> {
+        out.push_sql(
+            "(SELECT json_group_array(json_array(followers.id, remote_actors.handle, followers.tag))",
+        );
+        out.push_sql(FOLLOWERS_FROM);
+        Ok(())
+    }
+}
+
+impl QueryFragment<diesel::pg::Pg> for UsersFollowers {
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, diesel::pg::Pg>) -> QueryResult<()> {
+        out.push_sql(
+            "(SELECT json_agg(json_build_array(followers.id, remote_actors.handle, followers.tag))::text",
+        );
+        out.push_sql(FOLLOWERS_FROM);
+        Ok(())
+    }
+}
+
+impl QueryFragment<diesel::sqlite::Sqlite> for UsersFollowing {
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, diesel::sqlite::Sqlite>) -> QueryResult<()> {
+        out.push_sql("(SELECT json_group_array(json_array(follows.id, remote_actors.handle))");
+        out.push_sql(FOLLOWING_FROM);
+        Ok(())
+    }
+}
+
+impl QueryFragment<diesel::pg::Pg> for UsersFollowing {
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, diesel::pg::Pg>) -> QueryResult<()> {
+        out.push_sql("(SELECT json_agg(json_build_array(follows.id, remote_actors.handle))::text");
+        out.push_sql(FOLLOWING_FROM);
+        Ok(())
+    }
+}
+
+macro_rules! users_expression {
+    ($fragment:ty, $sql_type:ty) => {
         impl Expression for $fragment {
-            type SqlType = Nullable<BigInt>;
+            type SqlType = $sql_type;
         }
         impl QueryId for $fragment {
             type QueryId = Self;
@@ -200,8 +256,10 @@ macro_rules! users_generation_expression {
         }
     };
 }
-users_generation_expression!(UsersNewestChange);
-users_generation_expression!(UsersSettledChange);
+users_expression!(UsersNewestChange, Nullable<BigInt>);
+users_expression!(UsersSettledChange, Nullable<BigInt>);
+users_expression!(UsersFollowers, Nullable<Text>);
+users_expression!(UsersFollowing, Nullable<Text>);
 
 #[cfg(test)]
 mod tests {

@@ -60,9 +60,9 @@ pub use tag_stats::{related_tags, tag_counts, TagCount};
 pub use users::{
     accept_invite, count_users, create_api_token, create_invite, create_session, create_user,
     delete_session, feed_token, feed_token_matches, find_user_by_name,
-    find_user_by_name_with_generation, get_user, list_api_tokens, list_invites, list_users,
-    regenerate_feed_token, revoke_api_token, user_for_api_token, user_for_session,
-    user_private_key, ApiToken, Invite, NewAccount, User,
+    find_user_by_name_with_generation, find_user_by_name_with_social, get_user, list_api_tokens,
+    list_invites, list_users, regenerate_feed_token, revoke_api_token, user_for_api_token,
+    user_for_session, user_private_key, ApiToken, Invite, NewAccount, User,
 };
 
 // Filters on tags look bookmarks up in their own copy of the link table, so that they also work

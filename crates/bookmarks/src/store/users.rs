@@ -4,7 +4,10 @@
 use super::connection::{on_each_backend, DbConnection};
 use super::error::StoreError;
 use super::events::ChangeGeneration;
-use super::kept_conditions::{UsersNewestChange, UsersSettledChange};
+use super::federation::SocialHandles;
+use super::kept_conditions::{
+    UsersFollowers, UsersFollowing, UsersNewestChange, UsersSettledChange,
+};
 use super::now;
 use super::schema::{api_tokens, invites, sessions, users};
 use crate::model::{ActorKeys, PasswordHash, Secret, SecretHash, UserName};
@@ -110,6 +113,42 @@ pub fn find_user_by_name_with_generation(
             ChangeGeneration::read(backend, newest, settled),
         )
     }))
+}
+
+/// [`find_user_by_name_with_generation`] with the user's followers and follows, as their
+/// pages list them, read in the same statement.
+pub fn find_user_by_name_with_social(
+    conn: &mut DbConnection,
+    name: &UserName,
+) -> Result<Option<(User, ChangeGeneration, SocialHandles)>, StoreError> {
+    let backend = conn.backend();
+    type Row = (
+        UserRow,
+        Option<i64>,
+        Option<i64>,
+        Option<String>,
+        Option<String>,
+    );
+    let row: Option<Row> = on_each_backend!(conn, |c| users::table
+        .filter(users::name.eq(name.as_str()))
+        .select((
+            UserRow::as_select(),
+            UsersNewestChange,
+            UsersSettledChange,
+            UsersFollowers,
+            UsersFollowing,
+        ))
+        .first(c)
+        .optional())?;
+    row.map(|(user, newest, settled, followers, following)| {
+        let social = SocialHandles::from_json(followers.as_deref(), following.as_deref())?;
+        Ok((
+            User::from(user),
+            ChangeGeneration::read(backend, newest, settled),
+            social,
+        ))
+    })
+    .transpose()
 }
 
 /// The user's private key (PKCS#8 PEM), for signing on their behalf. Never shown anywhere.

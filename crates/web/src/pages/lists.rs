@@ -15,7 +15,7 @@ use crate::views::{
 use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
 use bookmarks::model::{Cursor, TagName, UserName};
-use bookmarks::store::federation::{social_handles, SocialHandles};
+use bookmarks::store::federation::SocialHandles;
 use bookmarks::store::{self, BookmarkFilter, BookmarkPage, DbConnection, KnownOwner, Scope, User};
 use bookmarks::StoreError;
 use percent_encoding::percent_decode_str;
@@ -185,8 +185,8 @@ async fn render_list(
     render_loaded(state, page, req, &filter, listing, result, &counts)
 }
 
-/// One user's list page, read in one trip to the database: the owner by name, then the page,
-/// its tags and, on their main page, their followers and follows. (In three trips, the two
+/// One user's list page, read in one trip to the database: the owner by name (with, on their
+/// main page, their followers and follows), then the page and its tags. (In three trips, the two
 /// extra hops to the blocking pool and back were a tenth of the page's CPU.)
 struct OwnersList {
     owner: User,
@@ -230,19 +230,22 @@ async fn load_owners_list(
     let cache = state.tag_counts.clone();
     run_db(&state.db, move |db| {
         db.read(|c| {
-            // The owner's change generation comes with them, a statement (on PostgreSQL a
-            // round trip) fewer than reading it before the counts.
-            let Some((owner, generation)) = store::find_user_by_name_with_generation(c, &name)?
-            else {
+            // The owner's change generation (and on their main pages their followers and
+            // follows) come with them, each a statement (on PostgreSQL a round trip) fewer.
+            let found = if with_social {
+                store::find_user_by_name_with_social(c, &name)?
+                    .map(|(owner, generation, social)| (owner, generation, Some(social)))
+            } else {
+                store::find_user_by_name_with_generation(c, &name)?
+                    .map(|(owner, generation)| (owner, generation, None))
+            };
+            let Some((owner, generation, social)) = found else {
                 return Ok(None);
             };
             filter.scope = Scope::User { owner: owner.id };
             filter.known_owner = Some(KnownOwner::of(&owner));
             let (result, counts) =
                 load_list(c, &cache, &filter, related, Some((owner.id, generation)))?;
-            let social = with_social
-                .then(|| social_handles(c, owner.id))
-                .transpose()?;
             Ok(Some(OwnersList {
                 owner,
                 filter: filter.clone(),

@@ -341,47 +341,31 @@ pub struct SocialHandles {
     pub following: Vec<String>,
 }
 
-/// A user's [`SocialHandles`], read in one statement (one round trip on PostgreSQL; a user's
-/// page read them as two lists of whole rows).
-pub fn social_handles(conn: &mut DbConnection, user_id: i64) -> Result<SocialHandles, StoreError> {
-    use diesel::sql_types::{Bool, Text};
-    // On the concrete connection, as every user page reads it (see `on_each_backend!`). The
-    // constants are bound: written with `dsl::sql` they would keep diesel from keeping the
-    // statement compiled.
-    let rows: Vec<(bool, i64, String, String)> = on_each_backend!(conn, |c| followers::table
-        .inner_join(remote_actors::table)
-        .filter(followers::user_id.eq(user_id))
-        .select((
-            true.into_sql::<Bool>(),
-            followers::id,
-            remote_actors::handle,
-            followers::tag,
-        ))
-        .union_all(
-            follows::table
-                .inner_join(remote_actors::table)
-                .filter(follows::user_id.eq(user_id))
-                .filter(follows::state.eq(FollowState::Accepted.as_str()))
-                .select((
-                    false.into_sql::<Bool>(),
-                    follows::id,
-                    remote_actors::handle,
-                    "".into_sql::<Text>(),
-                )),
-        )
-        .load(c))?;
-    let (mut followers, mut following): (Vec<_>, Vec<_>) =
-        rows.into_iter().partition(|(follower, ..)| *follower);
-    followers.sort_unstable_by_key(|(_, id, ..)| *id);
-    following.sort_unstable_by_key(|(_, id, ..)| std::cmp::Reverse(*id));
-    Ok(SocialHandles {
-        followers: followers
-            .into_iter()
-            .map(|(_, _, handle, tag)| (handle, tag))
-            .collect(),
-        following: following
-            .into_iter()
-            .map(|(_, _, handle, _)| handle)
-            .collect(),
-    })
+impl SocialHandles {
+    /// Reads the JSON texts of [`UsersFollowers`](crate::store::kept_conditions::UsersFollowers)
+    /// and [`UsersFollowing`](crate::store::kept_conditions::UsersFollowing) (`None` for none).
+    pub(crate) fn from_json(
+        followers: Option<&str>,
+        following: Option<&str>,
+    ) -> Result<Self, StoreError> {
+        // Written by the database's own JSON functions: a text that does not read is a value
+        // diesel could not read.
+        fn parse<T: serde::de::DeserializeOwned>(json: Option<&str>) -> Result<Vec<T>, StoreError> {
+            json.map(serde_json::from_str)
+                .transpose()
+                .map(Option::unwrap_or_default)
+                .map_err(|e| diesel::result::Error::DeserializationError(Box::new(e)).into())
+        }
+        let mut followers: Vec<(i64, String, String)> = parse(followers)?;
+        let mut following: Vec<(i64, String)> = parse(following)?;
+        followers.sort_unstable_by_key(|(id, ..)| *id);
+        following.sort_unstable_by_key(|(id, _)| std::cmp::Reverse(*id));
+        Ok(Self {
+            followers: followers
+                .into_iter()
+                .map(|(_, handle, tag)| (handle, tag))
+                .collect(),
+            following: following.into_iter().map(|(_, handle)| handle).collect(),
+        })
+    }
 }

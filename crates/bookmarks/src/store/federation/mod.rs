@@ -16,8 +16,8 @@ pub use actors::{
 pub use follows::{
     accept_follow, accepted_follows_of, add_follower, anyone_could_receive, count_followers,
     create_follow, delete_follow, find_follow, find_follow_by_public_id, follower_inboxes,
-    list_followers, list_follows, remove_follower, remove_follower_by_activity, social_handles,
-    Follow, FollowState, Follower, SocialHandles,
+    list_followers, list_follows, remove_follower, remove_follower_by_activity, Follow,
+    FollowState, Follower, SocialHandles,
 };
 pub use network::{
     delete_remote_bookmark, find_remote_bookmark, list_network, public_bookmarks_by,
