@@ -17,6 +17,15 @@
 //! - **No memory statistics**: with them on, every allocation SQLite makes takes one mutex shared
 //!   by all connections, and eight readers queued on it. Nothing reads them.
 //!
+//! - **Statement journals in memory up to 4 MiB** (SQLite's default: 64 KiB). A statement that
+//!   changes many rows inside a larger transaction (an import's multi-row inserts, a group of
+//!   saves) keeps a copy of every page it changes that the transaction changed before it, to
+//!   undo the statement alone if it fails; past the threshold SQLite moves that copy to a
+//!   temporary file. An import of 100,000 bookmarks wrote 170,404 pages to such files, half of
+//!   its page writes (`strace`), and never read them back; with 4 MiB it writes none, 4 %
+//!   faster (twenty-first performance round). A journal lives only while its statement runs,
+//!   and only the one writer at a time has one.
+//!
 //! One more setting cannot be made at run time: the build leaves out
 //! `SQLITE_ENABLE_MEMORY_MANAGEMENT` (`.cargo/config.toml`), under which every connection shares
 //! one page cache behind one lock.
@@ -24,11 +33,14 @@
 use libsqlite3_sys as ffi;
 use std::ffi::{c_char, c_int};
 
+/// Bytes of a statement journal kept in memory before it goes to a temporary file.
+const STATEMENT_JOURNAL_IN_MEMORY: c_int = 4 * 1024 * 1024;
+
 /// Makes the settings; cheap after the first call.
 pub(crate) fn configure() {
     static CONFIGURE: std::sync::Once = std::sync::Once::new();
     CONFIGURE.call_once(|| {
-        // SAFETY: `sqlite3_config` takes the options' documented arguments (none, and an int).
+        // SAFETY: `sqlite3_config` takes the options' documented arguments (none, or an int).
         // SQLite checks that it is not yet initialised and otherwise answers SQLITE_MISUSE and
         // changes nothing. `sqlite3_auto_extension` (which initialises it, hence last) keeps a
         // pointer to a function that lives as long as the program.
@@ -36,6 +48,10 @@ pub(crate) fn configure() {
             [
                 ffi::sqlite3_config(ffi::SQLITE_CONFIG_MULTITHREAD),
                 ffi::sqlite3_config(ffi::SQLITE_CONFIG_MEMSTATUS, c_int::from(0)),
+                ffi::sqlite3_config(
+                    ffi::SQLITE_CONFIG_STMTJRNL_SPILL,
+                    STATEMENT_JOURNAL_IN_MEMORY,
+                ),
                 ffi::sqlite3_auto_extension(Some(on_open)),
             ]
         };
