@@ -2207,6 +2207,94 @@ fn postgresql_keeps_one_plan_for_a_usual_first_page() {
     assert!(plans("LIMIT $2 OFFSET $3").is_some(), "{prepared:?}");
 }
 
+#[test]
+fn postgresql_keeps_one_plan_for_a_page_after_a_cursor() {
+    // kept_conditions.rs, `OlderThanCursor`: with the cursor's values compared directly, a
+    // page deep in a listing was planned anew for every request.
+    let (_guard, db) = TestDatabase::connect();
+    if db.backend() != store::Backend::Postgres {
+        return;
+    }
+    let alice = add_user(&db, "alice");
+    let start = chrono::NaiveDate::from_ymd_opt(2024, 1, 1)
+        .and_then(|d| d.and_hms_opt(0, 0, 0))
+        .unwrap();
+    // One a minute, newest last; a third carry `go` besides `rust`.
+    let entries: Vec<ImportedBookmark> = (0..3_000)
+        .map(|i| {
+            let url = format!("https://e.com/{i}");
+            let tags: &[&str] = if i % 3 == 0 {
+                &["rust", "go"]
+            } else {
+                &["rust"]
+            };
+            let mut entry = imported(&url, &format!("b{i}"), tags, Visibility::Public);
+            entry.created_at = Some(start + chrono::Duration::minutes(i));
+            entry
+        })
+        .collect();
+    import(&db, &alice, &entries);
+    db.analyze().unwrap();
+    #[derive(diesel::QueryableByName, Debug)]
+    struct Prepared {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        statement: String,
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        generic_plans: i64,
+    }
+    let (firsts, prepared) = db
+        .read(|c| {
+            use diesel::RunQueryDsl;
+            let mut firsts = Vec::new();
+            // Cursors 1,000 bookmarks down the listing of 3,000, and 500 down `go`'s 1,000.
+            for (tag, pages_down) in [(None, 20), (Some("go"), 10)] {
+                let mut filter = BookmarkFilter::of_user(&alice, None);
+                filter.limit = 50;
+                filter.tags = tag
+                    .map(|t| TagName::parse(t).unwrap())
+                    .into_iter()
+                    .collect();
+                for _ in 0..pages_down {
+                    filter.before = store::list_bookmarks(c, &filter)?.next;
+                }
+                for _ in 0..8 {
+                    let page = store::list_bookmarks(c, &filter)?;
+                    assert_eq!(page.items.len(), 50);
+                    firsts.push(page.items[0].title.as_str().to_owned());
+                }
+            }
+            let prepared = diesel::sql_query(
+                "SELECT statement, generic_plans FROM pg_prepared_statements \
+                 WHERE statement LIKE '%(SELECT $%'",
+            )
+            .load::<Prepared>(c)?;
+            Ok((firsts, prepared))
+        })
+        .unwrap();
+    // The pages after the cursors: b2999 down to b2000 before the first, every third from
+    // b2999 down to b1500 before the second.
+    assert_eq!(firsts[..8], vec!["b1999".to_string(); 8]);
+    assert_eq!(firsts[8..], vec!["b1497".to_string(); 8]);
+    // Both listings' statements keep their plan after PostgreSQL's five planned runs.
+    let kept = |table: &str| {
+        prepared
+            .iter()
+            .find(|p| {
+                p.statement.contains(&format!("FROM \"{table}\""))
+                    || p.statement.contains(&format!("FROM (\"{table}\""))
+            })
+            .map(|p| p.generic_plans)
+    };
+    assert!(
+        kept("bookmarks").is_some_and(|generic| generic > 0),
+        "{prepared:?}"
+    );
+    assert!(
+        kept("bookmark_tags").is_some_and(|generic| generic > 0),
+        "{prepared:?}"
+    );
+}
+
 /// The server ends every connection of this database (as a restart would) and waits until
 /// they are gone.
 fn end_every_other_connection(url: &str) {

@@ -10,7 +10,9 @@ use super::bookmarks::{hydrate, Bookmark, BookmarkRow};
 use super::connection::{on_each_backend, DbBackend, DbConnection};
 use super::error::StoreError;
 use super::filter_links;
-use super::kept_conditions::{id_among, UserId};
+use super::kept_conditions::{
+    id_among, older_than_cursor, BookmarksListing, TagLinksListing, UserId,
+};
 use super::page_limit::Page;
 use super::schema::{bookmark_tags, bookmarks, tags, users};
 use super::search::SqlitePlan;
@@ -336,7 +338,11 @@ fn list_rows(
             None => {}
         }
         if let Some(cursor) = filter.before {
-            query = query.filter(older_than!(bookmarks::created_at, bookmarks::id, cursor));
+            query = if one_plan && backend == super::Backend::Postgres {
+                query.filter(older_than_cursor::<BookmarksListing>(cursor))
+            } else {
+                query.filter(older_than!(bookmarks::created_at, bookmarks::id, cursor))
+            };
         }
         let query = query
             .order((bookmarks::created_at.desc(), bookmarks::id.desc()))
@@ -398,11 +404,15 @@ fn list_tagged_rows(
         }
         let mut query = apply_filter!(query, &other_tags, backend, other_tag_ids);
         if let Some(cursor) = filter.before {
-            query = query.filter(older_than!(
-                bookmark_tags::bookmark_created_at,
-                bookmark_tags::bookmark_id,
-                cursor
-            ));
+            query = if one_plan && backend == super::Backend::Postgres {
+                query.filter(older_than_cursor::<TagLinksListing>(cursor))
+            } else {
+                query.filter(older_than!(
+                    bookmark_tags::bookmark_created_at,
+                    bookmark_tags::bookmark_id,
+                    cursor
+                ))
+            };
         }
         let query = query
             .order((
