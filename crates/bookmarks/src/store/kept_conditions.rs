@@ -371,6 +371,13 @@ mod tests {
     }
 
     #[test]
+    fn a_users_follows_are_the_accepted_ones() {
+        // Written as a constant in the SQL; the state is stored as `FollowState` spells it.
+        let accepted = crate::store::federation::FollowState::Accepted.as_str();
+        assert!(FOLLOWING_FROM.contains(&format!("follows.state = '{accepted}'")));
+    }
+
+    #[test]
     fn visibilities_are_written_as_constants() {
         let visible = VisibilityAmong(&[Visibility::Public, Visibility::Unlisted]);
         assert_eq!(
