@@ -2241,6 +2241,8 @@ fn postgresql_keeps_one_plan_for_a_page_after_a_cursor() {
         statement: String,
         #[diesel(sql_type = diesel::sql_types::BigInt)]
         generic_plans: i64,
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        custom_plans: i64,
     }
     let (firsts, prepared) = db
         .read(|c| {
@@ -2264,8 +2266,9 @@ fn postgresql_keeps_one_plan_for_a_page_after_a_cursor() {
                 }
             }
             let prepared = diesel::sql_query(
-                "SELECT statement, generic_plans FROM pg_prepared_statements \
-                 WHERE statement LIKE '%(SELECT $%'",
+                // The pages after a cursor (a first page has no `<`), whichever the condition.
+                "SELECT statement, generic_plans, custom_plans FROM pg_prepared_statements \
+                 WHERE statement LIKE '%LIMIT 51' AND statement LIKE '% < %'",
             )
             .load::<Prepared>(c)?;
             Ok((firsts, prepared))
@@ -2283,16 +2286,72 @@ fn postgresql_keeps_one_plan_for_a_page_after_a_cursor() {
                 p.statement.contains(&format!("FROM \"{table}\""))
                     || p.statement.contains(&format!("FROM (\"{table}\""))
             })
-            .map(|p| p.generic_plans)
+            .map(|p| (p.generic_plans, p.custom_plans))
     };
-    assert!(
-        kept("bookmarks").is_some_and(|generic| generic > 0),
-        "{prepared:?}"
+    // Kept: planned for its values only the five times PostgreSQL does before comparing.
+    let kept_plan = |plans: Option<(i64, i64)>| {
+        plans.is_some_and(|(generic, custom)| generic > 0 && custom <= 5)
+    };
+    assert!(kept_plan(kept("bookmarks")), "{prepared:?}");
+    assert!(kept_plan(kept("bookmark_tags")), "{prepared:?}");
+}
+
+#[test]
+fn a_write_is_not_refused_because_another_process_wrote_after_its_first_read() {
+    // database.rs, `write_transaction`: two processes on one SQLite file (two `Database`s here,
+    // each with its own writers' lock). A transaction begun the default way read, the other
+    // process committed, and its write was refused at once as out of date, on every attempt.
+    let (guard, first) = TestDatabase::connect();
+    if first.backend() != store::Backend::Sqlite {
+        return;
+    }
+    let second = Database::connect(&guard.url).unwrap();
+    let alice = add_user(&first, "alice");
+    let (go, wait_for_go) = std::sync::mpsc::channel::<()>();
+    let (done, wait_for_done) = std::sync::mpsc::channel::<()>();
+    let other_process = std::thread::spawn(move || {
+        // Each time the first process has read, the second saves a bookmark of its own.
+        let mut saved = 0;
+        while wait_for_go.recv().is_ok() {
+            let draft = draft(
+                &format!("https://e.com/other/{saved}"),
+                "t",
+                &[],
+                Visibility::Public,
+            );
+            second
+                .write(|c| store::save_bookmark(c, alice.id, &draft))
+                .expect("the other process saves");
+            saved += 1;
+            let _ = done.send(());
+        }
+        saved
+    });
+    let written = first.write(|c| {
+        let before = store::count_bookmarks(c, &BookmarkFilter::of_user(&alice, None))?;
+        go.send(()).expect("the other process listens");
+        // With the write lock held since the transaction began, the other process waits for
+        // it: give up waiting for its save after a moment, and write.
+        let _ = wait_for_done.recv_timeout(std::time::Duration::from_millis(300));
+        let draft = draft(
+            &format!("https://e.com/first/{before}"),
+            "t",
+            &[],
+            Visibility::Public,
+        );
+        store::save_bookmark(c, alice.id, &draft)
+    });
+    drop(go);
+    let saved_by_other = other_process.join().unwrap();
+    assert!(written.is_ok(), "{written:?}");
+    assert_eq!(
+        saved_by_other, 1,
+        "the first write ran once, and the other's waited for it"
     );
-    assert!(
-        kept("bookmark_tags").is_some_and(|generic| generic > 0),
-        "{prepared:?}"
-    );
+    let stored = first
+        .read(|c| store::count_bookmarks(c, &BookmarkFilter::of_user(&alice, None)))
+        .unwrap();
+    assert_eq!(stored, 2);
 }
 
 /// The server ends every connection of this database (as a restart would) and waits until

@@ -187,7 +187,7 @@ impl Database {
                     .map(|lock| lock.lock().unwrap_or_else(|poisoned| poisoned.into_inner()));
                 let mut conn = self.connection()?;
                 let losses = self.health.losses_so_far();
-                let result = conn.transaction(|c| {
+                let result = write_transaction(&mut conn, |c| {
                     let written = f(c);
                     committing = written.is_ok();
                     written
@@ -283,7 +283,7 @@ impl Database {
                     .as_ref()
                     .map(|lock| lock.lock().unwrap_or_else(|poisoned| poisoned.into_inner()));
                 self.connection().and_then(|mut conn| {
-                    conn.transaction(|c| {
+                    write_transaction(&mut conn, |c| {
                         super::deferred_documents::holding_back(c, |c| {
                             jobs.iter_mut().try_for_each(|job| job.run(c))
                         })
@@ -346,6 +346,40 @@ impl Database {
     /// True when the database answers a trivial query.
     pub fn ping(&self) -> Result<(), StoreError> {
         self.read(|c| c.batch_execute("SELECT 1").map_err(StoreError::from))
+    }
+}
+
+/// Runs `f` in a transaction that writes. On SQLite it takes the write lock as it begins
+/// (`BEGIN IMMEDIATE`), waiting for it as long as the busy timeout allows. A transaction begun
+/// the default way takes the lock at its first write, after its first reads; if another process
+/// on the same file (a second server, `commonplace import`) committed in between, SQLite
+/// refuses the write at once ("database is locked", without waiting), as the reads are out of
+/// date. [`Database::write`] ran it again, four times at most, and a save still failed (a
+/// 500) while a second process committed deliveries many times a second. In one process the
+/// writers take turns anyway ([`Database::write`]'s lock), so beginning with the lock costs
+/// nothing there. PostgreSQL's transactions are unchanged.
+fn write_transaction<T>(
+    conn: &mut DbConnection,
+    f: impl FnOnce(&mut DbConnection) -> Result<T, StoreError>,
+) -> Result<T, StoreError> {
+    use diesel::connection::{AnsiTransactionManager, TransactionManager};
+    type Manager = <DbConnection as Connection>::TransactionManager;
+    match &mut *conn {
+        DbConnection::Sqlite(sqlite) => {
+            AnsiTransactionManager::begin_transaction_sql(sqlite, "BEGIN IMMEDIATE")?;
+        }
+        DbConnection::Postgres(_) => return conn.transaction(f),
+    }
+    // As diesel's own `transaction` ends one, with the begin above.
+    match f(conn) {
+        Ok(value) => {
+            Manager::commit_transaction(conn)?;
+            Ok(value)
+        }
+        Err(e) => match Manager::rollback_transaction(conn) {
+            Ok(()) | Err(diesel::result::Error::BrokenTransactionManager) => Err(e),
+            Err(rollback) => Err(rollback.into()),
+        },
     }
 }
 
