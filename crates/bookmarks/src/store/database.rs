@@ -354,10 +354,12 @@ impl Database {
 /// the default way takes the lock at its first write, after its first reads; if another process
 /// on the same file (a second server, `commonplace import`) committed in between, SQLite
 /// refuses the write at once ("database is locked", without waiting), as the reads are out of
-/// date. [`Database::write`] ran it again, four times at most, and a save still failed (a
-/// 500) while a second process committed deliveries many times a second. In one process the
+/// date. [`Database::write`] tried it four times in all, and a save still failed (a 500)
+/// while a second process committed deliveries many times a second. In one process the
 /// writers take turns anyway ([`Database::write`]'s lock), so beginning with the lock costs
-/// nothing there. PostgreSQL's transactions are unchanged.
+/// almost nothing there: only the few single statements written outside a transaction (a
+/// token's last use) now wait behind a transaction's reads too. PostgreSQL's transactions are
+/// unchanged.
 fn write_transaction<T>(
     conn: &mut DbConnection,
     f: impl FnOnce(&mut DbConnection) -> Result<T, StoreError>,
