@@ -187,7 +187,7 @@ impl Database {
                     .map(|lock| lock.lock().unwrap_or_else(|poisoned| poisoned.into_inner()));
                 let mut conn = self.connection()?;
                 let losses = self.health.losses_so_far();
-                let result = write_transaction(&mut conn, |c| {
+                let result = write_transaction(&mut conn, attempt > 1, |c| {
                     let written = f(c);
                     committing = written.is_ok();
                     written
@@ -283,7 +283,7 @@ impl Database {
                     .as_ref()
                     .map(|lock| lock.lock().unwrap_or_else(|poisoned| poisoned.into_inner()));
                 self.connection().and_then(|mut conn| {
-                    write_transaction(&mut conn, |c| {
+                    write_transaction(&mut conn, false, |c| {
                         super::deferred_documents::holding_back(c, |c| {
                             jobs.iter_mut().try_for_each(|job| job.run(c))
                         })
@@ -349,28 +349,29 @@ impl Database {
     }
 }
 
-/// Runs `f` in a transaction that writes. On SQLite it takes the write lock as it begins
-/// (`BEGIN IMMEDIATE`), waiting for it as long as the busy timeout allows. A transaction begun
-/// the default way takes the lock at its first write, after its first reads; if another process
-/// on the same file (a second server, `commonplace import`) committed in between, SQLite
-/// refuses the write at once ("database is locked", without waiting), as the reads are out of
-/// date. [`Database::write`] tried it four times in all, and a save still failed (a 500)
-/// while a second process committed deliveries many times a second. In one process the
-/// writers take turns anyway ([`Database::write`]'s lock), so beginning with the lock costs
-/// almost nothing there: only the few single statements written outside a transaction (a
-/// token's last use) now wait behind a transaction's reads too. PostgreSQL's transactions are
-/// unchanged.
+/// Runs `f` in a transaction that writes; on SQLite, with `take_lock_first`, one that takes the
+/// write lock as it begins (`BEGIN IMMEDIATE`), waiting for it as long as the busy timeout
+/// allows. A transaction begun the default way takes the lock at its first write, after its
+/// first reads; if another process on the same file (a second server, `commonplace import`)
+/// committed in between, SQLite refuses the write at once ("database is locked", without
+/// waiting), as the reads are out of date. [`Database::write`] tried it four times in all, and
+/// a save still failed (a 500) while a second process committed deliveries many times a
+/// second. Its later attempts now take the lock first, so they wait behind the other process
+/// instead of losing to it again. The first attempt, and a group of saves (whose failure
+/// writes each save alone through [`Database::write`]), begin the default way, as before:
+/// in one process the writers take turns anyway. PostgreSQL's transactions are unchanged.
 fn write_transaction<T>(
     conn: &mut DbConnection,
+    take_lock_first: bool,
     f: impl FnOnce(&mut DbConnection) -> Result<T, StoreError>,
 ) -> Result<T, StoreError> {
     use diesel::connection::{AnsiTransactionManager, TransactionManager};
     type Manager = <DbConnection as Connection>::TransactionManager;
     match &mut *conn {
-        DbConnection::Sqlite(sqlite) => {
+        DbConnection::Sqlite(sqlite) if take_lock_first => {
             AnsiTransactionManager::begin_transaction_sql(sqlite, "BEGIN IMMEDIATE")?;
         }
-        DbConnection::Postgres(_) => return conn.transaction(f),
+        _ => return conn.transaction(f),
     }
     // As diesel's own `transaction` ends one, with the begin above.
     match f(conn) {
