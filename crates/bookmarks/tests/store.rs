@@ -2151,6 +2151,31 @@ fn a_user_is_found_with_their_followers_and_follows_in_one_kept_statement() {
     assert_one_kept_statement(&first, &second);
 }
 
+/// A statement PostgreSQL keeps prepared for this connection, with how it planned its runs.
+#[derive(diesel::QueryableByName, Debug)]
+struct PreparedStatement {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    statement: String,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    generic_plans: i64,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    custom_plans: i64,
+}
+
+/// The statements this PostgreSQL connection keeps prepared whose text is `LIKE` `pattern`.
+fn prepared_statements(
+    c: &mut store::DbConnection,
+    pattern: &str,
+) -> Result<Vec<PreparedStatement>, StoreError> {
+    use diesel::RunQueryDsl;
+    Ok(diesel::sql_query(
+        "SELECT statement, generic_plans, custom_plans FROM pg_prepared_statements \
+         WHERE statement LIKE $1",
+    )
+    .bind::<diesel::sql_types::Text, _>(pattern)
+    .load(c)?)
+}
+
 #[test]
 fn postgresql_keeps_one_plan_for_a_usual_first_page() {
     // page_limit.rs: with its LIMIT bound, a user's page was planned anew for every request.
@@ -2167,16 +2192,8 @@ fn postgresql_keeps_one_plan_for_a_usual_first_page() {
         .collect();
     import(&db, &alice, &entries);
     db.analyze().unwrap();
-    #[derive(diesel::QueryableByName, Debug)]
-    struct Prepared {
-        #[diesel(sql_type = diesel::sql_types::Text)]
-        statement: String,
-        #[diesel(sql_type = diesel::sql_types::BigInt)]
-        generic_plans: i64,
-    }
     let prepared = db
         .read(|c| {
-            use diesel::RunQueryDsl;
             for offset in [0, 50] {
                 let mut filter = BookmarkFilter::of_user(&alice, None);
                 filter.limit = 50;
@@ -2185,11 +2202,7 @@ fn postgresql_keeps_one_plan_for_a_usual_first_page() {
                     assert_eq!(store::list_bookmarks(c, &filter)?.items.len(), 50);
                 }
             }
-            Ok(diesel::sql_query(
-                "SELECT statement, generic_plans FROM pg_prepared_statements \
-                 WHERE statement LIKE '%FROM \"bookmarks\" WHERE%'",
-            )
-            .load::<Prepared>(c)?)
+            prepared_statements(c, "%FROM \"bookmarks\" WHERE%")
         })
         .unwrap();
     let plans = |limit: &str| {
@@ -2235,18 +2248,8 @@ fn postgresql_keeps_one_plan_for_a_page_after_a_cursor() {
         .collect();
     import(&db, &alice, &entries);
     db.analyze().unwrap();
-    #[derive(diesel::QueryableByName, Debug)]
-    struct Prepared {
-        #[diesel(sql_type = diesel::sql_types::Text)]
-        statement: String,
-        #[diesel(sql_type = diesel::sql_types::BigInt)]
-        generic_plans: i64,
-        #[diesel(sql_type = diesel::sql_types::BigInt)]
-        custom_plans: i64,
-    }
     let (firsts, prepared) = db
         .read(|c| {
-            use diesel::RunQueryDsl;
             let mut firsts = Vec::new();
             // Cursors 1,000 bookmarks down the listing of 3,000, and 500 down `go`'s 1,000.
             for (tag, pages_down) in [(None, 20), (Some("go"), 10)] {
@@ -2265,12 +2268,11 @@ fn postgresql_keeps_one_plan_for_a_page_after_a_cursor() {
                     firsts.push(page.items[0].title.as_str().to_owned());
                 }
             }
-            let prepared = diesel::sql_query(
-                // The pages after a cursor (a first page has no `<`), whichever the condition.
-                "SELECT statement, generic_plans, custom_plans FROM pg_prepared_statements \
-                 WHERE statement LIKE '%LIMIT 51' AND statement LIKE '% < %'",
-            )
-            .load::<Prepared>(c)?;
+            // The pages after a cursor (a first page has no `<`), whichever the condition.
+            let prepared = prepared_statements(c, "%LIMIT 51")?
+                .into_iter()
+                .filter(|p| p.statement.contains(" < "))
+                .collect::<Vec<_>>();
             Ok((firsts, prepared))
         })
         .unwrap();
