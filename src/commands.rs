@@ -139,10 +139,11 @@ fn find_user(db: &Database, name: &str) -> anyhow::Result<store::User> {
 const CLI_IMPORT_BATCH: usize = 10_000;
 
 /// Batches `commonplace import` writes at once on PostgreSQL: two, or one on a machine of one
-/// core (where the database's server, on it too, would have no second core). On two cores 100,000 bookmarks took 28.8–29.9 s with two against 46–48 s with one (the
-/// database's server had worked on one core), and 30–35 s with three, for 8 MB more memory;
-/// more were not measured on a machine with more cores (where the database's server may be
-/// another machine, whose cores this command does not see).
+/// core (where the database's server, on it too, would have no second core). On two cores
+/// 100,000 bookmarks took 28.8–29.9 s with two against 46–48 s with one (the database's server
+/// had worked on one core), and 30–35 s with three, for 8 MB more memory; more were not
+/// measured on a machine with more cores (where the database's server may be another machine,
+/// whose cores this command does not see).
 fn cli_import_writers() -> usize {
     std::thread::available_parallelism().map_or(1, |cores| cores.get().min(2))
 }
