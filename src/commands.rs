@@ -158,13 +158,8 @@ pub fn import(
     let db = open_database(settings)?;
     let user = find_user(&db, user)?;
     let started = std::time::Instant::now();
-    let bytes = std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
-    let parsed = web::interchange::parse_file(&bytes)
-        .map_err(|e| anyhow::anyhow!("{}: {e}; nothing was imported", file.display()))?;
-    // The entries are read; the file's bytes are not needed while they are stored.
-    drop(bytes);
-    let format = parsed.format;
-    let bar = indicatif::ProgressBar::new(u64::try_from(parsed.total).unwrap_or(0));
+    // The bar's length is the entries read so far, until the file has been read through.
+    let bar = indicatif::ProgressBar::new(0);
     bar.set_style(
         indicatif::ProgressStyle::with_template(
             "{spinner} [{bar:40}] {pos}/{len} bookmarks, {per_sec}, {eta} left",
@@ -178,11 +173,20 @@ pub fn import(
         batch_size: CLI_IMPORT_BATCH,
         writers: cli_import_writers(),
     };
-    let report = web::interchange::run_import(&db, user.id, parsed, options, &mut |done, _| {
-        bar.set_position(u64::try_from(done).unwrap_or(0));
-    });
+    let report =
+        web::interchange::run_streamed_import(&db, user.id, file, options, &mut |done, total| {
+            bar.set_length(u64::try_from(total).unwrap_or(0));
+            bar.set_position(u64::try_from(done).unwrap_or(0));
+        });
     bar.finish_and_clear();
-    let report = report.context("the import stopped; the bookmarks imported so far are complete, and running the same import again continues where it stopped")?;
+    let report = match report {
+        Ok(report) => report,
+        Err(e @ web::interchange::StreamedImportError::File(_)) => {
+            anyhow::bail!("{}: {e}", file.display())
+        }
+        Err(e) => return Err(anyhow::Error::new(e).context("the import stopped; the bookmarks imported so far are complete, and running the same import again continues where it stopped")),
+    };
+    let format = report.format;
     let mut out = std::io::stdout().lock();
     for skipped in &report.skipped {
         writeln!(out, "skipped {skipped}")?;

@@ -4,20 +4,24 @@
 //! wrongly encoded, not a bookmark file) imports nothing.
 
 mod export;
+mod from_disk;
+mod kept_entries;
 mod netscape;
 mod pinboard_json;
 mod runner;
+mod streamed;
 
 pub use export::{export, ExportFormat};
 pub(crate) use export::{md5_hex, pinboard_meta};
+pub use kept_entries::{KeptEntries, ReadEntry};
 pub use runner::{run_import, ImportOptions, ImportReport};
+pub use streamed::{run_streamed_import, StreamedImportError};
 
 use bookmarks::model::{
     plausible_time, BookmarkUrl, Description, ImportedBookmark, Notes, TagList, TagName, Title,
     Visibility, MAX_TITLE_LENGTH,
 };
 use chrono::{DateTime, NaiveDateTime};
-use std::collections::HashMap;
 use std::fmt;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -94,74 +98,78 @@ pub(crate) struct RawEntry {
 
 /// Detects the format, decodes and parses the file, and drops later duplicates of a URL.
 pub fn parse_file(bytes: &[u8]) -> Result<ParsedFile, ImportError> {
-    let text = decode(bytes)?;
-    let trimmed = text.trim_start_matches('\u{feff}').trim_start();
-    let (format, raw) = if trimmed.starts_with('[') {
-        (FileFormat::PinboardJson, pinboard_json::parse(trimmed)?)
-    } else if looks_like_netscape(trimmed) {
-        (FileFormat::Netscape, netscape::parse(trimmed)?)
-    } else {
-        return Err(ImportError(
-            "this is neither a Netscape bookmark file (what browsers, Pinboard, Delicious and linkding export as HTML) nor a Pinboard JSON export".into(),
-        ));
-    };
-    let total = raw.len();
-    let mut entries = Vec::with_capacity(total);
-    let mut numbers = Vec::with_capacity(total);
-    let mut skipped = Vec::new();
-    for (index, entry) in raw.into_iter().enumerate() {
-        let number = index + 1;
-        match convert(&entry) {
-            Ok(bookmark) => {
-                entries.push(bookmark);
-                numbers.push(number);
-            }
-            Err(reason) => skipped.push(Skipped {
-                entry: number,
-                url: entry.url.chars().take(200).collect(),
-                reason,
-            }),
-        }
-    }
-    drop_repeated_addresses(&mut entries, &mut numbers, &mut skipped);
+    let mut kept = KeptEntries::default();
+    let read = read_file(bytes, &mut |part| {
+        kept.add(part);
+        true
+    })?;
+    let KeptEntries {
+        entries,
+        numbers,
+        skipped,
+        ..
+    } = kept;
     Ok(ParsedFile {
-        format,
-        total,
+        format: read.format,
+        total: read.total,
         entries,
         numbers,
         skipped,
     })
 }
 
-/// Drops every entry whose address an earlier entry has, as skipped. The addresses are looked up
-/// where they are rather than copied into a set: 100,000 copies were 10 MB more at the peak of
-/// an import.
-fn drop_repeated_addresses(
-    entries: &mut Vec<ImportedBookmark>,
-    numbers: &mut Vec<usize>,
-    skipped: &mut Vec<Skipped>,
-) {
-    let mut first_of: HashMap<&str, usize> = HashMap::with_capacity(entries.len());
-    let mut keep = vec![true; entries.len()];
-    for ((entry, number), kept) in entries.iter().zip(numbers.iter()).zip(keep.iter_mut()) {
-        if let Some(first) = first_of.get(entry.url.as_str()) {
-            *kept = false;
-            skipped.push(Skipped {
-                entry: *number,
-                url: entry.url.to_string(),
-                reason: format!("same address as entry {first}"),
+/// What is known of a file once it has been read through.
+#[derive(Debug, Clone, Copy)]
+pub struct FileRead {
+    pub format: FileFormat,
+    /// Entries in the file, including those skipped.
+    pub total: usize,
+}
+
+/// Detects the format, decodes the file and reads it, handing its entries to `found` a part at
+/// a time, in file order, numbered, each parsed or with the reason it is skipped, until `found`
+/// returns `false`. Duplicates are not dropped here ([`KeptEntries`] does). An error means the
+/// file is not whole (truncated, say), found possibly after some entries were handed over:
+/// none of them may then be kept.
+pub fn read_file(
+    bytes: &[u8],
+    found: &mut dyn FnMut(Vec<ReadEntry>) -> bool,
+) -> Result<FileRead, ImportError> {
+    let text = decode(bytes)?;
+    let trimmed = text.trim_start_matches('\u{feff}').trim_start();
+    let mut total = 0;
+    let mut convert_all = |raw: Vec<RawEntry>| found(numbered(raw, &mut total));
+    let format = if trimmed.starts_with('[') {
+        convert_all(pinboard_json::parse(trimmed)?);
+        FileFormat::PinboardJson
+    } else if looks_like_netscape(trimmed) {
+        netscape::read(trimmed, &mut convert_all)?;
+        FileFormat::Netscape
+    } else {
+        return Err(ImportError(
+            "this is neither a Netscape bookmark file (what browsers, Pinboard, Delicious and linkding export as HTML) nor a Pinboard JSON export".into(),
+        ));
+    };
+    Ok(FileRead { format, total })
+}
+
+/// Entries as read, numbered after the `total` read before them, each parsed or with the reason
+/// it is skipped.
+fn numbered(raw: Vec<RawEntry>, total: &mut usize) -> Vec<ReadEntry> {
+    raw.into_iter()
+        .map(|entry| {
+            *total += 1;
+            let parsed = convert(&entry).map_err(|reason| Skipped {
+                entry: *total,
+                url: entry.url.chars().take(200).collect(),
+                reason,
             });
-        } else {
-            first_of.insert(entry.url.as_str(), *number);
-        }
-    }
-    drop(first_of);
-    skipped.sort_by_key(|s| s.entry);
-    // `retain` visits the elements once each, in order.
-    let mut kept = keep.iter();
-    entries.retain(|_| kept.next().copied().unwrap_or(true));
-    let mut kept = keep.iter();
-    numbers.retain(|_| kept.next().copied().unwrap_or(true));
+            ReadEntry {
+                number: *total,
+                parsed,
+            }
+        })
+        .collect()
 }
 
 fn looks_like_netscape(text: &str) -> bool {

@@ -13,11 +13,14 @@ use html5ever::tokenizer::{
 use std::cell::RefCell;
 
 /// The tokenizer is fed this much text at a time (it copies what it is fed).
-const CHUNK_BYTES: usize = 64 * 1024;
+pub(super) const CHUNK_BYTES: usize = 64 * 1024;
 
-pub fn parse(text: &str) -> Result<Vec<RawEntry>, ImportError> {
-    let tokenizer = Tokenizer::new(Reader::default(), TokenizerOpts::default());
-    let input = BufferQueue::default();
+/// Reads `text`, handing its entries to `found` as they are read, in file order, after every
+/// part of [`CHUNK_BYTES`] (so that they can be stored while the rest is read), until `found`
+/// returns `false`. An error (the file is not whole) comes after every entry was handed over:
+/// none of them may then be kept.
+pub fn read(text: &str, found: &mut dyn FnMut(Vec<RawEntry>) -> bool) -> Result<(), ImportError> {
+    let mut reader = PartReader::new();
     let mut rest = text;
     while !rest.is_empty() {
         let mut end = rest.len().min(CHUNK_BYTES);
@@ -25,14 +28,47 @@ pub fn parse(text: &str) -> Result<Vec<RawEntry>, ImportError> {
             end -= 1;
         }
         let (chunk, after) = rest.split_at(end);
-        input.push_back(StrTendril::from_slice(chunk));
-        let _ = tokenizer.feed(&input);
         rest = after;
+        let ready = reader.feed(chunk);
+        if !ready.is_empty() && !found(ready) {
+            return Ok(());
+        }
     }
-    tokenizer.end();
-    let state = tokenizer.sink.state.into_inner();
-    check_complete(state.opened_lists, state.closed_lists)?;
-    Ok(state.entries)
+    let last = reader.finish()?;
+    if !last.is_empty() {
+        found(last);
+    }
+    Ok(())
+}
+
+/// Reads a file a part at a time: each part's complete entries come back as it is fed.
+pub(super) struct PartReader {
+    tokenizer: Tokenizer<Reader>,
+    input: BufferQueue,
+}
+
+impl PartReader {
+    pub fn new() -> Self {
+        Self {
+            tokenizer: Tokenizer::new(Reader::default(), TokenizerOpts::default()),
+            input: BufferQueue::default(),
+        }
+    }
+
+    /// Reads the file's next part; returns the entries it completed.
+    pub fn feed(&mut self, part: &str) -> Vec<RawEntry> {
+        self.input.push_back(StrTendril::from_slice(part));
+        let _ = self.tokenizer.feed(&self.input);
+        std::mem::take(&mut self.tokenizer.sink.state.borrow_mut().entries)
+    }
+
+    /// Ends the file: its last entries, or why it is not whole.
+    pub fn finish(self) -> Result<Vec<RawEntry>, ImportError> {
+        self.tokenizer.end();
+        let state = self.tokenizer.sink.state.into_inner();
+        check_complete(state.opened_lists, state.closed_lists)?;
+        Ok(state.entries)
+    }
 }
 
 /// A file cut off in the middle still reads as HTML, so check that every list was closed.
@@ -210,6 +246,16 @@ impl TokenSink for Reader {
 mod tests {
     use super::*;
 
+    /// Every entry of `text`, or why the file is refused.
+    fn parse(text: &str) -> Result<Vec<RawEntry>, ImportError> {
+        let mut entries = Vec::new();
+        read(text, &mut |found| {
+            entries.extend(found);
+            true
+        })?;
+        Ok(entries)
+    }
+
     const SAMPLE: &str = r#"<!DOCTYPE NETSCAPE-Bookmark-file-1>
 <META HTTP-EQUIV="Content-Type" CONTENT="text/html; charset=UTF-8">
 <TITLE>Bookmarks</TITLE>
@@ -308,5 +354,38 @@ mod tests {
     fn truncated_files_are_refused() {
         let cut = &SAMPLE[..SAMPLE.find("Example").unwrap_or(0)];
         assert!(parse(cut).is_err_and(|e| e.0.contains("truncated")));
+    }
+
+    #[test]
+    fn a_long_file_is_handed_over_in_parts_in_file_order_and_can_be_stopped() {
+        let mut file = String::from("<DL><p>\n");
+        for i in 0..2_000 {
+            file.push_str(&format!(
+                "<DT><A HREF=\"https://e.example/{i}\">Page {i}</A>\n<DD>Notes of page {i}\n"
+            ));
+        }
+        file.push_str("</DL><p>\n");
+        assert!(file.len() > 2 * CHUNK_BYTES);
+        let mut parts = Vec::new();
+        read(&file, &mut |part| {
+            parts.push(part);
+            true
+        })
+        .expect("a whole file");
+        assert!(parts.len() > 2, "{} parts", parts.len());
+        let entries: Vec<RawEntry> = parts.into_iter().flatten().collect();
+        assert_eq!(entries.len(), 2_000);
+        for (i, entry) in entries.iter().enumerate() {
+            assert_eq!(entry.url, format!("https://e.example/{i}"));
+            assert_eq!(entry.notes.trim(), format!("Notes of page {i}"));
+        }
+
+        let mut handed = 0;
+        read(&file, &mut |_| {
+            handed += 1;
+            false
+        })
+        .expect("stopped after the first part");
+        assert_eq!(handed, 1);
     }
 }

@@ -58,72 +58,128 @@ pub fn run_import(
         total,
         entries,
         numbers,
-        mut skipped,
+        skipped,
     } = parsed;
-    let mut report = ImportReport {
-        format,
-        total,
-        created: 0,
-        updated: 0,
-        skipped: Vec::new(),
+    let mut import = Progress {
+        done: skipped.len(),
+        report: ImportReport {
+            format,
+            total,
+            created: 0,
+            updated: 0,
+            skipped,
+        },
+        progress,
     };
-    let batch_size = options.batch_size.max(1);
-    let writers = match db.backend() {
-        Backend::Postgres => options.writers.clamp(1, MAX_WRITERS),
-        Backend::Sqlite => 1,
-    };
-    let mut done = skipped.len();
-    progress(done, total);
+    import.advance(0);
     // The search index merges once, after the last batch, not after every batch.
     store::bulk_indexing::begin(db)?;
-    let mut import_batches = || -> Result<(), StoreError> {
-        if db.backend() == Backend::Postgres {
-            db.write(|c| store::create_import_tags(c, &entries))?;
-        }
-        let batches: Vec<&[ImportedBookmark]> = entries.chunks(batch_size).collect();
-        let mut first_error = None;
-        write_batches(
-            db,
-            &batches,
-            writers,
-            options,
-            user_id,
-            &mut |index, result| {
+    let imported = write_entries(db, user_id, &entries, &numbers, options, &mut import);
+    import.finish(db, imported)
+}
+
+/// An import's report so far, and its caller's progress callback.
+pub(super) struct Progress<'a> {
+    pub report: ImportReport,
+    /// Entries written, or skipped as they were read.
+    pub done: usize,
+    pub progress: &'a mut dyn FnMut(usize, usize),
+}
+
+impl Progress<'_> {
+    /// Adds `written` entries to those done and reports it.
+    pub fn advance(&mut self, written: usize) {
+        self.done += written;
+        (self.progress)(self.done, self.report.total);
+    }
+
+    /// Adds a batch's outcome; `numbers` and `batch` are the batch's entries' numbers in the
+    /// file and the entries.
+    pub fn add_batch(
+        &mut self,
+        result: store::BatchReport,
+        batch: &[ImportedBookmark],
+        numbers: &[usize],
+    ) {
+        self.report.created += result.created;
+        self.report.updated += result.updated;
+        self.report
+            .skipped
+            .extend(result.skipped.into_iter().map(|(at, reason)| Skipped {
+                entry: numbers.get(at).copied().unwrap_or_default(),
+                url: batch.get(at).map(|b| b.url.to_string()).unwrap_or_default(),
+                reason,
+            }));
+        self.advance(batch.len());
+    }
+
+    /// Ends the import whose batches ended with `imported`: merges the search index (also
+    /// after a failed batch: the batches that committed are stored and searchable) and
+    /// refreshes the planner's statistics.
+    pub fn finish(
+        mut self,
+        db: &Database,
+        imported: Result<(), StoreError>,
+    ) -> Result<ImportReport, StoreError> {
+        let merged = store::bulk_indexing::end(db, self.report.created + self.report.updated);
+        imported?;
+        merged?;
+        db.analyze()?;
+        self.report.skipped.sort_by_key(|s| s.entry);
+        Ok(self.report)
+    }
+}
+
+/// How many batches an import writes at once: as many as `options` asks on PostgreSQL (at most
+/// [`MAX_WRITERS`]), one on SQLite.
+pub(super) fn writers(db: &Database, options: ImportOptions) -> usize {
+    match db.backend() {
+        Backend::Postgres => options.writers.clamp(1, MAX_WRITERS),
+        Backend::Sqlite => 1,
+    }
+}
+
+/// Writes `entries` (numbered `numbers` in the file) in batches, each in its own transaction,
+/// as many at once as `options` and the backend allow.
+pub(super) fn write_entries(
+    db: &Database,
+    user_id: i64,
+    entries: &[ImportedBookmark],
+    numbers: &[usize],
+    options: ImportOptions,
+    import: &mut Progress<'_>,
+) -> Result<(), StoreError> {
+    if entries.is_empty() {
+        return Ok(());
+    }
+    let batch_size = options.batch_size.max(1);
+    let writers = writers(db, options);
+    if db.backend() == Backend::Postgres {
+        db.write(|c| store::create_import_tags(c, entries))?;
+    }
+    let batches: Vec<&[ImportedBookmark]> = entries.chunks(batch_size).collect();
+    let mut first_error = None;
+    write_batches(
+        db,
+        &batches,
+        writers,
+        options,
+        user_id,
+        &mut |index, result| match result {
+            Ok(result) => {
+                let offset = index * batch_size;
                 let batch = batches[index];
-                match result {
-                    Ok(result) => {
-                        let offset = index * batch_size;
-                        report.created += result.created;
-                        report.updated += result.updated;
-                        skipped.extend(result.skipped.into_iter().map(|(at, reason)| Skipped {
-                            entry: numbers.get(offset + at).copied().unwrap_or_default(),
-                            url: batch.get(at).map(|b| b.url.to_string()).unwrap_or_default(),
-                            reason,
-                        }));
-                        done += batch.len();
-                        progress(done, total);
-                    }
-                    // The first batch that failed says why; the others stop before their next.
-                    Err(e) => match first_error {
-                        None => first_error = Some(e),
-                        Some(_) => {
-                            tracing::warn!(error = %e, "another batch of the import failed too")
-                        }
-                    },
-                }
+                let numbers = numbers.get(offset..).unwrap_or_default();
+                import.add_batch(result, batch, numbers);
+            }
+            // The first batch that failed says why; the others stop before their next.
+            Err(e) => match first_error {
+                None => first_error = Some(e),
+                Some(_) => tracing::warn!(error = %e, "another batch of the import failed too"),
             },
-        );
-        first_error.map_or(Ok(()), Err)
-    };
-    let imported = import_batches();
-    // Also after a failed batch: the batches that committed are stored and searchable.
-    let merged = store::bulk_indexing::end(db, report.created + report.updated);
-    imported?;
-    merged?;
-    db.analyze()?;
-    skipped.sort_by_key(|s| s.entry);
-    report.skipped = skipped;
-    Ok(report)
+        },
+    );
+    first_error.map_or(Ok(()), Err)
 }
 
 /// Writes `batches` with `writers` threads, each taking the next batch not yet taken, and hands
@@ -137,12 +193,28 @@ fn write_batches(
     user_id: i64,
     outcome: &mut dyn FnMut(usize, Result<store::BatchReport, StoreError>),
 ) {
+    let write = |batch| {
+        db.write(|c| store::import_batch(c, user_id, batch, options.on_duplicate, options.federate))
+    };
+    if writers <= 1 {
+        // On the calling thread: memory the calling thread's allocator freed (an earlier
+        // batch's pages, say) is used again rather than another thread's allocator taking more.
+        for (index, batch) in batches.iter().enumerate() {
+            let result = write(batch);
+            let failed = result.is_err();
+            outcome(index, result);
+            if failed {
+                return;
+            }
+        }
+        return;
+    }
     let next = AtomicUsize::new(0);
     let failed = AtomicBool::new(false);
     std::thread::scope(|scope| {
         let (sender, outcomes) = mpsc::channel();
         for _ in 0..writers {
-            let (sender, next, failed) = (sender.clone(), &next, &failed);
+            let (sender, next, failed, write) = (sender.clone(), &next, &failed, &write);
             scope.spawn(move || {
                 // A writer that panics stops the others before their next batch too.
                 let _stop_on_panic = StopOnPanic(failed);
@@ -151,15 +223,7 @@ fn write_batches(
                     let Some(batch) = batches.get(index) else {
                         return;
                     };
-                    let result = db.write(|c| {
-                        store::import_batch(
-                            c,
-                            user_id,
-                            batch,
-                            options.on_duplicate,
-                            options.federate,
-                        )
-                    });
+                    let result = write(batch);
                     if result.is_err() {
                         failed.store(true, Ordering::Relaxed);
                     }

@@ -32,7 +32,7 @@ fn import(db: &Database, user_id: i64, bytes: &[u8], on_duplicate: OnDuplicate) 
     .expect("import")
 }
 
-fn all(db: &Database, user_id: i64) -> Vec<Bookmark> {
+pub(crate) fn all(db: &Database, user_id: i64) -> Vec<Bookmark> {
     let mut filter = BookmarkFilter::new(Scope::User { owner: user_id }, Some(user_id));
     filter.limit = 200;
     db.read(|c| store::list_bookmarks(c, &filter))
@@ -289,7 +289,7 @@ async fn running_an_import_again_is_safe_and_update_overwrites() {
 
 /// A Netscape file of `count` bookmarks, each tagged `common`, one of `t0`…`t3`, and a tag of
 /// its own on every third.
-fn tagged_file(count: usize, common: &str) -> String {
+pub(crate) fn tagged_file(count: usize, common: &str) -> String {
     let mut file = String::from("<!DOCTYPE NETSCAPE-Bookmark-file-1>\n<DL><p>\n");
     for i in 0..count {
         let own = if i % 3 == 0 {
@@ -307,7 +307,7 @@ fn tagged_file(count: usize, common: &str) -> String {
     file
 }
 
-fn tag_counts(db: &Database, user_id: i64) -> Vec<(String, i64)> {
+pub(crate) fn tag_counts(db: &Database, user_id: i64) -> Vec<(String, i64)> {
     let filter = BookmarkFilter::new(Scope::User { owner: user_id }, Some(user_id));
     let mut counts: Vec<(String, i64)> = db
         .read(|c| store::tag_counts(c, &filter, 100))

@@ -14,3 +14,4 @@ mod import_export;
 mod openapi;
 mod pages;
 mod pinboard;
+mod streamed_import;
