@@ -6,7 +6,7 @@
 //! read twice: once to check that it is UTF-8 throughout and begins as a Netscape file, a
 //! megabyte at a time (a few milliseconds, from the operating system's cache), then a part at
 //! a time for its entries. Any other file (Pinboard JSON, another character set, not a bookmark
-//! file) is read whole, as an upload is.
+//! file, a pipe, which can be read only once) is read whole, as an upload is.
 
 use super::kept_entries::ReadEntry;
 use super::netscape::{PartReader, CHUNK_BYTES};
@@ -24,7 +24,9 @@ pub fn read_path(
     found: &mut dyn FnMut(Vec<ReadEntry>) -> bool,
 ) -> Result<FileRead, ImportError> {
     let cannot_read = |e: std::io::Error| ImportError(format!("cannot read it: {e}"));
-    if netscape_in_utf8(path).map_err(cannot_read)? {
+    // A pipe (`/dev/stdin`, say) can be read only once.
+    let regular = std::fs::metadata(path).map_err(cannot_read)?.is_file();
+    if regular && netscape_in_utf8(path).map_err(cannot_read)? {
         read_in_parts(path, found)
     } else {
         let bytes = std::fs::read(path).map_err(cannot_read)?;
@@ -191,7 +193,7 @@ mod tests {
     }
 
     #[test]
-    fn other_files_are_read_whole_with_the_same_outcome() {
+    fn other_files_read_as_they_would_be_whole() {
         let declared = b"<META HTTP-EQUIV=\"Content-Type\" CONTENT=\"text/html; charset=windows-1252\"><DL><DT><A HREF=\"https://e.com/\">caf\xe9</A></DL>";
         let json = br#"[{"href":"https://e.com/a","description":"A"}]"#;
         let undeclared = b"<DL><DT><A HREF=\"https://e.com/\">caf\xe9</A></DL>";
@@ -209,6 +211,29 @@ mod tests {
             from_path(declared).1,
             [(1, "https://e.com/ café".to_owned())]
         );
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_pipe_is_read_once_whole() {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let pipe = dir.path().join("pipe");
+        let made = std::process::Command::new("mkfifo").arg(&pipe).status();
+        assert!(made.is_ok_and(|s| s.success()), "mkfifo");
+        let file =
+            "<DL><DT><A HREF=\"https://e.com/a\">A</A><DT><A HREF=\"https://e.com/b\">B</A></DL>";
+        let writer = std::thread::spawn({
+            let pipe = pipe.clone();
+            move || std::fs::write(&pipe, file)
+        });
+        let mut entries = Vec::new();
+        let read = read_path(&pipe, &mut |part| {
+            entries.extend(part);
+            true
+        });
+        assert!(writer.join().is_ok_and(|written| written.is_ok()));
+        assert_eq!(read.map(|r| r.total), Ok(2));
+        assert_eq!(summary(entries), from_bytes(file.as_bytes()).1);
     }
 
     #[test]

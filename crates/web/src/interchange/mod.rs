@@ -15,7 +15,7 @@ pub use export::{export, ExportFormat};
 pub(crate) use export::{md5_hex, pinboard_meta};
 pub use kept_entries::{KeptEntries, ReadEntry};
 pub use runner::{run_import, ImportOptions, ImportReport};
-pub use streamed::{run_streamed_import, StreamedImportError};
+pub use streamed::{run_import_while_reading, run_streamed_import, StreamedImportError};
 
 use bookmarks::model::{
     plausible_time, BookmarkUrl, Description, ImportedBookmark, Notes, TagList, TagName, Title,

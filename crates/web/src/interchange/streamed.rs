@@ -3,9 +3,9 @@
 //! bookmarks took about an eighth of an import that read the whole file first.
 //!
 //! A file found not whole at its end (truncated, say) still imports nothing: every batch
-//! written before the file has been read through goes into one transaction, committed only
-//! once the reader has found the file whole, and rolled back otherwise. The batches after it
-//! are written as [`super::run_import`] writes them, each in its own transaction.
+//! written before the file has been read through goes into one transaction, committed as soon
+//! as the reader has found the file whole, and rolled back otherwise. The batches after it are
+//! written as [`super::run_import`] writes them, each in its own transaction.
 
 use super::from_disk::read_path;
 use super::kept_entries::{KeptEntries, ReadEntry};
@@ -35,8 +35,8 @@ enum Read {
 }
 
 /// Imports the file at `path` for `user_id`, reading it while its first batches are written.
-/// `progress(done, total)` is called after every committed batch; `total` counts the entries
-/// read so far, the whole file's once it has been read.
+/// `progress(done, total)` is called as the file is read (with `done` 0 and `total` the entries
+/// read so far) and after every committed batch (with the whole file's `total`).
 pub fn run_streamed_import(
     db: &Database,
     user_id: i64,
@@ -44,10 +44,29 @@ pub fn run_streamed_import(
     options: ImportOptions,
     progress: &mut dyn FnMut(usize, usize),
 ) -> Result<ImportReport, StreamedImportError> {
+    run_import_while_reading(
+        db,
+        user_id,
+        |found| read_path(path, found),
+        options,
+        progress,
+    )
+}
+
+/// Imports what `read` reads for `user_id`, as [`run_streamed_import`] does: `read` runs on a
+/// thread of its own and hands the entries it reads to `found` a part at a time, stopping when
+/// `found` returns `false`; its error means the file is not whole.
+pub fn run_import_while_reading(
+    db: &Database,
+    user_id: i64,
+    read: impl FnOnce(&mut dyn FnMut(Vec<ReadEntry>) -> bool) -> Result<FileRead, ImportError> + Send,
+    options: ImportOptions,
+    progress: &mut dyn FnMut(usize, usize),
+) -> Result<ImportReport, StreamedImportError> {
     std::thread::scope(|scope| {
         let (sender, parts) = mpsc::channel();
         scope.spawn(move || {
-            let read = read_path(path, &mut |part| sender.send(Read::Part(part)).is_ok());
+            let read = read(&mut |part| sender.send(Read::Part(part)).is_ok());
             let _ = sender.send(Read::End(read));
         });
         import_while_reading(db, user_id, &parts, options, progress)
@@ -65,6 +84,7 @@ fn import_while_reading(
         parts,
         kept: KeptEntries::default(),
         file: None,
+        progress,
     };
     if writers(db, options) > 1 {
         // Batches side by side (PostgreSQL) would be written one at a time while the file is
@@ -84,12 +104,13 @@ fn import_while_reading(
         }
         None => None,
     };
+    let Reading { kept, progress, .. } = reading;
     let KeptEntries {
         entries,
         numbers,
         skipped,
         ..
-    } = reading.kept;
+    } = kept;
     let mut import = Progress {
         done: skipped.len(),
         report: ImportReport {
@@ -101,6 +122,7 @@ fn import_while_reading(
         },
         progress,
     };
+    import.advance(0);
     let written = match first {
         Ok(batches) => {
             let written = batches.last().map_or(0, |(range, _)| range.end);
@@ -124,14 +146,16 @@ fn import_while_reading(
 }
 
 /// The calling thread's side of the reading: what it has taken of the file so far.
-struct Reading<'a> {
+struct Reading<'a, 'p> {
     parts: &'a mpsc::Receiver<Read>,
     kept: KeptEntries,
     /// How the reading ended, once it has.
     file: Option<Result<FileRead, ImportError>>,
+    /// Told how many entries have been read, with none written yet.
+    progress: &'p mut dyn FnMut(usize, usize),
 }
 
-impl Reading<'_> {
+impl Reading<'_, '_> {
     /// Takes every part read so far, so that the end of the file is noticed as soon as it is
     /// read, and waits for more while fewer than `wanted` entries are kept.
     fn take(&mut self, wanted: usize) {
@@ -144,7 +168,10 @@ impl Reading<'_> {
                 self.parts.try_recv()
             };
             match message {
-                Ok(Read::Part(part)) => self.kept.add(part),
+                Ok(Read::Part(part)) => {
+                    self.kept.add(part);
+                    (self.progress)(0, self.kept.read());
+                }
                 Ok(Read::End(read)) => self.file = Some(read),
                 Err(mpsc::TryRecvError::Empty) => return,
                 Err(mpsc::TryRecvError::Disconnected) => {
@@ -162,7 +189,7 @@ fn write_while_reading(
     db: &Database,
     user_id: i64,
     options: ImportOptions,
-    reading: &mut Reading<'_>,
+    reading: &mut Reading<'_, '_>,
 ) -> Result<Vec<(Range<usize>, store::BatchReport)>, StoreError> {
     if reading.file.is_some() {
         return Ok(Vec::new());
@@ -175,22 +202,20 @@ fn write_while_reading(
         let mut written = 0;
         loop {
             reading.take(written + batch_size);
-            if let Some(Err(_)) = &reading.file {
+            match &reading.file {
                 // Rolls back what was written; the caller reports the file's error.
-                return Err(StoreError::Conflict("the file is not whole".into()));
+                Some(Err(_)) => return Err(StoreError::Conflict("the file is not whole".into())),
+                // Read through: this transaction can commit; the rest go in their own.
+                Some(Ok(_)) => return Ok(batches),
+                None => {}
             }
-            let end = reading.kept.entries.len().min(written + batch_size);
-            if end > written {
-                let batch = &reading.kept.entries[written..end];
-                let report =
-                    store::import_batch(c, user_id, batch, options.on_duplicate, options.federate)?;
-                batches.push((written..end, report));
-                written = end;
-            }
-            // Read through: this transaction can commit; the rest go in their own.
-            if reading.file.is_some() {
-                return Ok(batches);
-            }
+            // `take` returned with the file not yet read through: a whole batch is kept.
+            let end = written + batch_size;
+            let batch = &reading.kept.entries[written..end];
+            let report =
+                store::import_batch(c, user_id, batch, options.on_duplicate, options.federate)?;
+            batches.push((written..end, report));
+            written = end;
         }
     })
 }

@@ -8,7 +8,8 @@ use bookmarks::model::{DomainEvent, OnDuplicate};
 use bookmarks::store::{self, BookmarkFilter, Scope};
 use bookmarks::Database;
 use web::interchange::{
-    run_streamed_import, FileFormat, ImportOptions, ImportReport, StreamedImportError,
+    read_file, run_import_while_reading, run_streamed_import, FileFormat, ImportError,
+    ImportOptions, ImportReport, StreamedImportError,
 };
 
 /// Entries in the files below: more than one part of the reader's (64 kB) and many batches.
@@ -116,6 +117,7 @@ async fn a_file_found_truncated_after_batches_were_written_imports_nothing() {
     assert!(tag_counts(&app.db, alice.id).is_empty());
     assert_eq!(import_batches(&app.db), 0);
     assert!(progress.iter().all(|&(done, _)| done == 0), "{progress:?}");
+    assert!(!progress.is_empty(), "told of the entries read");
 
     // The same file whole imports as usual afterwards.
     let report = streamed(
@@ -127,6 +129,39 @@ async fn a_file_found_truncated_after_batches_were_written_imports_nothing() {
     )
     .expect("a whole file");
     assert_eq!(report.created, ENTRIES);
+}
+
+/// The reader hands every entry over, then, well after the writer has written batches of
+/// them, finds the file not whole: those batches are rolled back.
+#[tokio::test]
+async fn batches_written_before_the_file_is_found_not_whole_are_rolled_back() {
+    let app = spawn_app().await;
+    let alice = app.add_user("alice", false);
+    let whole = tagged_file(ENTRIES, "shared");
+    let mut progress = Vec::new();
+    let options = ImportOptions {
+        batch_size: 40,
+        ..Default::default()
+    };
+    let error = run_import_while_reading(
+        &app.db,
+        alice.id,
+        |found| {
+            read_file(whole.as_bytes(), found)?;
+            std::thread::sleep(std::time::Duration::from_millis(500));
+            Err(ImportError("the file ends in the middle".into()))
+        },
+        options,
+        &mut |done, total| progress.push((done, total)),
+    )
+    .expect_err("a file not whole");
+    assert!(matches!(&error, StreamedImportError::File(e) if e.0.contains("middle")));
+    assert!(all(&app.db, alice.id).is_empty());
+    assert!(tag_counts(&app.db, alice.id).is_empty());
+    assert_eq!(import_batches(&app.db), 0);
+    // Told of the entries read, none of them written.
+    assert_eq!(progress.last(), Some(&(0, ENTRIES)));
+    assert!(progress.iter().all(|&(done, _)| done == 0), "{progress:?}");
 }
 
 #[tokio::test]
