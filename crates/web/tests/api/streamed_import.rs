@@ -151,6 +151,7 @@ async fn batches_written_before_the_file_is_found_not_whole_are_rolled_back() {
             std::thread::sleep(std::time::Duration::from_millis(500));
             Err(ImportError("the file ends in the middle".into()))
         },
+        true,
         options,
         &mut |done, total| progress.push((done, total)),
     )
