@@ -37,7 +37,8 @@ enum Read {
 
 /// Imports the file at `path` for `user_id`, reading it while its first batches are written.
 /// `progress(done, total)` is called as the file is read (with `done` 0 and `total` the entries
-/// read so far) and after every committed batch (with the whole file's `total`).
+/// read so far), once the writing goes on after the file has been read (with `done` the entries
+/// skipped as they were read) and after every committed batch (with the whole file's `total`).
 pub fn run_streamed_import(
     db: &Database,
     user_id: i64,
@@ -46,7 +47,9 @@ pub fn run_streamed_import(
     progress: &mut dyn FnMut(usize, usize),
 ) -> Result<ImportReport, StreamedImportError> {
     // A larger file is read first, so that the write lock is not held while it is read.
-    let small = std::fs::metadata(path).is_ok_and(|m| m.len() <= STORED_WHILE_READING_BYTES);
+    // A pipe's size is not known beforehand.
+    let small =
+        std::fs::metadata(path).is_ok_and(|m| m.is_file() && m.len() <= STORED_WHILE_READING_BYTES);
     run_import_while_reading(
         db,
         user_id,
@@ -101,8 +104,9 @@ fn import_while_reading(
         progress,
     };
     if !store_while_reading || writers(db, options) > 1 {
-        // Batches side by side (PostgreSQL) would be written one at a time while the file is
-        // read, which cost more than reading it took: the file is read first.
+        // The file is read first when it is large or a pipe (so that the write lock is not
+        // held while it is read), and with batches side by side (PostgreSQL), which would be
+        // written one at a time while it is read, costing more than reading it took.
         reading.take(usize::MAX);
     }
     // The search index merges once, after the last batch, not after every batch.
@@ -196,8 +200,9 @@ impl Reading<'_, '_> {
     }
 }
 
-/// Writes batches in one transaction while the file is read, and commits them once it has been
-/// read through; rolls them back if it is not whole. Returns each batch's entries (as a range of
+/// Writes batches in one transaction while the file is read (at most
+/// [`FIRST_TRANSACTION_BATCHES`], then it waits for the reader), and commits them once it has
+/// been read through; rolls them back if it is not whole. Returns each batch's entries (as a range of
 /// the kept entries, from the first) and report. Writes nothing if the file was read before.
 fn write_while_reading(
     db: &Database,
@@ -210,8 +215,8 @@ fn write_while_reading(
     }
     let batch_size = options.batch_size.max(1);
     db.write(|c| {
-        // Run again after a lost race: everything read so far is written again, since the
-        // transaction that wrote it was rolled back.
+        // Run again after a lost race: the batches are written again from the first kept
+        // entry, since the transaction that wrote them was rolled back.
         let mut batches = Vec::new();
         let mut written: usize = 0;
         loop {
