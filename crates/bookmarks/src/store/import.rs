@@ -12,7 +12,9 @@ use super::now;
 use super::schema::{bookmarks, domain_events};
 use super::search;
 use super::tag_totals::{self, Tagged};
-use super::tags::{ensure_tags, insert_links, LinkedBookmark, NewLink, ROWS_PER_INSERT};
+use super::tags::{
+    ensure_tags, insert_kept_chunks, insert_links, LinkedBookmark, NewLink, ROWS_PER_INSERT,
+};
 use crate::model::{BookmarkChanges, BookmarkSnapshot, DomainEvent, ImportedBookmark, OnDuplicate};
 use diesel::prelude::*;
 use std::collections::HashMap;
@@ -138,18 +140,19 @@ fn import_into(
         .iter()
         .map(|_| uuid::Uuid::now_v7().simple().to_string())
         .collect();
+    // Owned, so that the full statements are kept compiled (`insert_kept_chunks`).
     let rows: Vec<_> = new_entries
         .iter()
         .zip(&public_ids)
         .map(|(entry, public_id)| {
             let created_at = entry.created_at.unwrap_or(imported_at);
             (
-                bookmarks::public_id.eq(public_id.as_str()),
+                bookmarks::public_id.eq(public_id.clone()),
                 bookmarks::user_id.eq(user_id),
-                bookmarks::url.eq(entry.url.as_str()),
-                bookmarks::title.eq(entry.title.as_str()),
-                bookmarks::description.eq(entry.description.as_str()),
-                bookmarks::notes.eq(entry.notes.as_str()),
+                bookmarks::url.eq(entry.url.as_str().to_owned()),
+                bookmarks::title.eq(entry.title.as_str().to_owned()),
+                bookmarks::description.eq(entry.description.as_str().to_owned()),
+                bookmarks::notes.eq(entry.notes.as_str().to_owned()),
                 bookmarks::visibility.eq(entry.visibility.as_str()),
                 bookmarks::unread.eq(entry.unread),
                 bookmarks::created_at.eq(created_at),
@@ -158,11 +161,8 @@ fn import_into(
             )
         })
         .collect();
-    for chunk in rows.chunks(ROWS_PER_INSERT / 2) {
-        on_each_backend!(conn, |c| diesel::insert_into(bookmarks::table)
-            .values(chunk)
-            .execute(c))?;
-    }
+    insert_kept_chunks!(conn, bookmarks::table, rows, ROWS_PER_INSERT / 2);
+    drop(rows);
     let ids: HashMap<String, i64> = bookmarks::table
         .filter(bookmarks::public_id.eq_any(&public_ids))
         .select((bookmarks::public_id, bookmarks::id))
@@ -357,5 +357,70 @@ mod tests {
             })
             .expect("import a batch");
         assert_eq!(after, i64::from(SQLITE_CACHE_KIB));
+    }
+
+    fn numbered_entries(from: usize, count: usize) -> Vec<ImportedBookmark> {
+        (from..from + count)
+            .map(|i| ImportedBookmark {
+                url: BookmarkUrl::parse(&format!("https://example.com/{i}")).expect("url"),
+                title: Title::parse(&format!("Page {i}")).expect("title"),
+                description: Default::default(),
+                notes: Default::default(),
+                tags: TagList::parse_each(&[format!("t{}", i % 7), format!("u{}", i % 3)])
+                    .expect("tags"),
+                visibility: Visibility::Public,
+                unread: false,
+                created_at: None,
+                updated_at: None,
+            })
+            .collect()
+    }
+
+    /// Batches of more rows than one statement takes: whole statements (kept compiled) and the
+    /// rest, twice over, store every bookmark and link once with its own values.
+    #[test]
+    fn batches_larger_than_a_statement_store_every_row_with_its_values() {
+        let (_guard, db) = TestDatabase::connect();
+        let alice = add_user(&db, "alice");
+        for (from, count) in [(0, 2_300), (2_300, 1_200)] {
+            let batch = numbered_entries(from, count);
+            let report = db
+                .write(|c| import_batch(c, alice.id, &batch, OnDuplicate::Skip, false))
+                .expect("import a batch");
+            assert_eq!(report.created, count);
+        }
+        let stored: Vec<(String, String, String)> = db
+            .read(|c| {
+                Ok(bookmarks::table
+                    .filter(bookmarks::user_id.eq(alice.id))
+                    .select((bookmarks::url, bookmarks::title, bookmarks::tag_names))
+                    .load(c)?)
+            })
+            .expect("bookmarks");
+        assert_eq!(stored.len(), 3_500);
+        let by_url: HashMap<&str, (&str, &str)> = stored
+            .iter()
+            .map(|(url, title, tags)| (url.as_str(), (title.as_str(), tags.as_str())))
+            .collect();
+        for i in [0, 999, 1_000, 2_299, 2_300, 3_499] {
+            let (title, tags) = by_url[format!("https://example.com/{i}").as_str()];
+            assert_eq!(title, format!("Page {i}"));
+            assert_eq!(tags, format!("t{} u{}", i % 7, i % 3));
+        }
+        let links: Vec<(String, String)> = db
+            .read(|c| {
+                Ok(crate::store::schema::bookmark_tags::table
+                    .inner_join(bookmarks::table)
+                    .select((
+                        bookmarks::url,
+                        crate::store::schema::bookmark_tags::tag_name,
+                    ))
+                    .load(c)?)
+            })
+            .expect("links");
+        assert_eq!(links.len(), 7_000);
+        let distinct: std::collections::HashSet<&(String, String)> = links.iter().collect();
+        assert_eq!(distinct.len(), 7_000);
+        assert!(links.contains(&("https://example.com/2999".into(), "t3".into())));
     }
 }
