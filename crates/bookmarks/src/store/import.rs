@@ -389,7 +389,7 @@ mod tests {
                 .expect("import a batch");
             assert_eq!(report.created, count);
         }
-        let stored: Vec<(String, String, String)> = db
+        let mut stored: Vec<(String, String, String)> = db
             .read(|c| {
                 Ok(bookmarks::table
                     .filter(bookmarks::user_id.eq(alice.id))
@@ -397,30 +397,42 @@ mod tests {
                     .load(c)?)
             })
             .expect("bookmarks");
-        assert_eq!(stored.len(), 3_500);
-        let by_url: HashMap<&str, (&str, &str)> = stored
-            .iter()
-            .map(|(url, title, tags)| (url.as_str(), (title.as_str(), tags.as_str())))
+        stored.sort();
+        let mut expected: Vec<(String, String, String)> = (0..3_500)
+            .map(|i| {
+                (
+                    format!("https://example.com/{i}"),
+                    format!("Page {i}"),
+                    format!("t{} u{}", i % 7, i % 3),
+                )
+            })
             .collect();
-        for i in [0, 999, 1_000, 2_299, 2_300, 3_499] {
-            let (title, tags) = by_url[format!("https://example.com/{i}").as_str()];
-            assert_eq!(title, format!("Page {i}"));
-            assert_eq!(tags, format!("t{} u{}", i % 7, i % 3));
-        }
-        let links: Vec<(String, String)> = db
+        expected.sort();
+        assert_eq!(stored, expected);
+        use crate::store::schema::bookmark_tags;
+        let mut links: Vec<(String, String, i32)> = db
             .read(|c| {
-                Ok(crate::store::schema::bookmark_tags::table
+                Ok(bookmark_tags::table
                     .inner_join(bookmarks::table)
                     .select((
                         bookmarks::url,
-                        crate::store::schema::bookmark_tags::tag_name,
+                        bookmark_tags::tag_name,
+                        bookmark_tags::position,
                     ))
                     .load(c)?)
             })
             .expect("links");
-        assert_eq!(links.len(), 7_000);
-        let distinct: std::collections::HashSet<&(String, String)> = links.iter().collect();
-        assert_eq!(distinct.len(), 7_000);
-        assert!(links.contains(&("https://example.com/2999".into(), "t3".into())));
+        links.sort();
+        let mut expected_links: Vec<(String, String, i32)> = (0..3_500)
+            .flat_map(|i| {
+                let url = format!("https://example.com/{i}");
+                [
+                    (url.clone(), format!("t{}", i % 7), 0),
+                    (url, format!("u{}", i % 3), 1),
+                ]
+            })
+            .collect();
+        expected_links.sort();
+        assert_eq!(links, expected_links);
     }
 }

@@ -43,18 +43,12 @@ macro_rules! insert_rows {
 /// cannot borrow: the rows own their strings.
 macro_rules! insert_kept_chunks {
     ($conn:expr, $table:expr, $rows:expr, $per:expr) => {{
-        let mut chunks = $rows.chunks_exact($per);
-        for chunk in &mut chunks {
-            match <&[_; $per]>::try_from(chunk) {
-                Ok(full) => on_each_backend!($conn, |c| diesel::insert_into($table)
-                    .values(full)
-                    .execute(c))?,
-                Err(_) => on_each_backend!($conn, |c| diesel::insert_into($table)
-                    .values(chunk)
-                    .execute(c))?,
-            };
+        let (full, rest) = $rows.as_chunks::<{ $per }>();
+        for chunk in full {
+            on_each_backend!($conn, |c| diesel::insert_into($table)
+                .values(chunk)
+                .execute(c))?;
         }
-        let rest = chunks.remainder();
         if !rest.is_empty() {
             on_each_backend!($conn, |c| diesel::insert_into($table)
                 .values(rest)
