@@ -23,7 +23,6 @@ pub fn read_path(
     path: &Path,
     found: &mut dyn FnMut(Vec<ReadEntry>) -> bool,
 ) -> Result<FileRead, ImportError> {
-    let cannot_read = |e: std::io::Error| ImportError(format!("cannot read it: {e}"));
     // A pipe (`/dev/stdin`, say) can be read only once.
     let regular = std::fs::metadata(path).map_err(cannot_read)?.is_file();
     if regular && netscape_in_utf8(path).map_err(cannot_read)? {
@@ -32,6 +31,10 @@ pub fn read_path(
         let bytes = std::fs::read(path).map_err(cannot_read)?;
         read_file(&bytes, found)
     }
+}
+
+fn cannot_read(e: std::io::Error) -> ImportError {
+    ImportError(format!("cannot read it: {e}"))
 }
 
 /// The longest prefix of `bytes` that is UTF-8, if what follows it is at most the beginning of
@@ -110,7 +113,7 @@ fn read_in_parts(
         stopped = !ready.is_empty() && !found(numbered(ready, &mut total));
         !stopped
     })
-    .map_err(|e| ImportError(format!("cannot read it: {e}")))?;
+    .map_err(cannot_read)?;
     let read = FileRead {
         format: FileFormat::Netscape,
         total,

@@ -60,18 +60,7 @@ pub fn run_import(
         numbers,
         skipped,
     } = parsed;
-    let mut import = Progress {
-        done: skipped.len(),
-        report: ImportReport {
-            format,
-            total,
-            created: 0,
-            updated: 0,
-            skipped,
-        },
-        progress,
-    };
-    import.advance(0);
+    let mut import = Progress::start(format, total, skipped, progress);
     // The search index merges once, after the last batch, not after every batch.
     store::bulk_indexing::begin(db)?;
     let imported = write_entries(db, user_id, &entries, &numbers, options, &mut import);
@@ -86,7 +75,30 @@ pub(super) struct Progress<'a> {
     pub progress: &'a mut dyn FnMut(usize, usize),
 }
 
-impl Progress<'_> {
+impl<'a> Progress<'a> {
+    /// Starts the report of an import of `total` entries of which `skipped` were skipped as
+    /// they were read, and reports them done.
+    pub fn start(
+        format: FileFormat,
+        total: usize,
+        skipped: Vec<Skipped>,
+        progress: &'a mut dyn FnMut(usize, usize),
+    ) -> Self {
+        let mut import = Progress {
+            done: skipped.len(),
+            report: ImportReport {
+                format,
+                total,
+                created: 0,
+                updated: 0,
+                skipped,
+            },
+            progress,
+        };
+        import.advance(0);
+        import
+    }
+
     /// Adds `written` entries to those done and reports it.
     pub fn advance(&mut self, written: usize) {
         self.done += written;

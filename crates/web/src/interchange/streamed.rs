@@ -129,18 +129,12 @@ fn import_while_reading(
         skipped,
         ..
     } = kept;
-    let mut import = Progress {
-        done: skipped.len(),
-        report: ImportReport {
-            format: read.map_or(FileFormat::Netscape, |r| r.format),
-            total: read.map_or(entries.len() + skipped.len(), |r| r.total),
-            created: 0,
-            updated: 0,
-            skipped,
-        },
+    let mut import = Progress::start(
+        read.map_or(FileFormat::Netscape, |r| r.format),
+        read.map_or(entries.len() + skipped.len(), |r| r.total),
+        skipped,
         progress,
-    };
-    import.advance(0);
+    );
     let written = match first {
         Ok(batches) => {
             let written = batches.last().map_or(0, |(range, _)| range.end);
