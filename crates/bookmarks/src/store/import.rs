@@ -27,6 +27,36 @@ pub struct BatchReport {
     pub skipped: Vec<(usize, String)>,
 }
 
+/// A batch of an import with the part of its writing that needs no database done: each entry's
+/// search document. Made on another thread while the batch before it is written
+/// ([`import_prepared_batch`]), it takes that work off the one thread that writes to SQLite.
+pub struct PreparedBatch<'a> {
+    entries: &'a [ImportedBookmark],
+    /// Each entry's search document ([`search::document`]), in the entries' order.
+    documents: Vec<String>,
+}
+
+impl<'a> PreparedBatch<'a> {
+    pub fn new(entries: &'a [ImportedBookmark]) -> Self {
+        let documents = entries
+            .iter()
+            .map(|entry| {
+                search::document(
+                    entry.title.as_str(),
+                    entry.notes.as_str(),
+                    entry.url.as_str(),
+                    &entry.tags.names(),
+                )
+            })
+            .collect();
+        PreparedBatch { entries, documents }
+    }
+
+    pub fn entries(&self) -> &'a [ImportedBookmark] {
+        self.entries
+    }
+}
+
 /// Imports one batch for `user_id`. URLs must be distinct within the batch (the caller dedupes
 /// the file). With `federate` true each new bookmark records a `BookmarkCreated` event, which
 /// federation sends; with `federate` false the batch records one `ImportBatch` event, which
@@ -35,6 +65,18 @@ pub fn import_batch(
     conn: &mut DbConnection,
     user_id: i64,
     batch: &[ImportedBookmark],
+    on_duplicate: OnDuplicate,
+    federate: bool,
+) -> Result<BatchReport, StoreError> {
+    let prepared = PreparedBatch::new(batch);
+    import_prepared_batch(conn, user_id, &prepared, on_duplicate, federate)
+}
+
+/// [`import_batch`] for a batch prepared beforehand ([`PreparedBatch`]).
+pub fn import_prepared_batch(
+    conn: &mut DbConnection,
+    user_id: i64,
+    batch: &PreparedBatch<'_>,
     on_duplicate: OnDuplicate,
     federate: bool,
 ) -> Result<BatchReport, StoreError> {
@@ -82,10 +124,11 @@ fn set_sqlite_cache(conn: &mut DbConnection, kib: u32) -> Result<(), StoreError>
 fn import_into(
     conn: &mut DbConnection,
     user_id: i64,
-    batch: &[ImportedBookmark],
+    prepared: &PreparedBatch<'_>,
     on_duplicate: OnDuplicate,
     federate: bool,
 ) -> Result<BatchReport, StoreError> {
+    let batch = prepared.entries;
     let mut report = BatchReport::default();
     let urls: Vec<&str> = batch.iter().map(|b| b.url.as_str()).collect();
     let existing: HashMap<String, String> = bookmarks::table
@@ -100,7 +143,7 @@ fn import_into(
     let mut new_entries = Vec::new();
     for (index, entry) in batch.iter().enumerate() {
         match (existing.get(entry.url.as_str()), on_duplicate) {
-            (None, _) => new_entries.push(entry),
+            (None, _) => new_entries.push(index),
             (Some(_), OnDuplicate::Skip) => report
                 .skipped
                 .push((index, format!("{} is already saved", entry.url))),
@@ -125,7 +168,7 @@ fn import_into(
                         apply_changes(conn, bookmark, None, &changes)?;
                         report.updated += 1;
                     }
-                    Ok(_) | Err(StoreError::NotFound(_)) => new_entries.push(entry),
+                    Ok(_) | Err(StoreError::NotFound(_)) => new_entries.push(index),
                     Err(e) => return Err(e),
                 }
             }
@@ -134,6 +177,11 @@ fn import_into(
     if new_entries.is_empty() {
         return Ok(report);
     }
+    // The entries to create, and where they are in the batch (for their prepared documents).
+    let (new_indexes, new_entries): (Vec<usize>, Vec<&ImportedBookmark>) = new_entries
+        .into_iter()
+        .map(|index| (index, &batch[index]))
+        .unzip();
 
     let imported_at = now();
     let public_ids: Vec<String> = new_entries
@@ -203,23 +251,19 @@ fn import_into(
     // batch rather than once per link that falls on it.
     links.sort_unstable_by_key(|link| (link.tag_id, link.bookmark.created_at, link.bookmark.id));
     insert_links(conn, &links)?;
-    let documents: Vec<search::Document> = new_entries
+    let documents: Vec<search::Document> = new_indexes
         .iter()
         .zip(&public_ids)
-        .filter_map(|(entry, public_id)| {
+        .filter_map(|(&index, public_id)| {
             Some(search::Document {
                 bookmark_id: *ids.get(public_id)?,
                 owner_id: user_id,
-                words: search::document(
-                    entry.title.as_str(),
-                    entry.notes.as_str(),
-                    entry.url.as_str(),
-                    &entry.tags.names(),
-                ),
+                words: prepared.documents.get(index)?.clone(),
             })
         })
         .collect();
-    search::write_documents(conn, &documents)?;
+    // New bookmarks have no documents to replace.
+    search::insert_new_documents(conn, &documents)?;
     let tag_names: Vec<Vec<String>> = new_entries.iter().map(|e| e.tags.names()).collect();
     totals.hold(conn, user_id)?;
     tag_totals::adjust(

@@ -46,7 +46,9 @@ pub use events::{
     change_generation, events_after, latest_change, list_events, lock_event_cursor,
     set_event_cursor, ChangeGeneration, EventBatch, EventPosition, StoredEvent,
 };
-pub use import::{create_import_tags, import_batch, BatchReport};
+pub use import::{
+    create_import_tags, import_batch, import_prepared_batch, BatchReport, PreparedBatch,
+};
 pub use listing::{
     bookmark_times, count_bookmarks, list_bookmarks, BookmarkFilter, BookmarkPage, KnownOwner,
     Scope, MAX_PAGE_SIZE,

@@ -4,7 +4,7 @@
 
 use super::{FileFormat, ParsedFile, Skipped};
 use bookmarks::model::{ImportedBookmark, OnDuplicate};
-use bookmarks::store::{self, Backend};
+use bookmarks::store::{self, Backend, PreparedBatch};
 use bookmarks::{Database, StoreError};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::mpsc;
@@ -205,20 +205,13 @@ fn write_batches(
     user_id: i64,
     outcome: &mut dyn FnMut(usize, Result<store::BatchReport, StoreError>),
 ) {
-    let write = |batch| {
-        db.write(|c| store::import_batch(c, user_id, batch, options.on_duplicate, options.federate))
+    let write = |batch: &PreparedBatch<'_>| {
+        db.write(|c| {
+            store::import_prepared_batch(c, user_id, batch, options.on_duplicate, options.federate)
+        })
     };
     if writers <= 1 {
-        // On the calling thread: memory the calling thread's allocator freed (an earlier
-        // batch's pages, say) is used again rather than another thread's allocator taking more.
-        for (index, batch) in batches.iter().enumerate() {
-            let result = write(batch);
-            let failed = result.is_err();
-            outcome(index, result);
-            if failed {
-                return;
-            }
-        }
+        write_one_at_a_time(batches, &write, outcome);
         return;
     }
     let next = AtomicUsize::new(0);
@@ -235,7 +228,7 @@ fn write_batches(
                     let Some(batch) = batches.get(index) else {
                         return;
                     };
-                    let result = write(batch);
+                    let result = write(&PreparedBatch::new(batch));
                     if result.is_err() {
                         failed.store(true, Ordering::Relaxed);
                     }
@@ -249,6 +242,41 @@ fn write_batches(
         drop(sender);
         for (index, result) in outcomes {
             outcome(index, result);
+        }
+    });
+}
+
+/// Writes `batches` one after the other on the calling thread, each batch prepared on a thread
+/// of its own while the one before it is written: on SQLite the calling thread is the one that
+/// writes, and the machine's other cores would otherwise idle. The writing stays on the calling
+/// thread so that memory its allocator freed (an earlier batch's pages, say) is used again,
+/// rather than another thread's allocator taking more. Stops after a batch that failed.
+fn write_one_at_a_time(
+    batches: &[&[ImportedBookmark]],
+    write: &dyn Fn(&PreparedBatch<'_>) -> Result<store::BatchReport, StoreError>,
+    outcome: &mut dyn FnMut(usize, Result<store::BatchReport, StoreError>),
+) {
+    std::thread::scope(|scope| {
+        let mut prepared = batches.first().map(|batch| PreparedBatch::new(batch));
+        for index in 0..batches.len() {
+            let Some(batch) = prepared.take() else {
+                return;
+            };
+            let next = batches
+                .get(index + 1)
+                .map(|&next| scope.spawn(move || PreparedBatch::new(next)));
+            let result = write(&batch);
+            drop(batch);
+            let failed = result.is_err();
+            outcome(index, result);
+            if failed {
+                // The scope waits for a batch still being prepared; it is not written.
+                return;
+            }
+            prepared = next.map(|preparing| match preparing.join() {
+                Ok(batch) => batch,
+                Err(panic) => std::panic::resume_unwind(panic),
+            });
         }
     });
 }

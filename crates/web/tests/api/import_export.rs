@@ -371,6 +371,50 @@ async fn batches_written_side_by_side_import_every_entry_once() {
     assert_eq!(tag_counts(&app.db, alice.id), expected("moved"));
 }
 
+/// Each batch's search documents are made ahead of it, while the batch before is written: every
+/// imported bookmark is found by the words of its own title, notes and tags, and only by them.
+#[tokio::test]
+async fn bookmarks_imported_in_batches_are_found_by_their_own_words() {
+    let app = spawn_app().await;
+    let alice = app.add_user("alice", false);
+    let mut file = String::from("<!DOCTYPE NETSCAPE-Bookmark-file-1>\n<DL><p>\n");
+    for i in 0..23 {
+        file.push_str(&format!(
+            "<DT><A HREF=\"https://example.com/{i}\" TAGS=\"tag{i}x\">Title{i}x</A>\n<DD>Note{i}x and note{i}x\n"
+        ));
+    }
+    file.push_str("</DL><p>\n");
+    let parsed = parse_file(file.as_bytes()).expect("a whole file");
+    let options = ImportOptions {
+        batch_size: 4,
+        ..Default::default()
+    };
+    let report = run_import(&app.db, alice.id, parsed, options, &mut |_, _| {}).expect("import");
+    assert_eq!(report.created, 23);
+    let found = |words: String| {
+        let mut filter = BookmarkFilter::new(Scope::User { owner: alice.id }, Some(alice.id));
+        filter.search = Some(words);
+        let page = app
+            .db
+            .read(|c| store::list_bookmarks(c, &filter))
+            .expect("search");
+        page.items
+            .iter()
+            .map(|b| b.url.as_str().to_owned())
+            .collect::<Vec<_>>()
+    };
+    for i in 0..23 {
+        let url = format!("https://example.com/{i}");
+        for words in [
+            format!("title{i}x"),
+            format!("note{i}x"),
+            format!("tag{i}x"),
+        ] {
+            assert_eq!(found(words.clone()), std::slice::from_ref(&url), "{words}");
+        }
+    }
+}
+
 #[tokio::test]
 async fn export_then_import_into_a_fresh_instance_round_trips() {
     let source = spawn_app().await;
