@@ -209,14 +209,18 @@ fn import_into(
             )
         })
         .collect();
-    insert_kept_chunks!(conn, bookmarks::table, rows, ROWS_PER_INSERT / 2);
+    // Each new bookmark's id, by its public id (the order of a statement's returned rows is
+    // not defined).
+    let mut ids: HashMap<String, i64> = HashMap::with_capacity(rows.len());
+    insert_kept_chunks!(
+        conn,
+        bookmarks::table,
+        rows,
+        ROWS_PER_INSERT / 2,
+        returning (bookmarks::public_id, bookmarks::id) => (String, i64),
+        ids
+    );
     drop(rows);
-    let ids: HashMap<String, i64> = bookmarks::table
-        .filter(bookmarks::public_id.eq_any(&public_ids))
-        .select((bookmarks::public_id, bookmarks::id))
-        .load::<(String, i64)>(conn)?
-        .into_iter()
-        .collect();
 
     let names: Vec<String> = new_entries.iter().flat_map(|e| e.tags.names()).collect();
     let tag_ids = ensure_tags(conn, &names)?;

@@ -55,6 +55,22 @@ macro_rules! insert_kept_chunks {
                 .execute(c))?;
         }
     }};
+    // The same, collecting the inserted rows' `$returning` columns (as `$row`s) into `$into`.
+    ($conn:expr, $table:expr, $rows:expr, $per:expr, returning $returning:expr => $row:ty, $into:expr) => {{
+        let (full, rest) = $rows.as_chunks::<{ $per }>();
+        for chunk in full {
+            $into.extend(on_each_backend!($conn, |c| diesel::insert_into($table)
+                .values(chunk)
+                .returning($returning)
+                .load::<$row>(c))?);
+        }
+        if !rest.is_empty() {
+            $into.extend(on_each_backend!($conn, |c| diesel::insert_into($table)
+                .values(rest)
+                .returning($returning)
+                .load::<$row>(c))?);
+        }
+    }};
 }
 pub(crate) use insert_kept_chunks;
 
