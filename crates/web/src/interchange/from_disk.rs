@@ -229,11 +229,23 @@ mod tests {
             let pipe = pipe.clone();
             move || std::fs::write(&pipe, file)
         });
-        let mut entries = Vec::new();
-        let read = read_path(&pipe, &mut |part| {
-            entries.extend(part);
-            true
+        // On a thread of its own: a reader that opened the pipe a second time would wait
+        // forever for a writer, and the test fails rather than hangs.
+        let (done, outcome) = std::sync::mpsc::channel();
+        std::thread::spawn({
+            let pipe = pipe.clone();
+            move || {
+                let mut entries = Vec::new();
+                let read = read_path(&pipe, &mut |part| {
+                    entries.extend(part);
+                    true
+                });
+                let _ = done.send((read, entries));
+            }
         });
+        let (read, entries) = outcome
+            .recv_timeout(std::time::Duration::from_secs(30))
+            .expect("the pipe is read once, to its end, within 30 s");
         assert!(writer.join().is_ok_and(|written| written.is_ok()));
         assert_eq!(read.map(|r| r.total), Ok(2));
         assert_eq!(summary(entries), from_bytes(file.as_bytes()).1);
