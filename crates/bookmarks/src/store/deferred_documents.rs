@@ -18,7 +18,7 @@ use std::cell::RefCell;
 
 thread_local! {
     /// `Some` while this thread writes a group: the new bookmarks' documents not yet written.
-    static HELD_BACK: RefCell<Option<Vec<Document>>> = const { RefCell::new(None) };
+    static HELD_BACK: RefCell<Option<Vec<Document<'static>>>> = const { RefCell::new(None) };
 }
 
 /// Runs `f` (inside the caller's transaction) with the documents of the bookmarks it creates
@@ -48,7 +48,7 @@ pub(crate) fn holding() -> bool {
 
 /// Keeps the document of a bookmark just created for the end of the group, when one is being
 /// written on this thread; hands it back otherwise.
-pub(crate) fn hold_back(document: Document) -> Option<Document> {
+pub(crate) fn hold_back(document: Document<'static>) -> Option<Document<'static>> {
     HELD_BACK.with(|held| match held.borrow_mut().as_mut() {
         Some(documents) => {
             documents.push(document);
@@ -61,7 +61,7 @@ pub(crate) fn hold_back(document: Document) -> Option<Document> {
 /// Takes back a held-back document of this bookmark, when there is one: the bookmark changed
 /// or was deleted after it was created in the same group, so its document is replaced (held
 /// back again, see `search::index_bookmark`) or dropped.
-pub(crate) fn take_back(bookmark_id: i64) -> Option<Document> {
+pub(crate) fn take_back(bookmark_id: i64) -> Option<Document<'static>> {
     HELD_BACK.with(|held| {
         let mut held = held.borrow_mut();
         let documents = held.as_mut()?;
@@ -82,7 +82,7 @@ impl Holding {
         Holding
     }
 
-    fn finish(self) -> Vec<Document> {
+    fn finish(self) -> Vec<Document<'static>> {
         HELD_BACK.with(|held| held.borrow_mut().take().unwrap_or_default())
     }
 }

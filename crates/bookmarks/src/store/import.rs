@@ -52,8 +52,13 @@ impl<'a> PreparedBatch<'a> {
         PreparedBatch { entries, documents }
     }
 
-    pub fn entries(&self) -> &'a [ImportedBookmark] {
-        self.entries
+    /// How many entries the batch holds.
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
     }
 }
 
@@ -221,6 +226,14 @@ fn import_into(
         ids
     );
     drop(rows);
+    // Every bookmark's tag links and search document are found through its id below.
+    if ids.len() != new_entries.len() {
+        return Err(StoreError::Conflict(format!(
+            "the batch's insert returned {} ids for {} new bookmarks; nothing of it was stored",
+            ids.len(),
+            new_entries.len()
+        )));
+    }
 
     let names: Vec<String> = new_entries.iter().flat_map(|e| e.tags.names()).collect();
     let tag_ids = ensure_tags(conn, &names)?;
@@ -262,7 +275,7 @@ fn import_into(
             Some(search::Document {
                 bookmark_id: *ids.get(public_id)?,
                 owner_id: user_id,
-                words: prepared.documents.get(index)?.clone(),
+                words: prepared.documents.get(index)?.as_str().into(),
             })
         })
         .collect();

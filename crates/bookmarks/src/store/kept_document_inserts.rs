@@ -3,7 +3,7 @@
 //! Diesel never keeps a statement written with `sql_query` (its text could differ from run to
 //! run), so the insert of every search document was compiled anew: once per bookmark created,
 //! and once per bookmark of an import on SQLite, where documents are inserted one per
-//! statement (`search::write_documents`). These have a fixed text and a type of their own, so
+//! statement (`search::insert_sqlite_documents`). These have a fixed text and a type of their own, so
 //! each connection compiles them once and finds them again by type.
 
 use diesel::pg::Pg;

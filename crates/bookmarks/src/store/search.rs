@@ -26,7 +26,11 @@ use diesel::dsl::sql;
 use diesel::expression::{SqlLiteral, UncheckedBind};
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Bool, Text};
+use hashbrown::HashTable;
+use std::borrow::Cow;
 use std::collections::HashMap;
+use std::hash::{BuildHasher, RandomState};
+use std::ops::Range;
 
 /// At most this many words of a search are used (each one is one more condition).
 const MAX_SEARCH_WORDS: usize = 8;
@@ -37,33 +41,50 @@ const DOCUMENTS_PER_STATEMENT: usize = 500;
 /// or `tsquery` (its `to_tsvector` skipped them), and both backends leave them out alike.
 const MAX_WORD_BYTES: usize = 2047;
 
-/// The words of `text`: runs of letters and digits, lower-cased, up to [`MAX_WORD_BYTES`].
-fn words(text: &str) -> impl Iterator<Item = String> + '_ {
+/// The words of `text`: runs of letters and digits, lower-cased, up to [`MAX_WORD_BYTES`]. A word
+/// already in lower case (most are) is borrowed rather than copied.
+fn words(text: &str) -> impl Iterator<Item = Cow<'_, str>> + '_ {
     text.split(|c: char| !c.is_alphanumeric())
         .filter(|word| !word.is_empty())
-        .map(str::to_lowercase)
+        .map(|word| {
+            if word
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+            {
+                Cow::Borrowed(word)
+            } else {
+                Cow::Owned(word.to_lowercase())
+            }
+        })
         .filter(|word| word.len() <= MAX_WORD_BYTES)
 }
 
 /// What the index holds for one bookmark: each of its words once, in the order they first
 /// appear. Neither index keeps where or how often a word occurs (FTS5's `detail = none`; a
 /// search matches words and does not rank), so a repeat would only be work for the index: a
-/// fifth of the benchmark's words repeat one before them in the same bookmark.
+/// fifth of the benchmark's words repeat one before them in the same bookmark. The words kept
+/// so far are found again through a table of where each is in the document, without copies.
 pub(crate) fn document(title: &str, notes: &str, url: &str, tags: &[String]) -> String {
     let mut document = String::with_capacity(title.len() + notes.len() + url.len() + 32);
     let texts = [title, notes, url]
         .into_iter()
         .chain(tags.iter().map(String::as_str));
-    let all: Vec<String> = texts.flat_map(words).collect();
-    let mut seen = std::collections::HashSet::with_capacity(all.len());
-    for word in &all {
-        if !seen.insert(word.as_str()) {
+    let hasher = RandomState::new();
+    let mut kept: HashTable<Range<usize>> = HashTable::new();
+    for word in texts.flat_map(words) {
+        let hash = hasher.hash_one(&*word);
+        if kept
+            .find(hash, |at| document[at.clone()] == *word)
+            .is_some()
+        {
             continue;
         }
         if !document.is_empty() {
             document.push(' ');
         }
-        document.push_str(word);
+        let at = document.len()..document.len() + word.len();
+        document.push_str(&word);
+        kept.insert_unique(hash, at, |at| hasher.hash_one(&document[at.clone()]));
     }
     document
 }
@@ -73,7 +94,7 @@ pub(crate) fn document(title: &str, notes: &str, url: &str, tags: &[String]) -> 
 /// the query also asks for the owner's mark ([`owner_word`]), so the index answers with that
 /// user's matches only.
 pub(crate) fn index_query(backend: Backend, search: &str, scope: Scope) -> Option<String> {
-    let words: Vec<String> = words(search).take(MAX_SEARCH_WORDS).collect();
+    let words: Vec<Cow<'_, str>> = words(search).take(MAX_SEARCH_WORDS).collect();
     let (last, whole) = words.split_last()?;
     let owner = match (backend, scope) {
         (Backend::Sqlite, Scope::User { owner }) => Some(owner_word(owner)),
@@ -84,7 +105,8 @@ pub(crate) fn index_query(backend: Backend, search: &str, scope: Scope) -> Optio
     let terms: Vec<String> = match backend {
         Backend::Sqlite => owner
             .iter()
-            .chain(whole)
+            .map(String::as_str)
+            .chain(whole.iter().map(|w| &**w))
             .map(|w| format!("\"{w}\""))
             .chain([format!("\"{last}\"*")])
             .collect(),
@@ -130,7 +152,7 @@ fn postgres_prefix_term(word: &str) -> String {
 /// There is no owner's mark, unlike on SQLite: PostgreSQL's planner, not knowing that the mark
 /// and the owner go together, then took a user's matches for a quarter of what they are and
 /// looked up every match of a common word where walking the listing was 10 times faster.
-fn postgres_lexemes(document: &Document) -> String {
+fn postgres_lexemes(document: &Document<'_>) -> String {
     let mut lexemes = String::with_capacity(document.words.len() * 4);
     for word in document.words.split(' ') {
         if word.is_empty() {
@@ -263,10 +285,11 @@ pub(crate) fn matches_while_walking(query: String) -> SqlCondition {
 }
 
 /// What the index holds for one bookmark: its words ([`document`]), and on SQLite its owner.
-pub(crate) struct Document {
+pub(crate) struct Document<'a> {
     pub bookmark_id: i64,
     pub owner_id: i64,
-    pub words: String,
+    /// Borrowed from an import's prepared batch, owned otherwise.
+    pub words: Cow<'a, str>,
 }
 
 /// The word marking a document as `owner`'s in SQLite's index, so that a search of one user's
@@ -281,14 +304,11 @@ fn owner_word(owner: i64) -> String {
 /// Writes (or rewrites) the documents.
 ///
 /// On SQLite the old documents are removed first, and the new ones inserted one row per
-/// statement. FTS5 writes what it has collected out as a new segment of the index whenever a
-/// statement opens a savepoint, which every statement that writes several rows of it does: with
-/// multi-row inserts an import's batch of 10,000 bookmarks became 20 small segments, which FTS5
-/// then spent a fifth of the import merging. One statement, kept compiled, run per document
-/// lets a batch's documents become one segment.
+/// statement ([`insert_sqlite_documents`]; new bookmarks' documents, an import's among them,
+/// go there directly through [`insert_new_documents`]).
 pub(crate) fn write_documents(
     conn: &mut DbConnection,
-    documents: &[Document],
+    documents: &[Document<'_>],
 ) -> Result<(), StoreError> {
     match conn {
         DbConnection::Sqlite(c) => {
@@ -318,9 +338,14 @@ pub(crate) fn write_documents(
     Ok(())
 }
 
+/// One statement per document: FTS5 writes what it has collected out as a new segment of the
+/// index whenever a statement opens a savepoint, which every statement that writes several rows
+/// of it does: with multi-row inserts an import's batch of 10,000 bookmarks became 20 small
+/// segments, which FTS5 then spent a fifth of the import merging. One statement, kept compiled,
+/// run per document lets a batch's documents become one segment.
 fn insert_sqlite_documents(
     c: &mut diesel::SqliteConnection,
-    documents: &[Document],
+    documents: &[Document<'_>],
 ) -> Result<(), StoreError> {
     for document in documents {
         let text = format!("{} {}", document.words, owner_word(document.owner_id));
@@ -337,7 +362,7 @@ fn insert_sqlite_documents(
 /// first removing old ones.
 pub(crate) fn insert_new_documents(
     conn: &mut DbConnection,
-    documents: &[Document],
+    documents: &[Document<'_>],
 ) -> Result<(), StoreError> {
     match conn {
         DbConnection::Sqlite(c) => insert_sqlite_documents(c, documents),
@@ -357,7 +382,7 @@ pub(crate) fn remove_document(conn: &mut DbConnection, bookmark_id: i64) -> Resu
     Ok(())
 }
 
-fn document_of(bookmark: &Bookmark) -> Document {
+fn document_of(bookmark: &Bookmark) -> Document<'static> {
     Document {
         bookmark_id: bookmark.id,
         owner_id: bookmark.owner_id,
@@ -366,7 +391,8 @@ fn document_of(bookmark: &Bookmark) -> Document {
             bookmark.notes.as_str(),
             bookmark.url.as_str(),
             &bookmark.tags.names(),
-        ),
+        )
+        .into(),
     }
 }
 
@@ -427,7 +453,7 @@ pub(crate) fn index_bookmarks(conn: &mut DbConnection, ids: &[i64]) -> Result<()
             Document {
                 bookmark_id: id,
                 owner_id,
-                words: document(&title, &notes, &url, &tags),
+                words: document(&title, &notes, &url, &tags).into(),
             }
         }));
     }

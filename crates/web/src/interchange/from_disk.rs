@@ -246,8 +246,10 @@ mod tests {
         let (read, entries) = outcome
             .recv_timeout(std::time::Duration::from_secs(30))
             .expect("the pipe is read once, to its end, within 30 s");
-        assert!(writer.join().is_ok_and(|written| written.is_ok()));
+        // Checked before the writer is waited for, which would wait forever had the reader
+        // failed without opening the pipe.
         assert_eq!(read.map(|r| r.total), Ok(2));
+        assert!(writer.join().is_ok_and(|written| written.is_ok()));
         assert_eq!(summary(entries), from_bytes(file.as_bytes()).1);
     }
 

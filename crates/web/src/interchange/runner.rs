@@ -8,6 +8,7 @@ use bookmarks::store::{self, Backend, PreparedBatch};
 use bookmarks::{Database, StoreError};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::mpsc;
+use std::thread::{Scope, ScopedJoinHandle};
 
 #[derive(Debug, Clone, Copy)]
 pub struct ImportOptions {
@@ -264,21 +265,62 @@ fn write_one_at_a_time(
             };
             let next = batches
                 .get(index + 1)
-                .map(|&next| scope.spawn(move || PreparedBatch::new(next)));
+                .map(|&next| Preparing::start(scope, next));
             let result = write(&batch);
             drop(batch);
             let failed = result.is_err();
             outcome(index, result);
             if failed {
-                // The scope waits for a batch still being prepared; it is not written.
+                if let Some(next) = next {
+                    next.abandon();
+                }
                 return;
             }
-            prepared = next.map(|preparing| match preparing.join() {
-                Ok(batch) => batch,
-                Err(panic) => std::panic::resume_unwind(panic),
-            });
+            prepared = next.map(Preparing::finish);
         }
     });
+}
+
+/// A batch being prepared on a thread of its own, or, when no thread could be started, to be
+/// prepared when it is needed.
+enum Preparing<'scope, 'a> {
+    Beside(
+        &'a [ImportedBookmark],
+        ScopedJoinHandle<'scope, PreparedBatch<'a>>,
+    ),
+    Here(&'a [ImportedBookmark]),
+}
+
+impl<'scope, 'a: 'scope> Preparing<'scope, 'a> {
+    fn start<'env>(scope: &'scope Scope<'scope, 'env>, batch: &'a [ImportedBookmark]) -> Self {
+        match std::thread::Builder::new().spawn_scoped(scope, move || PreparedBatch::new(batch)) {
+            Ok(preparing) => Preparing::Beside(batch, preparing),
+            Err(e) => {
+                tracing::warn!(error = %e, "no thread to prepare an import's batch on; preparing it in turn");
+                Preparing::Here(batch)
+            }
+        }
+    }
+
+    /// For a batch that will not be written: waits for its thread, and drops what it made
+    /// (or its panic).
+    fn abandon(self) {
+        if let Preparing::Beside(_, preparing) = self {
+            let _ = preparing.join();
+        }
+    }
+
+    /// The prepared batch. If its thread panicked, it is prepared again here (and a panic then
+    /// is this thread's, as it was before batches were prepared beside).
+    fn finish(self) -> PreparedBatch<'a> {
+        match self {
+            Preparing::Beside(batch, preparing) => preparing.join().unwrap_or_else(|_| {
+                tracing::error!("preparing an import's batch panicked; preparing it again");
+                PreparedBatch::new(batch)
+            }),
+            Preparing::Here(batch) => PreparedBatch::new(batch),
+        }
+    }
 }
 
 /// Sets its flag when dropped during a panic.
@@ -289,5 +331,68 @@ impl Drop for StopOnPanic<'_> {
         if std::thread::panicking() {
             self.0.store(true, Ordering::Relaxed);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::cell::Cell;
+
+    fn entries(count: usize) -> Vec<ImportedBookmark> {
+        let mut file = String::from("<DL>");
+        for i in 0..count {
+            file.push_str(&format!("<DT><A HREF=\"https://e.com/{i}\">{i}</A>"));
+        }
+        file.push_str("</DL>");
+        super::super::parse_file(file.as_bytes())
+            .expect("a whole file")
+            .entries
+    }
+
+    /// Every batch is written once, in order, each prepared before it is written.
+    #[test]
+    fn one_at_a_time_writes_every_batch_in_order() {
+        let entries = entries(7);
+        let batches: Vec<&[ImportedBookmark]> = entries.chunks(2).collect();
+        let written = Cell::new(0);
+        let write = |batch: &PreparedBatch<'_>| {
+            written.set(written.get() + 1);
+            Ok(store::BatchReport {
+                created: batch.len(),
+                ..Default::default()
+            })
+        };
+        let mut outcomes = Vec::new();
+        write_one_at_a_time(&batches, &write, &mut |index, result| {
+            outcomes.push((index, result.map(|r| r.created).ok()));
+        });
+        assert_eq!(written.get(), 4);
+        assert_eq!(
+            outcomes,
+            [(0, Some(2)), (1, Some(2)), (2, Some(2)), (3, Some(1))]
+        );
+    }
+
+    /// After a batch fails no other is written, though the next was being prepared.
+    #[test]
+    fn one_at_a_time_stops_after_a_failed_batch() {
+        let entries = entries(8);
+        let batches: Vec<&[ImportedBookmark]> = entries.chunks(2).collect();
+        let written = Cell::new(0);
+        let write = |_: &PreparedBatch<'_>| {
+            written.set(written.get() + 1);
+            if written.get() == 2 {
+                Err(StoreError::Conflict("the second batch fails".into()))
+            } else {
+                Ok(store::BatchReport::default())
+            }
+        };
+        let mut outcomes = Vec::new();
+        write_one_at_a_time(&batches, &write, &mut |index, result| {
+            outcomes.push((index, result.is_ok()));
+        });
+        assert_eq!(written.get(), 2);
+        assert_eq!(outcomes, [(0, true), (1, false)]);
     }
 }

@@ -157,7 +157,8 @@ fn import_while_reading(
     // What was read is no longer needed: it is freed on another thread while the search index
     // merges (100,000 entries took 1.5 % of the import to free).
     std::thread::scope(|scope| {
-        scope.spawn(move || drop((entries, numbers)));
+        // Without a thread, they are freed here when the closure is dropped.
+        let _ = std::thread::Builder::new().spawn_scoped(scope, move || drop((entries, numbers)));
         Ok(import.finish(db, rest)?)
     })
 }

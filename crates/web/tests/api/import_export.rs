@@ -372,25 +372,31 @@ async fn batches_written_side_by_side_import_every_entry_once() {
 }
 
 /// Each batch's search documents are made ahead of it, while the batch before is written: every
-/// imported bookmark is found by the words of its own title, notes and tags, and only by them.
+/// imported bookmark is found by the words of its own title, notes and tags, and only by them,
+/// also when some entries of a batch were saved before (skipped, or updated).
 #[tokio::test]
 async fn bookmarks_imported_in_batches_are_found_by_their_own_words() {
     let app = spawn_app().await;
     let alice = app.add_user("alice", false);
-    let mut file = String::from("<!DOCTYPE NETSCAPE-Bookmark-file-1>\n<DL><p>\n");
-    for i in 0..23 {
-        file.push_str(&format!(
-            "<DT><A HREF=\"https://example.com/{i}\" TAGS=\"tag{i}x\">Title{i}x</A>\n<DD>Note{i}x and note{i}x\n"
-        ));
-    }
-    file.push_str("</DL><p>\n");
-    let parsed = parse_file(file.as_bytes()).expect("a whole file");
-    let options = ImportOptions {
-        batch_size: 4,
-        ..Default::default()
+    let file = |entries: &[usize], title: &str| {
+        let mut file = String::from("<!DOCTYPE NETSCAPE-Bookmark-file-1>\n<DL><p>\n");
+        for i in entries {
+            file.push_str(&format!(
+                "<DT><A HREF=\"https://example.com/{i}\" TAGS=\"tag{i}x\">{title}{i}x</A>\n<DD>Note{i}x and note{i}x\n"
+            ));
+        }
+        file.push_str("</DL><p>\n");
+        file
     };
-    let report = run_import(&app.db, alice.id, parsed, options, &mut |_, _| {}).expect("import");
-    assert_eq!(report.created, 23);
+    let run = |file: String, on_duplicate| {
+        let parsed = parse_file(file.as_bytes()).expect("a whole file");
+        let options = ImportOptions {
+            on_duplicate,
+            batch_size: 4,
+            ..Default::default()
+        };
+        run_import(&app.db, alice.id, parsed, options, &mut |_, _| {}).expect("import")
+    };
     let found = |words: String| {
         let mut filter = BookmarkFilter::new(Scope::User { owner: alice.id }, Some(alice.id));
         filter.search = Some(words);
@@ -403,15 +409,32 @@ async fn bookmarks_imported_in_batches_are_found_by_their_own_words() {
             .map(|b| b.url.as_str().to_owned())
             .collect::<Vec<_>>()
     };
-    for i in 0..23 {
+    // Saved before: the middle of the second batch, and the first of the fourth.
+    let saved = [5, 6, 12];
+    assert_eq!(run(file(&saved, "Old"), OnDuplicate::Skip).created, 3);
+    let all: Vec<usize> = (0..23).collect();
+    let skipping = run(file(&all, "Title"), OnDuplicate::Skip);
+    assert_eq!((skipping.created, skipping.skipped.len()), (20, 3));
+    for &i in &all {
         let url = format!("https://example.com/{i}");
+        let title = if saved.contains(&i) { "old" } else { "title" };
         for words in [
-            format!("title{i}x"),
+            format!("{title}{i}x"),
             format!("note{i}x"),
             format!("tag{i}x"),
         ] {
             assert_eq!(found(words.clone()), std::slice::from_ref(&url), "{words}");
         }
+    }
+    for i in saved {
+        assert!(found(format!("title{i}x")).is_empty(), "skipped: {i}");
+    }
+    let updating = run(file(&all, "Title"), OnDuplicate::Update);
+    assert_eq!(updating.updated, 23);
+    for i in saved {
+        let url = format!("https://example.com/{i}");
+        assert_eq!(found(format!("title{i}x")), std::slice::from_ref(&url));
+        assert!(found(format!("old{i}x")).is_empty(), "updated: {i}");
     }
 }
 
