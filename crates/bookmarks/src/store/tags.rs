@@ -42,33 +42,31 @@ macro_rules! insert_rows {
 /// of a SQLite import. diesel finds a kept statement by its values' type, which therefore
 /// cannot borrow: the rows own their strings.
 macro_rules! insert_kept_chunks {
-    ($conn:expr, $table:expr, $rows:expr, $per:expr) => {{
-        let (full, rest) = $rows.as_chunks::<{ $per }>();
-        for chunk in full {
-            on_each_backend!($conn, |c| diesel::insert_into($table)
-                .values(chunk)
-                .execute(c))?;
-        }
-        if !rest.is_empty() {
-            on_each_backend!($conn, |c| diesel::insert_into($table)
-                .values(rest)
-                .execute(c))?;
-        }
-    }};
+    ($conn:expr, $table:expr, $rows:expr, $per:expr) => {
+        insert_kept_chunks!(@each $conn, $table, $rows, $per, |c, insert| {
+            insert.execute(c)?;
+        })
+    };
     // The same, collecting the inserted rows' `$returning` columns (as `$row`s) into `$into`.
-    ($conn:expr, $table:expr, $rows:expr, $per:expr, returning $returning:expr => $row:ty, $into:expr) => {{
+    ($conn:expr, $table:expr, $rows:expr, $per:expr, returning $returning:expr => $row:ty, $into:expr) => {
+        insert_kept_chunks!(@each $conn, $table, $rows, $per, |c, insert| {
+            $into.extend(insert.returning($returning).load::<$row>(c)?);
+        })
+    };
+    // Runs `$run` with each statement's insert (`$insert`) on the concrete connection (`$c`).
+    (@each $conn:expr, $table:expr, $rows:expr, $per:expr, |$c:ident, $insert:ident| $run:block) => {{
         let (full, rest) = $rows.as_chunks::<{ $per }>();
         for chunk in full {
-            $into.extend(on_each_backend!($conn, |c| diesel::insert_into($table)
-                .values(chunk)
-                .returning($returning)
-                .load::<$row>(c))?);
+            on_each_backend!($conn, |$c| {
+                let $insert = diesel::insert_into($table).values(chunk);
+                $run
+            });
         }
         if !rest.is_empty() {
-            $into.extend(on_each_backend!($conn, |c| diesel::insert_into($table)
-                .values(rest)
-                .returning($returning)
-                .load::<$row>(c))?);
+            on_each_backend!($conn, |$c| {
+                let $insert = diesel::insert_into($table).values(rest);
+                $run
+            });
         }
     }};
 }
