@@ -76,7 +76,7 @@ impl Database {
         // rather than r2d2's generic timeout.
         manager
             .open()
-            .map_err(|e| StoreError::Connect(format!("{} ({e})", redact(url))))?;
+            .map_err(|e| connect_error(url, &e.to_string()))?;
         let max_size = match backend {
             Backend::Sqlite => 8,
             Backend::Postgres => 16,
@@ -95,7 +95,7 @@ impl Database {
             .test_on_check_out(backend == Backend::Postgres)
             .connection_timeout(Duration::from_secs(30))
             .build(manager)
-            .map_err(|e| StoreError::Connect(format!("{} ({e})", redact(url))))?;
+            .map_err(|e| connect_error(url, &e.to_string()))?;
         let writer = (backend == Backend::Sqlite).then(|| Arc::new(Mutex::new(())));
         let group = (backend == Backend::Sqlite).then(|| Arc::new(GroupCommit::default()));
         Ok(Self {
@@ -407,6 +407,21 @@ fn create_parent_directory(path: &str) -> Result<(), StoreError> {
     }
 }
 
+/// A failed connection's error: the URL without its password, the driver's message, and what
+/// to do where the message alone does not say it.
+fn connect_error(url: &str, message: &str) -> StoreError {
+    // libpq is built into the binary (docs/decisions.md, "libpq is built in"), with
+    // PostgreSQL's own default for a URL without a host: a socket in /tmp. Debian's and
+    // Ubuntu's servers put theirs in /var/run/postgresql, where their own libpq looked.
+    let hint = if message.contains("socket \"/tmp/.s.PGSQL.") {
+        "; if the server's socket is elsewhere (Debian and Ubuntu: /var/run/postgresql), \
+         name its directory in the URL: `postgres:///DATABASE?host=/var/run/postgresql`"
+    } else {
+        ""
+    };
+    StoreError::Connect(format!("{} ({}){hint}", redact(url), message.trim_end()))
+}
+
 /// The URL without its password, for messages and logs.
 fn redact(url: &str) -> String {
     match url::Url::parse(url) {
@@ -421,6 +436,22 @@ fn redact(url: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_missing_socket_in_tmp_names_where_debian_puts_it() {
+        let missing = "connection to server on socket \"/tmp/.s.PGSQL.5432\" failed: \
+                       No such file or directory\n";
+        let message = connect_error("postgres:///db", missing).to_string();
+        assert!(
+            message.contains("(connection to server on socket"),
+            "{message}"
+        );
+        assert!(message.contains("?host=/var/run/postgresql"), "{message}");
+        let refused = "connection to server at \"127.0.0.1\", port 5432 failed: refused";
+        let message = connect_error("postgres://u:secret@127.0.0.1/db", refused).to_string();
+        assert!(!message.contains("/var/run/postgresql"), "{message}");
+        assert!(!message.contains("secret"), "{message}");
+    }
 
     /// A group holding a save that fails is rolled back and each save written alone: the
     /// others are kept, the failed one leaves nothing, and each caller gets its own outcome.
