@@ -106,7 +106,7 @@ enum TokenCommand {
 }
 
 fn main() -> ExitCode {
-    memory::limit_allocator_arenas();
+    memory::tune_allocator();
     let cli = Cli::parse();
     let settings = match config::load(cli.config.as_deref()) {
         Ok(settings) => settings,

@@ -1,33 +1,62 @@
-//! How many memory pools (arenas) glibc's allocator keeps: fewer than its default when the
-//! operator has not chosen.
+//! glibc's allocator, tuned where its defaults cost memory under load, unless the operator has
+//! chosen.
 //!
-//! glibc gives threads that allocate at the same time separate arenas, up to eight per core,
-//! and memory freed in one arena is only reused by the threads that allocate from it. Under the
-//! benchmark suite's mixed load (90 % reads, 10 % creates, 8 connections, 60 s, SQLite) the
-//! server's peak RSS was 96.8–117.3 MB in five runs with the default (16 arenas on two cores)
-//! and 90.1–96.2 MB in three with four per core, at the same throughput and the same speed of
-//! the JSON list; two per core (72.8 MB) cost the JSON list 3–5 % in lock waits
+//! **Arenas.** glibc gives threads that allocate at the same time separate arenas, up to eight
+//! per core, and memory freed in one arena is only reused by the threads that allocate from it.
+//! Under the benchmark suite's mixed load (90 % reads, 10 % creates, 8 connections, 60 s,
+//! SQLite) the server's peak RSS was 96.8–117.3 MB in five runs with the default (16 arenas on
+//! two cores) and 90.1–96.2 MB in three with four per core, at the same throughput and the
+//! same speed of the JSON list; two per core (72.8 MB) cost the JSON list 3–5 % in lock waits
 //! (docs/performance.md, "Eighth round"). `MALLOC_ARENA_MAX` in the environment still decides
 //! when it is set.
+//!
+//! **Large blocks.** glibc hands blocks of 128 KiB and more straight from the kernel (`mmap`),
+//! and returns them on free; but after each such free it raises that threshold to the freed
+//! block's size (up to 32 MiB), so that later large blocks come from the arenas, where they
+//! stay when freed. The mixed load's peak grew through its 30 seconds to 105.5–115.8 MB that
+//! way; with the threshold held at 128 KiB it was 80.9–88.5 MB at the same throughput, and
+//! the JSON list, an HTML page and an import were no slower (docs/performance.md,
+//! "Twenty-fourth round"). `MALLOC_MMAP_THRESHOLD_` or a `mmap_threshold` in `GLIBC_TUNABLES`
+//! still decides when it is set.
 
 /// Arenas per core.
 const ARENAS_PER_CORE: usize = 4;
 
-/// Limits glibc's arenas to [`ARENAS_PER_CORE`] per core, unless `MALLOC_ARENA_MAX` is set.
-/// Call before any thread starts. Does nothing where the allocator is not glibc's.
-pub fn limit_allocator_arenas() {
+/// Blocks at least this large are mapped from the kernel and returned to it when freed
+/// (glibc's initial threshold, kept from rising).
+const MMAP_THRESHOLD_BYTES: i32 = 128 * 1024;
+
+/// Limits glibc's arenas to [`ARENAS_PER_CORE`] per core and holds its threshold for large
+/// blocks at [`MMAP_THRESHOLD_BYTES`], each unless the environment sets it. Call before any
+/// thread starts. Does nothing where the allocator is not glibc's.
+pub fn tune_allocator() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     {
-        if std::env::var_os("MALLOC_ARENA_MAX").is_some() {
-            return;
+        if std::env::var_os("MALLOC_ARENA_MAX").is_none() {
+            let cores = std::thread::available_parallelism().map_or(1, usize::from);
+            let arenas = i32::try_from(cores.saturating_mul(ARENAS_PER_CORE)).unwrap_or(i32::MAX);
+            set(libc::M_ARENA_MAX, "M_ARENA_MAX", arenas);
         }
-        let cores = std::thread::available_parallelism().map_or(1, usize::from);
-        let arenas = i32::try_from(cores.saturating_mul(ARENAS_PER_CORE)).unwrap_or(i32::MAX);
-        // SAFETY: mallopt only sets a tunable of the allocator; it is called before any other
-        // thread exists, and a refused value (it returns 0) leaves glibc's default.
-        let set = unsafe { libc::mallopt(libc::M_ARENA_MAX, arenas) };
-        if set == 0 {
-            eprintln!("commonplace: glibc refused M_ARENA_MAX = {arenas}; keeping its default");
+        let tunables = std::env::var("GLIBC_TUNABLES").unwrap_or_default();
+        if std::env::var_os("MALLOC_MMAP_THRESHOLD_").is_none()
+            && !tunables.contains("mmap_threshold")
+        {
+            // Setting it also stops glibc from raising it.
+            set(
+                libc::M_MMAP_THRESHOLD,
+                "M_MMAP_THRESHOLD",
+                MMAP_THRESHOLD_BYTES,
+            );
         }
+    }
+}
+
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+fn set(parameter: libc::c_int, name: &str, value: i32) {
+    // SAFETY: mallopt only sets a tunable of the allocator; it is called before any other
+    // thread exists, and a refused value (it returns 0) leaves glibc's default.
+    let set = unsafe { libc::mallopt(parameter, value) };
+    if set == 0 {
+        eprintln!("commonplace: glibc refused {name} = {value}; keeping its default");
     }
 }
