@@ -7,17 +7,19 @@
 //! SQLite) the server's peak RSS was 96.8–117.3 MB in five runs with the default (16 arenas on
 //! two cores) and 90.1–96.2 MB in three with four per core, at the same throughput and the
 //! same speed of the JSON list; two per core (72.8 MB) cost the JSON list 3–5 % in lock waits
-//! (docs/performance.md, "Eighth round"). `MALLOC_ARENA_MAX` in the environment still decides
-//! when it is set.
+//! (docs/performance.md, "Eighth round"). `MALLOC_ARENA_MAX` or an `arena_max` in
+//! `GLIBC_TUNABLES` still decides when it is set.
 //!
 //! **Large blocks.** glibc hands blocks of 128 KiB and more straight from the kernel (`mmap`),
 //! and returns them on free; but after each such free it raises that threshold to the freed
 //! block's size (up to 32 MiB), so that later large blocks come from the arenas, where they
-//! stay when freed. The mixed load's peak grew through its 30 seconds to 105.5–115.8 MB that
-//! way; with the threshold held at 128 KiB it was 80.9–88.5 MB at the same throughput, and
-//! the JSON list, an HTML page and an import were no slower (docs/performance.md,
-//! "Twenty-fourth round"). `MALLOC_MMAP_THRESHOLD_` or a `mmap_threshold` in `GLIBC_TUNABLES`
-//! still decides when it is set.
+//! stay when freed. The mixed load's peak grew through the run to 105.5–111.8 MB that way (four
+//! runs of 30 s; 110.5 MB in one of 60 s); with the threshold held at 128 KiB it was
+//! 80.9–91.8 MB (86.1 and 95.4 MB in 60 s) at the same throughput, and the JSON list, an HTML
+//! page and an import were no slower (docs/performance.md, "Twenty-fourth round"; the eighth
+//! round had tried the threshold alone, with sixteen arenas, in one run: 105.2 MB).
+//! `MALLOC_MMAP_THRESHOLD_` or a `mmap_threshold` in `GLIBC_TUNABLES` still decides when it is
+//! set.
 
 /// Arenas per core.
 const ARENAS_PER_CORE: usize = 4;
@@ -32,12 +34,12 @@ const MMAP_THRESHOLD_BYTES: i32 = 128 * 1024;
 pub fn tune_allocator() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     {
-        if std::env::var_os("MALLOC_ARENA_MAX").is_none() {
+        let tunables = std::env::var("GLIBC_TUNABLES").unwrap_or_default();
+        if std::env::var_os("MALLOC_ARENA_MAX").is_none() && !tunables.contains("arena_max") {
             let cores = std::thread::available_parallelism().map_or(1, usize::from);
             let arenas = i32::try_from(cores.saturating_mul(ARENAS_PER_CORE)).unwrap_or(i32::MAX);
             set(libc::M_ARENA_MAX, "M_ARENA_MAX", arenas);
         }
-        let tunables = std::env::var("GLIBC_TUNABLES").unwrap_or_default();
         if std::env::var_os("MALLOC_MMAP_THRESHOLD_").is_none()
             && !tunables.contains("mmap_threshold")
         {

@@ -413,7 +413,9 @@ fn connect_error(url: &str, message: &str) -> StoreError {
     // libpq is built into the binary (docs/decisions.md, "libpq is built in"), with
     // PostgreSQL's own default for a URL without a host: a socket in /tmp. Debian's and
     // Ubuntu's servers put theirs in /var/run/postgresql, where their own libpq looked.
-    let hint = if message.contains("socket \"/tmp/.s.PGSQL.") {
+    let socket_missing = message.contains("socket \"/tmp/.s.PGSQL.")
+        && message.contains("No such file or directory");
+    let hint = if socket_missing {
         "; if the server's socket is elsewhere (Debian and Ubuntu: /var/run/postgresql), \
          name its directory in the URL: `postgres:///DATABASE?host=/var/run/postgresql`"
     } else {
@@ -451,6 +453,11 @@ mod tests {
         let message = connect_error("postgres://u:secret@127.0.0.1/db", refused).to_string();
         assert!(!message.contains("/var/run/postgresql"), "{message}");
         assert!(!message.contains("secret"), "{message}");
+        // The socket was there and the server answered: nothing to say about where it is.
+        let refused_user = "connection to server on socket \"/tmp/.s.PGSQL.5432\" failed: \
+                            FATAL:  role \"u\" does not exist";
+        let message = connect_error("postgres:///db", refused_user).to_string();
+        assert!(!message.contains("/var/run/postgresql"), "{message}");
     }
 
     /// A group holding a save that fails is rolled back and each save written alone: the
