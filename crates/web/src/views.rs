@@ -170,8 +170,8 @@ impl<'a> BookmarkView<'a> {
                 .tags
                 .iter()
                 .map(|t| TagLink {
-                    name: t.as_str(),
-                    href: TagHref::of_user(owner, t.as_str()),
+                    name: t,
+                    href: TagHref::of_user(owner, t),
                 })
                 .collect(),
             visibility: bookmark.visibility.label(),

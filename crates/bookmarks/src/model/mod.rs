@@ -22,7 +22,7 @@ pub use import::{ImportedBookmark, OnDuplicate};
 pub use keys::ActorKeys;
 pub use password::{Password, PasswordHash};
 pub use secret::{Secret, SecretHash};
-pub use tag::{TagList, TagName};
+pub use tag::{TagList, TagListNames, TagName};
 pub use tag::{MAX_TAGS_PER_BOOKMARK, MAX_TAG_LENGTH};
 pub use text::{Description, Notes, Title, MAX_NOTES_LENGTH, MAX_TITLE_LENGTH};
 pub use time::plausible_time;

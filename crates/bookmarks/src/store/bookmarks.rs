@@ -122,7 +122,7 @@ impl Bookmark {
             title: Title::from_stored(row.title),
             description: Description::from_stored(row.description),
             notes: Notes::from_stored(row.notes),
-            tags: TagList::from_stored_text(&row.tag_names),
+            tags: TagList::from_stored_text(row.tag_names),
             visibility: row.visibility,
             unread: row.unread,
             created_at: row.created_at,

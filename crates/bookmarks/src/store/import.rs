@@ -106,11 +106,8 @@ pub fn create_import_tags(
     conn: &mut DbConnection,
     entries: &[ImportedBookmark],
 ) -> Result<(), StoreError> {
-    let distinct: std::collections::BTreeSet<&str> = entries
-        .iter()
-        .flat_map(|e| e.tags.iter())
-        .map(|t| t.as_str())
-        .collect();
+    let distinct: std::collections::BTreeSet<&str> =
+        entries.iter().flat_map(|e| e.tags.iter()).collect();
     let names: Vec<String> = distinct.into_iter().map(str::to_owned).collect();
     ensure_tags(conn, &names).map(|_| ())
 }
@@ -254,10 +251,10 @@ fn import_into(
                 .iter()
                 .enumerate()
                 .filter_map(|(position, tag)| {
-                    tag_ids.get(tag.as_str()).map(|tag_id| NewLink {
+                    tag_ids.get(tag).map(|tag_id| NewLink {
                         bookmark,
                         tag_id: *tag_id,
-                        tag_name: tag.as_str(),
+                        tag_name: tag,
                         position,
                     })
                 })

@@ -35,7 +35,7 @@ pub fn retag(
             // Its tags as they are now, locked: an edit or deletion may have come since the
             // page was read; one that no longer carries `from` is passed over.
             let bookmark = match owned_bookmark(conn, user_id, &listed.public_id) {
-                Ok(bookmark) if bookmark.tags.iter().any(|tag| tag == from) => bookmark,
+                Ok(bookmark) if bookmark.tags.contains(from) => bookmark,
                 Ok(_) | Err(StoreError::NotFound(_)) => continue,
                 Err(e) => return Err(e),
             };
@@ -43,7 +43,7 @@ pub fn retag(
                 .tags
                 .iter()
                 .filter_map(|tag| match to {
-                    _ if tag != from => Some(tag.to_string()),
+                    _ if tag != from.as_str() => Some(tag.to_owned()),
                     Some(new) => Some(new.to_string()),
                     None => None,
                 })

@@ -173,11 +173,7 @@ pub fn note_source(bookmark: &Bookmark) -> NoteSource {
         url: bookmark.url.to_string(),
         title: bookmark.title.as_str().to_string(),
         notes: bookmark.notes.as_str().to_string(),
-        tags: bookmark
-            .tags
-            .iter()
-            .map(|t| t.as_str().to_string())
-            .collect(),
+        tags: bookmark.tags.iter().map(str::to_owned).collect(),
         visibility: bookmark.visibility.to_string(),
         published: bookmark.created_at,
         updated: (bookmark.updated_at > bookmark.created_at).then_some(bookmark.updated_at),

@@ -53,7 +53,7 @@ pub struct TagNames<'a>(pub &'a TagList);
 
 impl Serialize for TagNames<'_> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.collect_seq(self.0.iter().map(|tag| tag.as_str()))
+        serializer.collect_seq(self.0.iter())
     }
 }
 
