@@ -82,18 +82,32 @@ impl BookmarkUrl {
         self.host_str().to_owned()
     }
 
-    /// [`Self::host`], borrowed from the address.
+    /// [`Self::host`], borrowed from the address. Looked for byte by byte: each delimiter is
+    /// one ASCII byte, so every piece begins and ends on a character (`str` searches for
+    /// `"://"` and the authority's ends were 2 % of a user page's instructions, callgrind).
     pub fn host_str(&self) -> &str {
-        let Some((_, rest)) = self.0.split_once("://") else {
+        let bytes = self.0.as_bytes();
+        let Some(scheme_end) = bytes.windows(3).position(|three| three == b"://") else {
             return "";
         };
-        let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
-        let host_and_port = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
-        let host = match host_and_port.find(']') {
-            Some(end) if host_and_port.starts_with('[') => &host_and_port[..=end],
-            _ => host_and_port.split(':').next().unwrap_or_default(),
+        let (_, rest) = self.0.split_at(scheme_end + 3);
+        let authority = match rest.bytes().position(|b| matches!(b, b'/' | b'?' | b'#')) {
+            Some(end) => rest.split_at(end).0,
+            None => rest,
         };
-        host
+        let host_and_port = match authority.bytes().rposition(|b| b == b'@') {
+            Some(at) => authority.split_at(at + 1).1,
+            None => authority,
+        };
+        if host_and_port.starts_with('[') {
+            if let Some(end) = host_and_port.bytes().position(|b| b == b']') {
+                return host_and_port.split_at(end + 1).0;
+            }
+        }
+        match host_and_port.bytes().position(|b| b == b':') {
+            Some(end) => host_and_port.split_at(end).0,
+            None => host_and_port,
+        }
     }
 }
 
@@ -133,6 +147,9 @@ mod tests {
             "https://xn--bcher-kva.example/",
             "https://bücher.example/#frag@x",
             "https://a.example#x/y",
+            "https://a.example",
+            "https://a.example:8080",
+            "https://u@a.example?x=y:z",
         ] {
             let url = BookmarkUrl::parse(address).unwrap();
             let parsed = url::Url::parse(url.as_str()).unwrap();
@@ -143,6 +160,8 @@ mod tests {
             );
         }
         assert_eq!(BookmarkUrl::from_stored("not a url".into()).host(), "");
+        assert_eq!(BookmarkUrl::from_stored("https://".into()).host(), "");
+        assert_eq!(BookmarkUrl::from_stored("https://[::1".into()).host(), "[");
     }
 
     fn norm(s: &str) -> String {
