@@ -4,7 +4,7 @@ use anyhow::{bail, Context};
 use bookmarks::model::{ActorKeys, Password, PasswordHash, UserName};
 use bookmarks::store::{self, NewAccount};
 use bookmarks::Database;
-use std::io::{BufRead, Write};
+use std::io::{BufRead, IsTerminal, Write};
 use std::path::Path;
 use web::Settings;
 
@@ -14,6 +14,8 @@ fn init_logging() {
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_target(false)
+        // Colours for a person at a terminal; plain text for files, pipes and journald.
+        .with_ansi(std::io::stdout().is_terminal())
         .init();
 }
 

@@ -147,7 +147,7 @@ fn serve_creates_the_database_and_prints_a_setup_link() {
         .arg("serve")
         .env("COMMONPLACE_BIND", format!("127.0.0.1:{port}"))
         .env("COMMONPLACE_PUBLIC_URL", format!("http://localhost:{port}"))
-        .env("RUST_LOG", "warn")
+        .env("RUST_LOG", "info")
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
@@ -161,17 +161,31 @@ fn serve_creates_the_database_and_prints_a_setup_link() {
     });
     let deadline = Instant::now() + Duration::from_secs(30);
     let mut setup = None;
+    let mut lines = Vec::new();
     while setup.is_none() && Instant::now() < deadline {
         if let Ok(line) = receiver.recv_timeout(Duration::from_millis(200)) {
             if line.contains("/setup?code=") {
                 setup = Some(line.trim().to_owned());
             }
+            lines.push(line);
         }
     }
     let healthy = get_status(&format!("http://127.0.0.1:{port}/healthz"));
     let setup_status = setup.as_deref().map(get_status);
+    // The request's own line in the log.
+    let logged = |lines: &[String]| lines.iter().any(|l| l.contains("\"GET /healthz\" 200"));
+    while !logged(&lines) && Instant::now() < deadline {
+        if let Ok(line) = receiver.recv_timeout(Duration::from_millis(200)) {
+            lines.push(line);
+        }
+    }
     let _ = child.kill();
     let _ = child.wait();
+    assert!(logged(&lines), "a line for the request: {lines:?}");
+    assert!(
+        lines.iter().all(|l| !l.contains('\u{1b}')),
+        "no colour codes when stdout is not a terminal: {lines:?}"
+    );
     let setup = setup.expect("a setup link on stdout");
     assert!(
         setup.starts_with(&format!("http://localhost:{port}/setup?code=cp_")),
