@@ -14,9 +14,15 @@ fn init_logging() {
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_target(false)
-        // Colours for a person at a terminal; plain text for files, pipes and journald.
-        .with_ansi(std::io::stdout().is_terminal())
+        // Colours for a person at a terminal who has not asked for none (`NO_COLOR`); plain
+        // text for files, pipes and journald.
+        .with_ansi(std::io::stdout().is_terminal() && !no_color_asked())
         .init();
+}
+
+/// Whether `NO_COLOR` is set to something (<https://no-color.org>).
+fn no_color_asked() -> bool {
+    std::env::var_os("NO_COLOR").is_some_and(|value| !value.is_empty())
 }
 
 fn open_database(settings: &Settings) -> anyhow::Result<Database> {

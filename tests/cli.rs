@@ -148,6 +148,7 @@ fn serve_creates_the_database_and_prints_a_setup_link() {
         .env("COMMONPLACE_BIND", format!("127.0.0.1:{port}"))
         .env("COMMONPLACE_PUBLIC_URL", format!("http://localhost:{port}"))
         .env("RUST_LOG", "info")
+        .env_remove("NO_COLOR")
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()

@@ -164,6 +164,45 @@ mod tests {
         assert_eq!(BookmarkUrl::from_stored("https://[::1".into()).host(), "[");
     }
 
+    /// What `host_str` answered before it looked byte by byte (`str` searches).
+    fn host_by_str_searches(url: &str) -> &str {
+        let Some((_, rest)) = url.split_once("://") else {
+            return "";
+        };
+        let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+        let host_and_port = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+        match host_and_port.find(']') {
+            Some(end) if host_and_port.starts_with('[') => &host_and_port[..=end],
+            _ => host_and_port.split(':').next().unwrap_or_default(),
+        }
+    }
+
+    #[test]
+    fn hosts_are_found_where_str_searches_found_them() {
+        for stored in [
+            "https://a.example",
+            "https://u@h:1",
+            "https://a@b@c/x",
+            "https://[::1]:80",
+            "https://[::1",
+            "https://[]",
+            "https://h:",
+            "https://@h",
+            "https://h?x@y",
+            "https://h#a@b",
+            "https://h/p@q:r",
+            "https://é@ü:1/ä",
+            "x://",
+            "://",
+            "mailto:a@b",
+            "no scheme",
+            "",
+        ] {
+            let url = BookmarkUrl::from_stored(stored.to_owned());
+            assert_eq!(url.host_str(), host_by_str_searches(stored), "{stored:?}");
+        }
+    }
+
     fn norm(s: &str) -> String {
         BookmarkUrl::parse(s)
             .map(BookmarkUrl::into_string)

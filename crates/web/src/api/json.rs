@@ -62,11 +62,10 @@ pub fn rfc3339(at: NaiveDateTime) -> String {
 }
 
 /// An answer with `value` as JSON (Pinboard's answers), written into a buffer of
-/// `expected_bytes` from the start (actix's `json` starts at 128 bytes and doubled its way to a
-/// page's 25 kB, copying it eight times: 5 % of a JSON list request). Written by sonic-rs,
-/// through the same serde derives: serde_json escapes strings a byte at a time (about nine
-/// instructions a byte, 15 % of a JSON list request); sonic-rs looks at 16 or 32 bytes at once
-/// (the same bytes out, tested below).
+/// `expected_bytes` from the start, by sonic-rs through the serde derives: serde_json escapes
+/// strings a byte at a time (about nine instructions a byte, 15 % of a JSON list request when
+/// it wrote the list); sonic-rs looks at 16 or 32 bytes at once (the same bytes out, tested
+/// below).
 pub fn json_response_with<T: Serialize>(
     status: StatusCode,
     value: &T,
@@ -108,7 +107,7 @@ impl<'a> From<&'a Bookmark> for BookmarkJson<'a> {
 }
 
 /// Writes `bookmark` as [`BookmarkJson`] serialises it, with its keys as literal bytes: through
-/// the derive, sonic-rs escaped every key as a string, eleven per bookmark, 9 % of a JSON list
+/// the derive, sonic-rs escaped every key as a string, ten per bookmark, 9 % of a JSON list
 /// request's instructions (callgrind, 2026-12-05). The values go through sonic-rs as before.
 /// The same bytes as the derive (tested below).
 pub fn write_bookmark_json(out: &mut Vec<u8>, bookmark: &Bookmark) -> sonic_rs::Result<()> {
@@ -246,10 +245,7 @@ mod tests {
                     let mut ours = Vec::new();
                     write_bookmark_json(&mut ours, &b).expect("written");
                     let derived = sonic_rs::to_vec(&BookmarkJson::from(&b)).expect("sonic-rs");
-                    assert_eq!(
-                        String::from_utf8_lossy(&ours),
-                        String::from_utf8_lossy(&derived)
-                    );
+                    assert_eq!(ours, derived, "{}", String::from_utf8_lossy(&ours));
                     let standard = serde_json::to_vec(&BookmarkJson::from(&b)).expect("serde");
                     assert_eq!(ours, standard);
                 }
