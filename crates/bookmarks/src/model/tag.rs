@@ -147,7 +147,7 @@ impl TagList {
         if tidy {
             Self { text }
         } else {
-            Self::joined(text.split(' ').filter(|name| !name.is_empty()))
+            Self::joined(TagListNames { rest: &text })
         }
     }
 
@@ -200,9 +200,8 @@ impl<'a> Iterator for TagListNames<'a> {
                 None => (Some(self.rest), Some("")),
             };
             self.rest = rest.unwrap_or_default();
-            match name {
-                Some(name) if !name.is_empty() => return Some(name),
-                _ => {}
+            if let Some(name) = name.filter(|name| !name.is_empty()) {
+                return Some(name);
             }
         }
         None
