@@ -12,6 +12,7 @@ mod html_escape;
 mod import_jobs;
 pub mod interchange;
 mod maintenance;
+mod owner_cache;
 mod page_fill;
 mod page_meta;
 mod pages;

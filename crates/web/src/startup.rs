@@ -103,6 +103,7 @@ impl Application {
             pinboard_logins: Default::default(),
             api_tokens: Default::default(),
             tag_counts: Default::default(),
+            owners: Default::default(),
         });
         let served = federation.clone();
         let server =

@@ -27,4 +27,6 @@ pub struct AppState {
     pub api_tokens: std::sync::Arc<crate::auth::token_cache::ApiTokenCache>,
     /// Tag clouds and related tags of list pages, until the bookmarks change.
     pub tag_counts: std::sync::Arc<crate::tag_counts_cache::TagCountsCache>,
+    /// Owners of user pages read a moment ago, for other people's views of those pages.
+    pub owners: std::sync::Arc<crate::owner_cache::OwnerCache>,
 }

@@ -223,9 +223,23 @@ async fn owner_and_access(
     let name = UserName::parse(req.match_info().get("name").unwrap_or(""))
         .map_err(|_| PageError::NotFound)?;
     let token_given = token.is_some();
+    // A public feed's owner may be as read a moment ago (`owner_cache`), without a trip to the
+    // database; a private feed's is read with its token.
+    if !token_given {
+        if let Some(read) = state.owners.remembered(&name) {
+            return Ok((read.owner.clone(), None));
+        }
+    }
+    let owners = state.owners.clone();
     let (owner, private) = run_db(&state.db, move |db| {
         db.read(|c| {
-            let Some(owner) = store::find_user_by_name(c, &name)? else {
+            let found = match &token {
+                None => owners
+                    .owner(c, &name, false, false)?
+                    .map(|read| read.owner.clone()),
+                Some(_) => store::find_user_by_name(c, &name)?,
+            };
+            let Some(owner) = found else {
                 return Ok((None, false));
             };
             let private = match &token {

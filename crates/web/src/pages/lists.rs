@@ -7,6 +7,7 @@ use crate::auth::session::PageContext;
 use crate::blocking::run_db;
 use crate::errors::PageError;
 use crate::feeds::{feed_path, Format};
+use crate::owner_cache::ReadOwner;
 use crate::state::AppState;
 use crate::tag_counts_cache::{CountedTags, TagCountsCache};
 use crate::views::{
@@ -16,7 +17,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
 use bookmarks::model::{Cursor, TagName, UserName};
 use bookmarks::store::federation::SocialHandles;
-use bookmarks::store::{self, BookmarkFilter, BookmarkPage, DbConnection, KnownOwner, Scope, User};
+use bookmarks::store::{self, BookmarkFilter, BookmarkPage, DbConnection, KnownOwner, Scope};
 use bookmarks::StoreError;
 use percent_encoding::percent_decode_str;
 use serde::Deserialize;
@@ -117,24 +118,18 @@ pub(crate) fn remote_profile_href(handle: &str) -> String {
     format!("/@{handle}")
 }
 
-fn social_view(state: &AppState, social: SocialHandles, name: &str) -> SocialView {
+fn social_view(state: &AppState, social: &SocialHandles, name: &str) -> SocialView {
     SocialView {
         handle: format!("{name}@{}", state.federation.context().urls.authority()),
         followers: social
             .followers
-            .into_iter()
-            .map(|(handle, tag)| {
-                let href = remote_profile_href(&handle);
-                (handle, href, tag)
-            })
+            .iter()
+            .map(|(handle, tag)| (handle.clone(), remote_profile_href(handle), tag.clone()))
             .collect(),
         following: social
             .following
-            .into_iter()
-            .map(|handle| {
-                let href = remote_profile_href(&handle);
-                (handle, href)
-            })
+            .iter()
+            .map(|handle| (handle.clone(), remote_profile_href(handle)))
             .collect(),
     }
 }
@@ -189,11 +184,12 @@ async fn render_list(
 /// main page, their followers and follows), then the page and its tags. (In three trips, the two
 /// extra hops to the blocking pool and back were a tenth of the page's CPU.)
 struct OwnersList {
-    owner: User,
+    /// The owner, their change generation and (on their main page) followers and follows, as
+    /// read for this request or a moment before (`owner_cache`).
+    owner: Arc<ReadOwner>,
     filter: BookmarkFilter,
     result: BookmarkPage,
     counts: Arc<CountedTags>,
-    social: Option<SocialHandles>,
 }
 
 impl OwnersList {
@@ -217,41 +213,42 @@ impl OwnersList {
 }
 
 /// Reads [`OwnersList`] for the user named `name`, with `filter` (whose scope becomes the
-/// owner's); not found when there is no such user.
+/// owner's); not found when there is no such user. The owner is read afresh when they are
+/// the viewer, and otherwise may be as read a moment ago (`owner_cache`).
 async fn load_owners_list(
     state: &AppState,
+    page: &PageContext,
     name: &str,
     mut filter: BookmarkFilter,
     related: bool,
     with_social: bool,
 ) -> Result<OwnersList, PageError> {
     let name = UserName::parse(name).map_err(|_| PageError::NotFound)?;
+    let fresh = page
+        .user
+        .as_ref()
+        .is_some_and(|viewer| viewer.name.as_str() == name.as_str());
     filter.limit = PAGE_SIZE;
     let cache = state.tag_counts.clone();
+    let owners = state.owners.clone();
     run_db(&state.db, move |db| {
         db.read(|c| {
             // The owner's change generation (and on their main pages their followers and
             // follows) come with them, each a statement (on PostgreSQL a round trip) fewer.
-            let found = if with_social {
-                store::find_user_by_name_with_social(c, &name)?
-                    .map(|(owner, generation, social)| (owner, generation, Some(social)))
-            } else {
-                store::find_user_by_name_with_generation(c, &name)?
-                    .map(|(owner, generation)| (owner, generation, None))
-            };
-            let Some((owner, generation, social)) = found else {
+            let Some(read) = owners.owner(c, &name, with_social, fresh)? else {
                 return Ok(None);
             };
-            filter.scope = Scope::User { owner: owner.id };
-            filter.known_owner = Some(KnownOwner::of(&owner));
-            let (result, counts) =
-                load_list(c, &cache, &filter, related, Some((owner.id, generation)))?;
+            filter.scope = Scope::User {
+                owner: read.owner.id,
+            };
+            filter.known_owner = Some(KnownOwner::of(&read.owner));
+            let known = Some((read.owner.id, read.generation));
+            let (result, counts) = load_list(c, &cache, &filter, related, known)?;
             Ok(Some(OwnersList {
-                owner,
+                owner: read,
                 filter: filter.clone(),
                 result,
                 counts,
-                social,
             }))
         })
     })
@@ -387,9 +384,9 @@ async fn user_page(
 ) -> Result<HttpResponse, PageError> {
     // The scope is the owner's once they are found (`load_owners_list`).
     let filter = query.filter(Scope::Instance, page.viewer_id())?;
-    let mut loaded = load_owners_list(&state, &name, filter, false, true).await?;
-    let owner_name = loaded.owner.name.to_string();
-    let is_owner = page.viewer_id() == Some(loaded.owner.id);
+    let loaded = load_owners_list(&state, &page, &name, filter, false, true).await?;
+    let owner_name = loaded.owner.owner.name.to_string();
+    let is_owner = page.viewer_id() == Some(loaded.owner.owner.id);
     let listing = Listing {
         heading: format!("{owner_name}'s bookmarks"),
         subheading: if is_owner {
@@ -405,8 +402,9 @@ async fn user_page(
         },
         tags_heading: "Tags",
         social: loaded
+            .owner
             .social
-            .take()
+            .as_ref()
             .map(|social| social_view(&state, social, &owner_name)),
         tag_href_prefix: tag_href_prefix(Some(&owner_name), &[]),
         related: false,
@@ -459,8 +457,8 @@ async fn user_tag_page(
     let mut filter = query.filter(Scope::Instance, page.viewer_id())?;
     filter.tags = tags.clone();
     let name = req.match_info().get("name").unwrap_or("");
-    let loaded = load_owners_list(&state, name, filter, true, false).await?;
-    let owner_name = loaded.owner.name.to_string();
+    let loaded = load_owners_list(&state, &page, name, filter, true, false).await?;
+    let owner_name = loaded.owner.owner.name.to_string();
     let names: Vec<String> = tags.iter().map(ToString::to_string).collect();
     let listing = Listing {
         heading: format!("{owner_name} · {}", names.join(" + ")),
