@@ -62,7 +62,8 @@ pub fn escape_html(text: &str) -> String {
 pub struct Chrome {
     pub instance_name: String,
     pub user_name: Option<String>,
-    pub csrf: String,
+    /// Written into the page's forms (signed only if the page has one).
+    pub csrf: crate::auth::csrf::FormToken,
     pub search: String,
 }
 

@@ -69,7 +69,7 @@ pub fn return_path(req: &HttpRequest) -> String {
 /// A page's view of the request: who is looking (if anyone) and the CSRF token for its forms.
 pub struct PageContext {
     pub user: Option<User>,
-    pub csrf: String,
+    pub csrf: csrf::FormToken,
     request: HttpRequest,
 }
 
@@ -99,7 +99,7 @@ impl FromRequest for PageContext {
         let req = req.clone();
         Box::pin(async move {
             let user = current_user(&req).await?;
-            let csrf = csrf::token_for(&req);
+            let csrf = csrf::FormToken::of(&req);
             Ok(Self {
                 user,
                 csrf,

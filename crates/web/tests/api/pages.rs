@@ -1,7 +1,7 @@
 //! The HTML pages: saving through the form and the bookmarklet's URL, CSRF, lists and tag pages,
 //! escaping, and private bookmarks staying private on every page.
 
-use crate::helpers::{header, serve_page, spawn_app, Browser};
+use crate::helpers::{extract_csrf, header, serve_page, spawn_app, Browser};
 
 #[tokio::test]
 async fn forms_without_a_valid_csrf_token_are_refused() {
@@ -35,6 +35,67 @@ async fn forms_without_a_valid_csrf_token_are_refused() {
     assert_eq!(response.status().as_u16(), 403);
     let (_, page) = browser.get("/u/alice").await;
     assert!(!page.contains("example.com"), "nothing saved");
+}
+
+#[tokio::test]
+async fn the_csrf_cookie_comes_with_the_first_page_that_has_a_form() {
+    let app = spawn_app().await;
+    app.add_user("alice", false);
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client");
+    let set_cookie = |response: &reqwest::Response| {
+        response
+            .headers()
+            .get_all("set-cookie")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .find(|v| v.starts_with("cp_csrf="))
+            .map(str::to_owned)
+    };
+    // A visitor's page without a form neither signs a token nor sets the cookie.
+    for page in ["/", "/u/alice"] {
+        let response = client.get(app.url(page)).send().await.expect("GET");
+        assert_eq!(response.status().as_u16(), 200);
+        assert_eq!(set_cookie(&response), None, "{page}");
+    }
+    // A page with a form sets the seed its token was signed with, once for all its forms...
+    let response = client.get(app.url("/login")).send().await.expect("GET");
+    let cookie = set_cookie(&response).expect("a seed cookie with the login form");
+    assert!(
+        cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"),
+        "{cookie}"
+    );
+    let seed = cookie
+        .split(';')
+        .next()
+        .and_then(|pair| pair.strip_prefix("cp_csrf="))
+        .expect("the seed")
+        .to_owned();
+    let token = extract_csrf(&response.text().await.expect("body")).expect("a token");
+    // ...and that seed and token log in.
+    let login = client
+        .post(app.url("/login"))
+        .header("cookie", format!("cp_csrf={seed}"))
+        .form(&[
+            ("csrf", token.as_str()),
+            ("name", "alice"),
+            ("password", crate::helpers::PASSWORD),
+            ("next", "/"),
+        ])
+        .send()
+        .await
+        .expect("POST");
+    assert_eq!(login.status().as_u16(), 303);
+    // A browser that has the cookie is not sent another.
+    let again = client
+        .get(app.url("/login"))
+        .header("cookie", format!("cp_csrf={seed}"))
+        .send()
+        .await
+        .expect("GET");
+    assert_eq!(set_cookie(&again), None);
 }
 
 #[tokio::test]
