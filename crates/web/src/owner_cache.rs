@@ -2,10 +2,11 @@
 //! for [`REMEMBER_FOR`]. Each such page needs its owner's account, their change generation
 //! (which says whether their cached tag counts still hold, `tag_counts_cache`) and on the main
 //! page their followers and follows, all read in one statement before the page's rows: on
-//! PostgreSQL a round trip of its own, a fifth of the database's CPU for a tag page and more
-//! than a quarter for a user's main page (twenty-sixth performance round). A page visited many
-//! times a second reads them once a second instead. A user's public feeds take their owner
-//! from here too.
+//! PostgreSQL a round trip of its own, a fifth of the database's CPU for a tag page and 44 %
+//! for a user's main page (twenty-sixth performance round). A page visited many times a second
+//! reads them once a second instead, and while the owner saves, other people's views count the
+//! owner's tags again at most once a second rather than after every save. A user's public
+//! feeds take their owner from here too.
 //!
 //! What that costs: for up to [`REMEMBER_FOR`] after the owner's bookmarks or account change,
 //! other people may see the owner's previous tag cloud, display name or followers beside the
