@@ -153,8 +153,8 @@ mod tests {
     fn every_ascii_character_is_written_as_askama_writes_it() {
         for byte in 0u8..=0x7f {
             let c = char::from(byte);
-            // At every place of texts of every length up to past two chunks of sixteen (so
-            // alone, in the padded last chunk, in a whole chunk and across both).
+            // At every place of texts of every length up to past four words of eight (so
+            // alone, in the short path, in a whole word and in the overlapping last one).
             for length in 0..40 {
                 for place in 0..=length {
                     let mut text = "x".repeat(length);

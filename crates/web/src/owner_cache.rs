@@ -10,9 +10,11 @@
 //!
 //! What that costs: for up to [`REMEMBER_FOR`] after the owner's bookmarks or account change,
 //! other people may see the owner's previous tag cloud, display name or followers beside the
-//! page's bookmarks, which are always read fresh. The owner's own pages never use what is
+//! page's bookmarks, which are always read fresh (so a tag whose only public bookmark was made
+//! private or deleted in that second may still show, as on a page loaded a second earlier;
+//! others' counts only ever count what they may see). The owner's own pages never use what is
 //! remembered ([`OwnerCache::owner`] with `fresh`), so someone who just saved, retagged or
-//! renamed sees it at once. Only owners found are remembered, so unknown names cost a lookup
+//! changed their profile sees it at once. Only owners found are remembered, so unknown names cost a lookup
 //! each time and cannot fill the cache.
 
 use bookmarks::model::UserName;

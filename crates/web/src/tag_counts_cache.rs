@@ -5,8 +5,8 @@
 //! also the newest of the owner's transactions that have all ended), read with each request
 //! in one index lookup (two on PostgreSQL; on a user's pages in the statement that finds the
 //! user, before the page's rows, which other people's views of the page may take from up to a
-//! second before, `owner_cache`), so every server process on a shared database sees a change
-//! at once: a page's tags hold every change made before the generation was read. A
+//! second before, `owner_cache`): a page's tags hold every change made before the generation
+//! was read, in every server process on a shared database. A
 //! write the owner makes while the request runs may show in its rows and not yet in its tags;
 //! the next request counts it. (On PostgreSQL, a write that commits after a later one of the
 //! same owner is counted by the first request after every transaction that took its id before

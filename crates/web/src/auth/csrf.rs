@@ -90,9 +90,22 @@ impl fmt::Display for FormToken {
     }
 }
 
-/// The token forms rendered for this request must carry; makes the browser's seed if it has
-/// none yet (the same one for every form of the page).
+/// This request's token once signed, for the page's other forms.
+#[derive(Clone)]
+struct Signed(String);
+
+/// The token forms rendered for this request must carry, signed once per request; makes the
+/// browser's seed if it has none yet (the same one for every form of the page).
 fn token_for(req: &HttpRequest) -> String {
+    if let Some(Signed(token)) = req.extensions().get::<Signed>() {
+        return token.clone();
+    }
+    let token = sign_for(req);
+    req.extensions_mut().insert(Signed(token.clone()));
+    token
+}
+
+fn sign_for(req: &HttpRequest) -> String {
     let known = req.extensions().get::<Seed>().map(|s| s.value().to_owned());
     let seed = match known {
         Some(seed) => seed,

@@ -431,8 +431,12 @@ async fn tag_clouds_follow_every_change_and_each_audience_sees_its_own() {
         let (_, public) = visitor.get("/u/alice").await;
         assert!(public.contains(&cloud_link("rust")) && !public.contains("secret-plans"));
     }
-    // A new tag shows at once, for everyone who may see it.
+    // A new tag shows at once to its owner, and to everyone else who may see it once the
+    // owner as read for others (with their change generation, `owner_cache`) is a second old.
     save("https://e.com/3", "zig", "public").await;
+    let (_, own) = alice.get("/u/alice").await;
+    assert!(own.contains(&cloud_link("zig")));
+    tokio::time::sleep(OWNER_REMEMBERED_FOR).await;
     let (_, public) = visitor.get("/u/alice").await;
     assert!(public.contains(&cloud_link("zig")));
     // Making the private bookmark public (an edit, through the API) shows its tag to visitors.
@@ -445,9 +449,27 @@ async fn tag_clouds_follow_every_change_and_each_audience_sees_its_own() {
         .expect("POST")
         .status();
     assert_eq!(status.as_u16(), 200, "saving a saved address edits it");
+    tokio::time::sleep(OWNER_REMEMBERED_FOR).await;
     let (_, public) = visitor.get("/u/alice").await;
     assert!(public.contains(&cloud_link("secret-plans")));
+    // And making it private again hides it from them as soon.
+    let status = reqwest::Client::new()
+        .post(app.url("/api/bookmarks"))
+        .bearer_auth(&token)
+        .json(&serde_json::json!({"url": "https://e.com/2", "visibility": "private"}))
+        .send()
+        .await
+        .expect("POST")
+        .status();
+    assert_eq!(status.as_u16(), 200);
+    tokio::time::sleep(OWNER_REMEMBERED_FOR).await;
+    let (_, public) = visitor.get("/u/alice").await;
+    assert!(public.contains(&cloud_link("rust")) && !public.contains("secret-plans"));
 }
+
+/// A little longer than a user page's owner is remembered for other people's views
+/// (`owner_cache::REMEMBER_FOR`, one second).
+const OWNER_REMEMBERED_FOR: std::time::Duration = std::time::Duration::from_millis(1_100);
 
 #[tokio::test]
 async fn user_text_is_escaped_everywhere() {
