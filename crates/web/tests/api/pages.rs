@@ -439,30 +439,28 @@ async fn tag_clouds_follow_every_change_and_each_audience_sees_its_own() {
     tokio::time::sleep(OWNER_REMEMBERED_FOR).await;
     let (_, public) = visitor.get("/u/alice").await;
     assert!(public.contains(&cloud_link("zig")));
-    // Making the private bookmark public (an edit, through the API) shows its tag to visitors.
-    let status = reqwest::Client::new()
-        .post(app.url("/api/bookmarks"))
-        .bearer_auth(&token)
-        .json(&serde_json::json!({"url": "https://e.com/2", "visibility": "public"}))
-        .send()
-        .await
-        .expect("POST")
-        .status();
-    assert_eq!(status.as_u16(), 200, "saving a saved address edits it");
-    tokio::time::sleep(OWNER_REMEMBERED_FOR).await;
+    // Making the private bookmark public (an edit, through the API) shows its tag to visitors,
+    // and making it private again hides it as soon.
+    let set_second_visibility = |visibility: &'static str| {
+        let token = token.clone();
+        let url = app.url("/api/bookmarks");
+        async move {
+            let status = reqwest::Client::new()
+                .post(url)
+                .bearer_auth(&token)
+                .json(&serde_json::json!({"url": "https://e.com/2", "visibility": visibility}))
+                .send()
+                .await
+                .expect("POST")
+                .status();
+            assert_eq!(status.as_u16(), 200, "saving a saved address edits it");
+            tokio::time::sleep(OWNER_REMEMBERED_FOR).await;
+        }
+    };
+    set_second_visibility("public").await;
     let (_, public) = visitor.get("/u/alice").await;
     assert!(public.contains(&cloud_link("secret-plans")));
-    // And making it private again hides it from them as soon.
-    let status = reqwest::Client::new()
-        .post(app.url("/api/bookmarks"))
-        .bearer_auth(&token)
-        .json(&serde_json::json!({"url": "https://e.com/2", "visibility": "private"}))
-        .send()
-        .await
-        .expect("POST")
-        .status();
-    assert_eq!(status.as_u16(), 200);
-    tokio::time::sleep(OWNER_REMEMBERED_FOR).await;
+    set_second_visibility("private").await;
     let (_, public) = visitor.get("/u/alice").await;
     assert!(public.contains(&cloud_link("rust")) && !public.contains("secret-plans"));
 }
