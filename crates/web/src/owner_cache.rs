@@ -28,7 +28,8 @@ use std::time::{Duration, Instant};
 /// How long an owner read from the database serves other people's requests for their pages.
 pub const REMEMBER_FOR: Duration = Duration::from_secs(1);
 
-/// Owners remembered before the expired ones are dropped (and, if all are fresh, all of them).
+/// Readings kept (a user may have two: with and without followers) before the expired ones
+/// are dropped (and, if none has expired, all of them).
 const PRUNE_ABOVE: usize = 10_000;
 
 /// A page's owner as one statement read them.
