@@ -28,8 +28,8 @@ use std::time::{Duration, Instant};
 /// How long an owner read from the database serves other people's requests for their pages.
 pub const REMEMBER_FOR: Duration = Duration::from_secs(1);
 
-/// Readings kept (a user may have two: with and without followers) before the expired ones
-/// are dropped (and, if none has expired, all of them).
+/// Owners kept before the ones with nothing fresh are dropped (and, if every one has
+/// something fresh, all of them).
 const PRUNE_ABOVE: usize = 10_000;
 
 /// A page's owner as one statement read them.
@@ -42,12 +42,30 @@ pub struct ReadOwner {
     pub social: Option<SocialHandles>,
 }
 
-/// Which reading of an owner: by name, with or without their followers and follows.
-type Key = (String, bool);
+/// A reading and when the database was asked for it.
+type Kept = Option<(Arc<ReadOwner>, Instant)>;
+
+/// An owner's two readings: without and with their followers and follows.
+#[derive(Default)]
+struct Readings {
+    plain: Kept,
+    with_social: Kept,
+}
+
+impl Readings {
+    fn slot(&mut self, with_social: bool) -> &mut Kept {
+        if with_social {
+            &mut self.with_social
+        } else {
+            &mut self.plain
+        }
+    }
+}
 
 pub struct OwnerCache {
     remember_for: Duration,
-    read: Mutex<HashMap<Key, (Arc<ReadOwner>, Instant)>>,
+    /// By the owner's name.
+    read: Mutex<HashMap<String, Readings>>,
 }
 
 impl Default for OwnerCache {
@@ -75,9 +93,8 @@ impl OwnerCache {
         with_social: bool,
         fresh: bool,
     ) -> Result<Option<Arc<ReadOwner>>, StoreError> {
-        let key = (name.as_str().to_owned(), with_social);
         if !fresh {
-            if let Some(read) = self.remembered_as(&key) {
+            if let Some(read) = self.remembered_as(name, with_social) {
                 return Ok(Some(read));
             }
         }
@@ -101,7 +118,7 @@ impl OwnerCache {
         };
         Ok(found.map(|read| {
             let read = Arc::new(read);
-            self.remember(key, read.clone(), asked);
+            self.remember(name, with_social, read.clone(), asked);
             read
         }))
     }
@@ -109,39 +126,41 @@ impl OwnerCache {
     /// The user named `name` if read in the last `remember_for`, with or without their
     /// followers and follows.
     pub fn remembered(&self, name: &UserName) -> Option<Arc<ReadOwner>> {
-        let plain = (name.as_str().to_owned(), false);
-        self.remembered_as(&plain).or_else(|| {
-            let with_social = (plain.0, true);
-            self.remembered_as(&with_social)
-        })
+        self.remembered_as(name, false)
+            .or_else(|| self.remembered_as(name, true))
     }
 
-    fn remembered_as(&self, key: &Key) -> Option<Arc<ReadOwner>> {
-        self.lock()
-            .get(key)
-            .filter(|(_, asked)| asked.elapsed() < self.remember_for)
-            .map(|(read, _)| read.clone())
+    fn remembered_as(&self, name: &UserName, with_social: bool) -> Option<Arc<ReadOwner>> {
+        let mut kept = self.lock();
+        let (read, asked) = kept.get_mut(name.as_str())?.slot(with_social).as_ref()?;
+        (asked.elapsed() < self.remember_for).then(|| read.clone())
     }
 
     /// Keeps `read` (asked for at `asked`) unless a reading asked for later is kept already.
-    fn remember(&self, key: Key, read: Arc<ReadOwner>, asked: Instant) {
+    fn remember(&self, name: &UserName, with_social: bool, read: Arc<ReadOwner>, asked: Instant) {
         let mut kept = self.lock();
-        if kept.len() >= PRUNE_ABOVE && !kept.contains_key(&key) {
+        if kept.len() >= PRUNE_ABOVE && !kept.contains_key(name.as_str()) {
             let remember_for = self.remember_for;
-            kept.retain(|_, (_, when)| when.elapsed() < remember_for);
+            let fresh = |slot: &Kept| {
+                slot.as_ref()
+                    .is_some_and(|(_, when)| when.elapsed() < remember_for)
+            };
+            kept.retain(|_, readings| fresh(&readings.plain) || fresh(&readings.with_social));
             if kept.len() >= PRUNE_ABOVE {
                 kept.clear();
             }
         }
-        match kept.get(&key) {
+        let slot = kept
+            .entry(name.as_str().to_owned())
+            .or_default()
+            .slot(with_social);
+        match slot {
             Some((_, when)) if *when > asked => {}
-            _ => {
-                kept.insert(key, (read, asked));
-            }
+            _ => *slot = Some((read, asked)),
         }
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<Key, (Arc<ReadOwner>, Instant)>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Readings>> {
         self.read.lock().unwrap_or_else(|p| p.into_inner())
     }
 }
