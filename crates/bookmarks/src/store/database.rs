@@ -22,13 +22,13 @@ const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migration
 const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations/postgres");
 
 /// Whether the migration `version` leaves the full-text search index empty: the one that added
-/// it, on SQLite the one that recreated it with prefix indexes, and on PostgreSQL the one that
-/// changed what its documents hold.
+/// it, on SQLite the one that recreated it with prefix indexes, and on PostgreSQL the ones that
+/// changed what its documents hold (their words' beginnings, their owner).
 fn empties_search_index(backend: Backend, version: &str) -> bool {
     version.contains("000005")
         || match backend {
             Backend::Sqlite => version.contains("000008"),
-            Backend::Postgres => version.contains("000009"),
+            Backend::Postgres => version.contains("000009") || version.contains("000018"),
         }
 }
 

@@ -36,10 +36,12 @@ impl QueryFragment<Sqlite> for InsertSqliteDocument<'_> {
 
 impl RunQueryDsl<SqliteConnection> for InsertSqliteDocument<'_> {}
 
-/// Writes (or rewrites) PostgreSQL's documents of the bookmarks `ids`: each one's lexemes,
-/// space-separated, become its `tsvector`.
+/// Writes (or rewrites) PostgreSQL's documents of the bookmarks `ids`, owned by `owners`: each
+/// one's lexemes, space-separated, become its `tsvector`. A rewritten document keeps its owner,
+/// as its bookmark does.
 pub(crate) struct UpsertPostgresDocuments {
     pub ids: Vec<i64>,
+    pub owners: Vec<i64>,
     pub lexemes: Vec<String>,
 }
 
@@ -51,14 +53,16 @@ impl QueryId for UpsertPostgresDocuments {
 impl QueryFragment<Pg> for UpsertPostgresDocuments {
     fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
         out.push_sql(
-            "INSERT INTO bookmark_search (bookmark_id, document) \
-             SELECT id, array_to_tsvector(string_to_array(lexemes, ' ')) FROM unnest(",
+            "INSERT INTO bookmark_search (bookmark_id, user_id, document) \
+             SELECT id, owner, array_to_tsvector(string_to_array(lexemes, ' ')) FROM unnest(",
         );
         out.push_bind_param::<Array<BigInt>, _>(&self.ids)?;
         out.push_sql("::bigint[], ");
+        out.push_bind_param::<Array<BigInt>, _>(&self.owners)?;
+        out.push_sql("::bigint[], ");
         out.push_bind_param::<Array<Text>, _>(&self.lexemes)?;
         out.push_sql(
-            "::text[]) AS new(id, lexemes) \
+            "::text[]) AS new(id, owner, lexemes) \
              ON CONFLICT (bookmark_id) DO UPDATE SET document = EXCLUDED.document",
         );
         Ok(())

@@ -182,7 +182,11 @@ macro_rules! apply_filter {
             .as_deref()
             .and_then(|words| $crate::store::search::index_query(backend, words, filter.scope))
         {
-            query = query.filter($crate::store::search::matches(backend, search));
+            query = query.filter($crate::store::search::matches(
+                backend,
+                search,
+                filter.scope,
+            ));
         }
         if filter.unread_only {
             query = query.filter(bookmarks::unread.eq(true));

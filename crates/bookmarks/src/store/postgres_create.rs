@@ -277,8 +277,8 @@ impl QueryFragment<Pg> for InsertNewBookmark<'_> {
              ON CONFLICT (user_id, tag_id, visibility) \
              DO UPDATE SET bookmarks = tag_totals.bookmarks + excluded.bookmarks\
              ), document AS (\
-             INSERT INTO bookmark_search (bookmark_id, document) \
-             SELECT new_bookmark.id, array_to_tsvector(string_to_array(",
+             INSERT INTO bookmark_search (bookmark_id, user_id, document) \
+             SELECT new_bookmark.id, new_bookmark.user_id, array_to_tsvector(string_to_array(",
         );
         out.push_bind_param::<Text, _>(&self.lexemes)?;
         out.push_sql(
