@@ -22,13 +22,14 @@ const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migration
 const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations/postgres");
 
 /// Whether the migration `version` leaves the full-text search index empty: the one that added
-/// it, on SQLite the one that recreated it with prefix indexes, and on PostgreSQL the ones that
-/// changed what its documents hold (their words' beginnings, their owner).
+/// it, on SQLite the one that recreated it with prefix indexes, and on PostgreSQL the one that
+/// changed what its documents hold. A version is the migration's date and number
+/// (`20261128000009`), so the number is matched at its end.
 fn empties_search_index(backend: Backend, version: &str) -> bool {
-    version.contains("000005")
+    version.ends_with("000005")
         || match backend {
-            Backend::Sqlite => version.contains("000008"),
-            Backend::Postgres => version.contains("000009") || version.contains("000018"),
+            Backend::Sqlite => version.ends_with("000008"),
+            Backend::Postgres => version.ends_with("000009"),
         }
 }
 
@@ -37,7 +38,14 @@ fn empties_search_index(backend: Backend, version: &str) -> bool {
 /// PostgreSQL the planner's statistics are refreshed afterwards and the links vacuumed
 /// ([`Database::analyze`]); the bookmark rows that 000013 rewrote are left to autovacuum.
 fn rewrites_many_rows(version: &str) -> bool {
-    version.contains("000012") || version.contains("000013")
+    version.ends_with("000012") || version.ends_with("000013")
+}
+
+/// Whether the migration `version` rewrote every search document on PostgreSQL (000018, which
+/// gave them their owner): the table is vacuumed afterwards, which also merges the index's
+/// pending entries that the rewrite left, and its statistics refreshed.
+fn rewrites_search_documents(version: &str) -> bool {
+    version.ends_with("000018")
 }
 
 /// How often a write that lost a race is run again before the error is reported.
@@ -133,6 +141,14 @@ impl Database {
             && applied.iter().any(|name| rewrites_many_rows(name))
         {
             self.analyze()?;
+        }
+        if self.backend == Backend::Postgres
+            && applied.iter().any(|name| rewrites_search_documents(name))
+        {
+            self.read(|c| {
+                c.batch_execute("VACUUM (ANALYZE) bookmark_search")
+                    .map_err(StoreError::from)
+            })?;
         }
         Ok(applied)
     }

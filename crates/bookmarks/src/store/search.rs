@@ -9,9 +9,10 @@
 //!
 //! Both indexes hold the words' first 2–5 letters, so that the last word is one entry of the
 //! index rather than a merge of every word it begins (FTS5's `prefix` option; on PostgreSQL,
-//! lexemes the store adds: [`postgres_lexemes`]). On SQLite the document also carries its
-//! owner's mark ([`owner_word`]), so that a search in one user's bookmarks gets that user's
-//! matches from the index, and a page of search results is planned by how many bookmarks match
+//! lexemes the store adds: [`postgres_lexemes`]). Each document carries its owner (on SQLite
+//! as a mark among its words, [`owner_word`]; on PostgreSQL in a column, [`matches`]), so that
+//! a search in one user's bookmarks keeps that user's matches before looking any bookmark up.
+//! On SQLite a page of search results is planned by how many bookmarks match
 //! ([`sqlite_plan`]): SQLite's planner cannot tell, PostgreSQL's can.
 
 use super::bookmarks::Bookmark;
@@ -149,9 +150,10 @@ fn postgres_prefix_term(word: &str) -> String {
 /// (0.7 of the 0.9 ms of the benchmark's search at 100,000 bookmarks), as on SQLite before its
 /// prefix indexes.
 ///
-/// There is no owner's mark, unlike on SQLite: PostgreSQL's planner, not knowing that the mark
-/// and the owner go together, then took a user's matches for a quarter of what they are and
-/// looked up every match of a common word where walking the listing was 10 times faster.
+/// There is no owner's mark among the lexemes, unlike on SQLite: PostgreSQL's planner, not
+/// knowing that the mark and the owner go together, then took a user's matches for a quarter of
+/// what they are and looked up every match of a common word where walking the listing was 10
+/// times faster. The owner is a column of its own instead ([`matches`]).
 fn postgres_lexemes(document: &Document<'_>) -> String {
     let mut lexemes = String::with_capacity(document.words.len() * 4);
     for word in document.words.split(' ') {
@@ -193,18 +195,21 @@ const SQLITE_MATCHES: &str =
 
 /// `bookmarks.id` is among the index's matches for `query` (from [`index_query`]), in `scope`.
 ///
-/// On PostgreSQL a user's search keeps their matches as it reads the index's (each document
-/// carries its owner, migration 000018) rather than looking other users' matching bookmarks up
-/// only to drop them: at a million bookmarks over four users, the suite's search's statement
-/// took 9.2 ms and a beginning on about a thousand of a user's bookmarks (`karit`) 30.5 ms;
-/// with the owner kept first, 5.8 and 8.4 ms (`pgbench`, one client; twenty-seventh performance
-/// round). The owner is written `coalesce(… = owner, true)`, which is the same test (the column
-/// is never null), so that the planner does not count it twice: it cannot know that the
-/// documents' owner and the bookmarks' (`bookmarks.user_id`, also filtered, which lets it walk
-/// the owner's listing) agree, and written plainly, it took a quarter of the owner's matches for
-/// all of them and looked every match of a common word up where walking the listing until the
-/// page was full was 2.7 times faster (`vesel` at 100,000 bookmarks; as the owner's mark did,
-/// `decisions.md`). Written this way it estimates half, and chooses as it does without the test.
+/// On PostgreSQL a user's search keeps their matching documents as it reads the index's (each
+/// document carries its owner, migration 000018) rather than looking other users' matching
+/// bookmarks up only to drop them: at a million bookmarks over four users the suite's search's
+/// statement took 10.6–11.0 ms and a beginning on about a thousand of a user's bookmarks
+/// (`karit`) 35.8–37.2 ms; keeping the owner's first, 6.3–7.0 and 11.5–12.8 ms (`pgbench`, one
+/// client; twenty-seventh performance round). The owner is tested as
+/// `coalesce(… = owner, true)`, so that the planner does not count it twice: it cannot know that
+/// the documents' owner and the bookmarks' (`bookmarks.user_id`, also filtered, which lets it
+/// walk the owner's listing) agree, and with the test written plainly it took a quarter of the
+/// owner's matches for all of them and looked every match of a common word up where walking the
+/// listing until the page was full was 2.7 times faster (`vesel` at 100,000 bookmarks, as the
+/// owner's mark did, `decisions.md`). The `coalesce` it estimates at a half, and it chooses the
+/// plans it chose without the test. It also keeps a document without an owner (the column is
+/// nullable; this version writes it for every document), as every search did before, so no
+/// result depends on it: the bookmarks' own owner test decides.
 /// (On SQLite the owner is a word of the query, [`index_query`].)
 pub(crate) fn matches(backend: Backend, query: String, scope: Scope) -> SqlCondition {
     let opening = match (backend, scope) {
