@@ -2176,6 +2176,74 @@ fn prepared_statements(
     .load(c)?)
 }
 
+#[derive(diesel::QueryableByName)]
+struct DocumentOwner {
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::BigInt>)]
+    user_id: Option<i64>,
+}
+
+#[test]
+fn a_postgresql_search_document_without_its_owner_is_found_and_an_edit_gives_it_one() {
+    // Migration 000018: a document written by an older build has no owner; a search keeps it
+    // (`coalesce(…, true)`) and the next rewrite of the document writes the owner.
+    use diesel::RunQueryDsl;
+    let (_guard, db) = TestDatabase::connect();
+    if db.backend() != store::Backend::Postgres {
+        return;
+    }
+    let alice = add_user(&db, "alice");
+    let bob = add_user(&db, "bob");
+    let saved = save(
+        &db,
+        &alice,
+        &draft(
+            "https://e.com/a",
+            "Ownerless words",
+            &[],
+            Visibility::Public,
+        ),
+    );
+    save(
+        &db,
+        &bob,
+        &draft("https://e.com/b", "Ownerless too", &[], Visibility::Public),
+    );
+    let owner = || {
+        db.read(|c| {
+            Ok(diesel::sql_query(
+                "SELECT s.user_id FROM bookmark_search s JOIN bookmarks b ON b.id = s.bookmark_id \
+                 WHERE b.public_id = $1",
+            )
+            .bind::<diesel::sql_types::Text, _>(saved.bookmark.public_id.as_str())
+            .get_result::<DocumentOwner>(c)?
+            .user_id)
+        })
+        .unwrap()
+    };
+    assert_eq!(owner(), Some(alice.id));
+    db.write(|c| {
+        diesel::sql_query("UPDATE bookmark_search SET user_id = NULL").execute(c)?;
+        Ok(())
+    })
+    .unwrap();
+    assert_eq!(owner(), None);
+    let mut filter = BookmarkFilter::new(Scope::User { owner: alice.id }, Some(alice.id));
+    filter.search = Some("ownerless".into());
+    assert_eq!(list(&db, &filter), vec!["Ownerless words"]);
+    let changes = BookmarkChanges {
+        title: Some(Title::parse("Owned words").unwrap()),
+        ..BookmarkChanges::default()
+    };
+    db.write(|c| store::update_bookmark(c, alice.id, &saved.bookmark.public_id, None, &changes))
+        .unwrap();
+    assert_eq!(owner(), Some(alice.id));
+    filter.search = Some("owned".into());
+    assert_eq!(list(&db, &filter), vec!["Owned words"]);
+    let mut bobs = BookmarkFilter::new(Scope::User { owner: bob.id }, Some(bob.id));
+    bobs.search = Some("ownerless".into());
+    assert_eq!(list(&db, &bobs), vec!["Ownerless too"]);
+}
+
 #[test]
 fn postgresql_keeps_one_plan_for_a_usual_first_page() {
     // page_limit.rs: with its LIMIT bound, a user's page was planned anew for every request.

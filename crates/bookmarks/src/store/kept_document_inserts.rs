@@ -37,8 +37,9 @@ impl QueryFragment<Sqlite> for InsertSqliteDocument<'_> {
 impl RunQueryDsl<SqliteConnection> for InsertSqliteDocument<'_> {}
 
 /// Writes (or rewrites) PostgreSQL's documents of the bookmarks `ids`, owned by `owners`: each
-/// one's lexemes, space-separated, become its `tsvector`. A rewritten document keeps its owner,
-/// as its bookmark does.
+/// one's lexemes, space-separated, become its `tsvector`. A rewritten document is given its
+/// owner again: the same one, as a bookmark's owner never changes, unless an older build wrote
+/// the document without it (migration 000018).
 pub(crate) struct UpsertPostgresDocuments {
     pub ids: Vec<i64>,
     pub owners: Vec<i64>,
@@ -63,7 +64,8 @@ impl QueryFragment<Pg> for UpsertPostgresDocuments {
         out.push_bind_param::<Array<Text>, _>(&self.lexemes)?;
         out.push_sql(
             "::text[]) AS new(id, owner, lexemes) \
-             ON CONFLICT (bookmark_id) DO UPDATE SET document = EXCLUDED.document",
+             ON CONFLICT (bookmark_id) \
+             DO UPDATE SET document = EXCLUDED.document, user_id = EXCLUDED.user_id",
         );
         Ok(())
     }
