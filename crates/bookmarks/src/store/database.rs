@@ -14,39 +14,8 @@ use crate::model::BookmarkDraft;
 use diesel::connection::SimpleConnection;
 use diesel::r2d2::{Pool, PooledConnection};
 use diesel::Connection;
-use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-
-const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations/sqlite");
-const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations/postgres");
-
-/// Whether the migration `version` leaves the full-text search index empty: the one that added
-/// it, on SQLite the one that recreated it with prefix indexes, and on PostgreSQL the one that
-/// changed what its documents hold. A version is the migration's date and number
-/// (`20261128000009`), so the number is matched at its end.
-fn empties_search_index(backend: Backend, version: &str) -> bool {
-    version.ends_with("000005")
-        || match backend {
-            Backend::Sqlite => version.ends_with("000008"),
-            Backend::Postgres => version.ends_with("000009"),
-        }
-}
-
-/// Whether the migration `version` rewrote every tag link (000012, which gave them their tags'
-/// names) or every bookmark row (000013, which gave bookmarks their tags' names): on
-/// PostgreSQL the planner's statistics are refreshed afterwards and the links vacuumed
-/// ([`Database::analyze`]); the bookmark rows that 000013 rewrote are left to autovacuum.
-fn rewrites_many_rows(version: &str) -> bool {
-    version.ends_with("000012") || version.ends_with("000013")
-}
-
-/// Whether the migration `version` rewrote every search document on PostgreSQL (000018, which
-/// gave them their owner): the table is vacuumed afterwards, which also merges the index's
-/// pending entries that the rewrite left, and its statistics refreshed.
-fn rewrites_search_documents(version: &str) -> bool {
-    version.ends_with("000018")
-}
 
 /// How often a write that lost a race is run again before the error is reported.
 const WRITE_ATTEMPTS: u32 = 4;
@@ -119,41 +88,26 @@ impl Database {
         self.backend
     }
 
-    /// Applies the embedded migrations for this backend; returns the names applied.
+    /// Applies the embedded migrations for this backend and what follows them
+    /// ([`super::migrations::follow_up`]: filling the search index a migration emptied, even
+    /// when an earlier start stopped before it was filled); returns the versions applied.
     pub fn migrate(&self) -> Result<Vec<String>, StoreError> {
-        let mut conn = self.connection()?;
-        let applied = match &mut **conn {
-            DbConnection::Sqlite(c) => c.run_pending_migrations(SQLITE_MIGRATIONS).map(names),
-            DbConnection::Postgres(c) => c.run_pending_migrations(POSTGRES_MIGRATIONS).map(names),
+        let applied = {
+            let mut conn = self.connection()?;
+            super::migrations::apply_pending(&mut conn)?
         };
-        let applied = applied.map_err(|e| StoreError::Migration(e.to_string()))?;
-        drop(conn);
-        // A migration that (re)creates the full-text index leaves it empty; fill it for the
-        // bookmarks saved before.
-        if applied
-            .iter()
-            .any(|name| empties_search_index(self.backend, name))
-        {
-            let indexed = super::search::rebuild_search_index(self)?;
-            self.analyze()?;
-            tracing::info!(indexed, "built the full-text search index");
-        } else if self.backend == Backend::Postgres
-            && applied.iter().any(|name| rewrites_many_rows(name))
-        {
-            self.analyze()?;
-        }
-        if self.backend == Backend::Postgres
-            && applied.iter().any(|name| rewrites_search_documents(name))
-        {
-            self.read(|c| {
-                c.batch_execute("VACUUM (ANALYZE) bookmark_search")
-                    .map_err(StoreError::from)
-            })?;
-        }
+        super::migrations::follow_up(self, &applied)?;
         Ok(applied)
     }
 
-    fn connection(&self) -> Result<PooledConnection<ConnectionManager>, StoreError> {
+    /// Rebuilds the full-text search index from every bookmark (`commonplace reindex`);
+    /// returns how many were indexed. Recorded first, as a migration that empties the index
+    /// records it, so a rebuild stopped halfway is finished by the next start.
+    pub fn reindex(&self) -> Result<usize, StoreError> {
+        super::migrations::reindex(self)
+    }
+
+    pub(super) fn connection(&self) -> Result<PooledConnection<ConnectionManager>, StoreError> {
         self.pool.get().map_err(|e| StoreError::Pool(e.to_string()))
     }
 
@@ -402,10 +356,6 @@ fn write_transaction<T>(
     }
 }
 
-fn names(applied: Vec<diesel::migration::MigrationVersion<'_>>) -> Vec<String> {
-    applied.iter().map(ToString::to_string).collect()
-}
-
 fn create_parent_directory(path: &str) -> Result<(), StoreError> {
     if path.starts_with("file:") || path == ":memory:" {
         return Ok(());
@@ -526,111 +476,6 @@ mod tests {
                 .is_some()
         };
         assert_eq!((stored(1), stored(2), stored(3)), (true, false, true));
-    }
-
-    /// Migration 000010 copies the tag links into a table without a rowid: every link, with
-    /// its position and listing columns, is there afterwards, and so are the listing indexes.
-    #[test]
-    fn tag_links_survive_losing_their_rowid_and_gain_their_names() {
-        use diesel::sql_types::{BigInt, Integer, Text};
-        use diesel::RunQueryDsl;
-        #[derive(diesel::QueryableByName, Debug, PartialEq)]
-        struct Link {
-            #[diesel(sql_type = BigInt)]
-            bookmark_id: i64,
-            #[diesel(sql_type = BigInt)]
-            tag_id: i64,
-            #[diesel(sql_type = Integer)]
-            position: i32,
-            #[diesel(sql_type = BigInt)]
-            user_id: i64,
-            #[diesel(sql_type = Text)]
-            bookmark_created_at: String,
-        }
-        #[derive(diesel::QueryableByName)]
-        struct Sql {
-            #[diesel(sql_type = Text)]
-            sql: String,
-        }
-        let links = "SELECT bookmark_id, tag_id, position, user_id, bookmark_created_at \
-                     FROM bookmark_tags ORDER BY bookmark_id, tag_id";
-        let table_sql = "SELECT sql FROM sqlite_master WHERE name = 'bookmark_tags'";
-
-        let dir = tempfile::tempdir().expect("temporary directory");
-        let url = dir.path().join("links.db").to_string_lossy().into_owned();
-        let db = Database::open(&url).expect("open");
-        let mut conn = db.connection().expect("connection");
-        let DbConnection::Sqlite(c) = &mut **conn else {
-            panic!("a file path opens SQLite");
-        };
-        loop {
-            let pending = c.pending_migrations(SQLITE_MIGRATIONS).expect("pending");
-            let next = pending.first().expect("000010 is pending");
-            if next.name().version().to_string().contains("000010") {
-                break;
-            }
-            c.run_migration(next.as_ref()).expect("earlier migration");
-        }
-        c.batch_execute(
-            "INSERT INTO users (id, name, password_hash, public_key_pem, private_key_pem, created_at)
-                 VALUES (7, 'alice', 'x', 'pub', 'priv', '2026-01-01 00:00:00');
-             INSERT INTO bookmarks (id, public_id, user_id, url, title, visibility, created_at, updated_at)
-                 VALUES (1, 'b1', 7, 'https://e.com/1', 'one', 'public', '2026-01-02 00:00:00', '2026-01-02 00:00:00'),
-                        (2, 'b2', 7, 'https://e.com/2', 'two', 'private', '2026-01-03 00:00:00', '2026-01-03 00:00:00');
-             INSERT INTO tags (id, name) VALUES (10, 'rust'), (11, 'web');
-             INSERT INTO bookmark_tags (bookmark_id, tag_id, position, user_id, bookmark_created_at)
-                 VALUES (1, 11, 0, 7, '2026-01-02 00:00:00'), (1, 10, 1, 7, '2026-01-02 00:00:00'),
-                        (2, 10, 0, 7, '2026-01-03 00:00:00');",
-        )
-        .expect("rows before the migration");
-        let before: Vec<Link> = diesel::sql_query(links).load(c).expect("links before");
-        assert_eq!(before.len(), 3);
-
-        c.run_pending_migrations(SQLITE_MIGRATIONS)
-            .expect("the rest of the migrations");
-
-        let after: Vec<Link> = diesel::sql_query(links).load(c).expect("links after");
-        assert_eq!(after, before);
-        // Migration 000012: every link carries its tag's name.
-        let names: Vec<Sql> = diesel::sql_query(
-            "SELECT tag_name AS sql FROM bookmark_tags ORDER BY bookmark_id, tag_id",
-        )
-        .load(c)
-        .expect("names");
-        let names: Vec<&str> = names.iter().map(|n| n.sql.as_str()).collect();
-        assert_eq!(names, ["rust", "web", "rust"]);
-        // Migration 000013: every bookmark carries its tags' names, in their positions' order.
-        let carried: Vec<Sql> =
-            diesel::sql_query("SELECT tag_names AS sql FROM bookmarks ORDER BY id")
-                .load(c)
-                .expect("bookmarks' tag names");
-        let carried: Vec<&str> = carried.iter().map(|n| n.sql.as_str()).collect();
-        assert_eq!(carried, ["web rust", "rust"]);
-        let table: Vec<Sql> = diesel::sql_query(table_sql).load(c).expect("table");
-        assert_eq!(table.len(), 1);
-        assert!(table[0].sql.ends_with("WITHOUT ROWID"), "{}", table[0].sql);
-        // A link written without its tag's name is refused, not stored with an empty one.
-        let nameless = c.batch_execute(
-            "INSERT INTO bookmark_tags (bookmark_id, tag_id, position, user_id, bookmark_created_at)
-                 VALUES (2, 11, 1, 7, '2026-01-03 00:00:00')",
-        );
-        assert!(nameless.is_err(), "{nameless:?}");
-        let indexes: Vec<Sql> = diesel::sql_query(
-            "SELECT name AS sql FROM sqlite_master WHERE tbl_name = 'bookmark_tags' \
-             AND type = 'index' AND sql IS NOT NULL ORDER BY name",
-        )
-        .load(c)
-        .expect("indexes");
-        let names: Vec<&str> = indexes.iter().map(|i| i.sql.as_str()).collect();
-        assert_eq!(
-            names,
-            ["bookmark_tags_listing", "bookmark_tags_user_listing"]
-        );
-        // Deleting a bookmark still takes its links with it.
-        c.batch_execute("DELETE FROM bookmarks WHERE id = 1")
-            .expect("delete");
-        let left: Vec<Link> = diesel::sql_query(links).load(c).expect("links left");
-        assert_eq!(left.len(), 1);
     }
 
     #[test]

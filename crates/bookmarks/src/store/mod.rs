@@ -18,6 +18,7 @@ mod import;
 mod kept_conditions;
 mod kept_document_inserts;
 mod listing;
+mod migrations;
 mod page_limit;
 mod pending_vacuum;
 mod postgres_create;
