@@ -62,6 +62,18 @@ pub fn migrate(settings: &Settings) -> anyhow::Result<()> {
     Ok(())
 }
 
+pub fn reindex(settings: &Settings) -> anyhow::Result<()> {
+    let db = open_database(settings)?;
+    let indexed = db.reindex()?;
+    let noun = if indexed == 1 {
+        "bookmark"
+    } else {
+        "bookmarks"
+    };
+    println!("Indexed {indexed} {noun} for search.");
+    Ok(())
+}
+
 fn read_password(from_stdin: bool) -> anyhow::Result<String> {
     if from_stdin {
         let mut line = String::new();

@@ -33,6 +33,10 @@ enum Command {
     Token(TokenCommand),
     /// Apply pending database migrations and exit.
     Migrate,
+    /// Rebuild the full-text search index from every bookmark (after restoring the index's
+    /// table from elsewhere, or if a search misses bookmarks it should find). Safe while the
+    /// server runs; if stopped halfway, the next start finishes it.
+    Reindex,
     /// Import bookmarks from a Netscape bookmark file (exported by browsers, Pinboard,
     /// Delicious, linkding) or a Pinboard JSON export; the format is detected.
     Import {
@@ -118,6 +122,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Serve => commands::serve(settings),
         Command::Migrate => commands::migrate(&settings),
+        Command::Reindex => commands::reindex(&settings),
         Command::User(UserCommand::Add {
             name,
             admin,

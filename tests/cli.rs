@@ -275,6 +275,12 @@ fn import_and_export_from_the_command_line() {
     );
     assert!(ok && html.starts_with("<!DOCTYPE NETSCAPE-Bookmark-file-1>"));
 
+    let (ok, out, err) = run(cli().arg("reindex"), "");
+    assert!(
+        ok && out.contains("Indexed 1 bookmark for search."),
+        "{out}{err}"
+    );
+
     let broken = dir.path().join("broken.json");
     std::fs::write(&broken, "[{\"href\": ").expect("write");
     let (ok, _, err) = run(cli().args(["import", "--user", "alice"]).arg(&broken), "");
