@@ -63,7 +63,10 @@ pub fn migrate(settings: &Settings) -> anyhow::Result<()> {
 }
 
 pub fn reindex(settings: &Settings) -> anyhow::Result<()> {
-    let db = open_database(settings)?;
+    // Opened, not connected: connecting would fill a recorded index before the reindex
+    // fills it again.
+    let db = Database::open(&settings.database_url)
+        .with_context(|| format!("database_url `{}`", settings.database_url))?;
     let indexed = db.reindex()?;
     let noun = if indexed == 1 {
         "bookmark"

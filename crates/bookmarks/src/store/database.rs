@@ -100,9 +100,10 @@ impl Database {
         Ok(applied)
     }
 
-    /// Rebuilds the full-text search index from every bookmark (`commonplace reindex`);
-    /// returns how many were indexed. Recorded first, as a migration that empties the index
-    /// records it, so a rebuild stopped halfway is finished by the next start.
+    /// Applies pending migrations and rebuilds the full-text search index from every bookmark
+    /// (`commonplace reindex`, on a database [`Database::open`]ed); returns how many were
+    /// indexed. Recorded first, as a migration that empties the index records it, so a
+    /// rebuild stopped halfway is finished by the next start.
     pub fn reindex(&self) -> Result<usize, StoreError> {
         super::migrations::reindex(self)
     }

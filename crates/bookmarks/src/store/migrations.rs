@@ -5,9 +5,9 @@
 //! Filling the search index takes minutes for a large database and runs after the migration
 //! that emptied it has committed. So that a start stopped in between (killed, out of memory,
 //! the machine restarted) cannot leave search incomplete for good, that migration's own
-//! transaction also records that the index must be filled (the instance setting
-//! [`SEARCH_INDEX_UNFILLED`]); every start fills the index while the record is there, and
-//! removes it once every bookmark is indexed. Filling is safe to repeat: each bookmark's
+//! transaction also records, when bookmarks exist, that the index must be filled (the instance
+//! setting [`SEARCH_INDEX_UNFILLED`]); every start fills the index while the record is there,
+//! and removes it once every bookmark is indexed. Filling is safe to repeat: each bookmark's
 //! document is deleted and written again.
 
 use super::connection::{Backend, DbConnection};
@@ -81,7 +81,9 @@ where
         if empties_search_index(backend, &version) {
             c.transaction::<_, MigrationError, _>(|c| {
                 c.run_migration(migration.as_ref())?;
-                record_unfilled(c, &version)?;
+                // An index emptied with no bookmarks stored is complete: a new database has
+                // nothing to fill.
+                record_unfilled(c, &version, "EXISTS (SELECT 1 FROM bookmarks)")?;
                 Ok(())
             })?;
         } else {
@@ -94,17 +96,25 @@ where
 
 /// What follows the migrations `applied` (and any earlier start's that did not finish): fills
 /// the search index while [`SEARCH_INDEX_UNFILLED`] is recorded, then the statistics and
-/// vacuums that PostgreSQL needs after the migrations that rewrote many rows.
-pub(super) fn follow_up(db: &Database, applied: &[String]) -> Result<(), StoreError> {
+/// vacuums that PostgreSQL needs after the migrations that rewrote many rows. Returns how many
+/// bookmarks were indexed, if the index was filled.
+pub(super) fn follow_up(db: &Database, applied: &[String]) -> Result<Option<usize>, StoreError> {
     let unfilled = db.read(|c| super::get_setting(c, SEARCH_INDEX_UNFILLED))?;
-    if let Some(emptied_by) = unfilled {
-        let indexed = fill_search_index(db)?;
-        tracing::info!(indexed, %emptied_by, "built the full-text search index");
-    } else if db.backend() == Backend::Postgres
-        && applied.iter().any(|name| rewrites_many_rows(name))
-    {
-        db.analyze()?;
-    }
+    let indexed = match unfilled {
+        Some(recorded) => {
+            let indexed = fill_search_index(db, &recorded)?;
+            tracing::info!(indexed, by = %recorded, "built the full-text search index");
+            Some(indexed)
+        }
+        None => {
+            if db.backend() == Backend::Postgres
+                && applied.iter().any(|name| rewrites_many_rows(name))
+            {
+                db.analyze()?;
+            }
+            None
+        }
+    };
     if db.backend() == Backend::Postgres
         && applied.iter().any(|name| rewrites_search_documents(name))
     {
@@ -113,35 +123,52 @@ pub(super) fn follow_up(db: &Database, applied: &[String]) -> Result<(), StoreEr
                 .map_err(StoreError::from)
         })?;
     }
-    Ok(())
+    Ok(indexed)
 }
 
-/// Records [`SEARCH_INDEX_UNFILLED`] (as `reindex`), then fills the index.
+/// Applies pending migrations, records [`SEARCH_INDEX_UNFILLED`] (as `reindex` and the time, so
+/// that this fill removes its own record and no other's), then fills the index and does what
+/// the migrations need after them. Returns how many bookmarks were indexed.
 pub(super) fn reindex(db: &Database) -> Result<usize, StoreError> {
+    let applied = {
+        let mut conn = db.connection()?;
+        apply_pending(&mut conn)?
+    };
+    let by = format!("reindex-{}", chrono::Utc::now().format("%Y%m%dT%H%M%S%6f"));
     db.write(|c| {
-        record_unfilled(c, "reindex")?;
+        record_unfilled(c, &by, "TRUE")?;
         Ok(())
     })?;
-    fill_search_index(db)
+    let indexed = follow_up(db, &applied)?;
+    Ok(indexed.unwrap_or_default())
 }
 
-/// Indexes every bookmark, refreshes the statistics, and removes [`SEARCH_INDEX_UNFILLED`].
-fn fill_search_index(db: &Database) -> Result<usize, StoreError> {
+/// Indexes every bookmark, refreshes the statistics, and removes [`SEARCH_INDEX_UNFILLED`] if
+/// it still holds `recorded` (a fill recorded meanwhile by another process is left for it, or
+/// for the next start).
+fn fill_search_index(db: &Database, recorded: &str) -> Result<usize, StoreError> {
     let indexed = super::search::rebuild_search_index(db)?;
     db.analyze()?;
     db.write(|c| {
-        diesel::delete(instance_settings::table.find(SEARCH_INDEX_UNFILLED)).execute(c)?;
+        diesel::delete(
+            instance_settings::table
+                .find(SEARCH_INDEX_UNFILLED)
+                .filter(instance_settings::value.eq(recorded)),
+        )
+        .execute(c)?;
         Ok(())
     })?;
     Ok(indexed)
 }
 
 /// Records that the search index must be filled, by `by` (a migration's version, or
-/// `reindex`).
-fn record_unfilled<C: Connection>(c: &mut C, by: &str) -> diesel::QueryResult<()> {
-    // `by` is a version (digits) or a word, from this binary.
+/// `reindex-` and a time), when the SQL condition `when` holds.
+fn record_unfilled<C: Connection>(c: &mut C, by: &str, when: &str) -> diesel::QueryResult<()> {
+    // `by` and `when` come from this binary; `by` is letters, digits and `-`.
+    debug_assert!(by.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-'));
     c.batch_execute(&format!(
-        "INSERT INTO instance_settings (name, value) VALUES ('{SEARCH_INDEX_UNFILLED}', '{by}') \
+        "INSERT INTO instance_settings (name, value) \
+         SELECT '{SEARCH_INDEX_UNFILLED}', '{by}' WHERE {when} \
          ON CONFLICT (name) DO UPDATE SET value = excluded.value"
     ))
 }
@@ -245,10 +272,13 @@ mod tests {
         assert_eq!(db.migrate().expect("another start"), Vec::<String>::new());
     }
 
-    /// A fresh database records nothing once its first start is done.
+    /// A new database's migrations record nothing to fill: its index is empty, and so is it.
     #[test]
-    fn a_fresh_database_has_a_filled_search_index() {
-        let (_guard, db) = TestDatabase::connect();
+    fn a_new_database_has_no_search_index_to_fill() {
+        let test_db = TestDatabase::new();
+        let db = Database::open(&test_db.url).expect("open");
+        let applied = apply_pending(&mut db.connection().expect("connection")).expect("migrate");
+        assert!(applied.iter().any(|v| v.ends_with("000005")), "{applied:?}");
         let recorded = db
             .read(|c| super::super::get_setting(c, SEARCH_INDEX_UNFILLED))
             .expect("setting");
@@ -301,6 +331,23 @@ mod tests {
         assert_eq!(recorded, None);
     }
 
+    /// A fill leaves a record that another process made while it ran, for that process or the
+    /// next start.
+    #[test]
+    fn a_fill_removes_its_own_record_only() {
+        let (_guard, db) = TestDatabase::connect();
+        let recorded = || {
+            db.read(|c| super::super::get_setting(c, SEARCH_INDEX_UNFILLED))
+                .expect("setting")
+        };
+        db.write(|c| Ok(record_unfilled(c, "reindex-2", "TRUE")?))
+            .expect("record");
+        fill_search_index(&db, "reindex-1").expect("fill");
+        assert_eq!(recorded().as_deref(), Some("reindex-2"));
+        fill_search_index(&db, "reindex-2").expect("fill");
+        assert_eq!(recorded(), None);
+    }
+
     /// A reindex that reaches a bookmark while an edit of it is under way on PostgreSQL
     /// waits for the edit and indexes the edited bookmark, rather than writing the words it
     /// had before over the edit's document. (On SQLite writers take turns.)
@@ -335,15 +382,39 @@ mod tests {
             editor.write(|c| {
                 crate::store::update_bookmark(c, alice, &public_id, None, &changes)?;
                 let _ = edited.send(());
-                // Committed once the reindex has had time to read the bookmark.
-                let _ = wait_for_commit.recv_timeout(std::time::Duration::from_secs(10));
+                let _ = wait_for_commit.recv_timeout(std::time::Duration::from_secs(30));
                 Ok(())
             })
         });
         wait_for_edit.recv().expect("the edit is under way");
         let reindexing = db.clone();
         let reindex = std::thread::spawn(move || reindexing.reindex());
-        std::thread::sleep(std::time::Duration::from_millis(500));
+        // The edit commits once the reindex waits for a lock (the edit's), having read or
+        // tried to read the bookmark.
+        let waiting = || {
+            #[derive(diesel::QueryableByName)]
+            struct Waiting {
+                #[diesel(sql_type = diesel::sql_types::BigInt)]
+                backends: i64,
+            }
+            db.read(|c| {
+                Ok(diesel::sql_query(
+                    "SELECT count(*) AS backends FROM pg_stat_activity \
+                     WHERE datname = current_database() AND wait_event_type = 'Lock'",
+                )
+                .get_result::<Waiting>(c)?)
+            })
+            .expect("activity")
+            .backends
+        };
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        while waiting() == 0 {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the reindex never waited"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
         commit.send(()).expect("commit the edit");
         edit.join().expect("edit thread").expect("edit");
         assert_eq!(reindex.join().expect("reindex thread").expect("reindex"), 1);

@@ -530,10 +530,11 @@ fn index_every_bookmark(db: &super::Database) -> Result<usize, StoreError> {
 /// On PostgreSQL, makes a concurrent edit of any of `ids` wait until this transaction has
 /// written their documents (and this one wait for an edit already under way): otherwise a
 /// rebuild that read a bookmark just before an edit committed would write its earlier words
-/// over the edit's document. SQLite's writers already take turns.
+/// over the edit's document. In id order, so that two rebuilds lock alike. SQLite's writers
+/// already take turns.
 fn hold_off_edits(conn: &mut DbConnection, ids: &[i64]) -> Result<(), StoreError> {
     if let DbConnection::Postgres(c) = conn {
-        diesel::sql_query("SELECT id FROM bookmarks WHERE id = ANY($1) FOR SHARE")
+        diesel::sql_query("SELECT id FROM bookmarks WHERE id = ANY($1) ORDER BY id FOR SHARE")
             .bind::<diesel::sql_types::Array<diesel::sql_types::BigInt>, _>(ids)
             .execute(c)?;
     }
