@@ -11,6 +11,7 @@ use super::postgres_create;
 use super::schema::{bookmarks, users};
 use super::search;
 use super::stored_time::StoredTime;
+use super::stored_time::WrittenTime;
 use super::stored_visibility::StoredVisibility;
 use super::tag_totals::{self, Tagged};
 use super::tags::{link_new_bookmark, move_links, set_bookmark_tags, LinkedBookmark};
@@ -268,8 +269,8 @@ fn insert_bookmark(
         bookmarks::notes.eq(bookmark.notes.as_str()),
         bookmarks::visibility.eq(bookmark.visibility.as_str()),
         bookmarks::unread.eq(bookmark.unread),
-        bookmarks::created_at.eq(created_at),
-        bookmarks::updated_at.eq(bookmark.updated_at),
+        bookmarks::created_at.eq(WrittenTime(created_at)),
+        bookmarks::updated_at.eq(WrittenTime(bookmark.updated_at)),
         bookmarks::tag_names.eq(bookmark.tags.stored_text()),
     );
     bookmark.id = on_each_backend!(conn, |c| diesel::insert_into(bookmarks::table)
@@ -452,8 +453,8 @@ pub(crate) fn apply_changes(
             bookmarks::notes.eq(notes.as_str()),
             bookmarks::visibility.eq(changes.visibility.unwrap_or(existing.visibility).as_str()),
             bookmarks::unread.eq(changes.unread.unwrap_or(existing.unread)),
-            bookmarks::created_at.eq(created_at),
-            bookmarks::updated_at.eq(now()),
+            bookmarks::created_at.eq(WrittenTime(created_at)),
+            bookmarks::updated_at.eq(WrittenTime(now())),
             bookmarks::tag_names.eq(tags.stored_text()),
         ))
         .execute(conn)?;

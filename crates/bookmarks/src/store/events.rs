@@ -6,6 +6,7 @@ use super::connection::{on_each_backend, Backend, DbConnection};
 use super::error::StoreError;
 use super::now;
 use super::schema::domain_events;
+use super::stored_time::WrittenTime;
 use crate::model::DomainEvent;
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
@@ -27,7 +28,7 @@ pub(crate) type EventRow = (
     diesel::dsl::Eq<domain_events::user_id, i64>,
     diesel::dsl::Eq<domain_events::bookmark_public_id, Option<String>>,
     diesel::dsl::Eq<domain_events::payload, String>,
-    diesel::dsl::Eq<domain_events::created_at, NaiveDateTime>,
+    diesel::dsl::Eq<domain_events::created_at, WrittenTime>,
     diesel::dsl::Eq<domain_events::visible_to_others, bool>,
 );
 
@@ -43,7 +44,7 @@ pub(crate) fn event_row(
         domain_events::user_id.eq(user_id),
         domain_events::bookmark_public_id.eq(event.bookmark_public_id().map(str::to_owned)),
         domain_events::payload.eq(payload),
-        domain_events::created_at.eq(at),
+        domain_events::created_at.eq(WrittenTime(at)),
         domain_events::visible_to_others.eq(event.visible_to_others()),
     ))
 }

@@ -11,6 +11,7 @@ use super::events::event_row;
 use super::now;
 use super::schema::{bookmarks, domain_events};
 use super::search;
+use super::stored_time::WrittenTime;
 use super::tag_totals::{self, Tagged};
 use super::tags::{
     ensure_tags, insert_kept_chunks, insert_links, LinkedBookmark, NewLink, ROWS_PER_INSERT,
@@ -205,8 +206,10 @@ fn import_into(
                 bookmarks::notes.eq(entry.notes.as_str().to_owned()),
                 bookmarks::visibility.eq(entry.visibility.as_str()),
                 bookmarks::unread.eq(entry.unread),
-                bookmarks::created_at.eq(created_at),
-                bookmarks::updated_at.eq(entry.updated_at.unwrap_or(created_at).max(created_at)),
+                bookmarks::created_at.eq(WrittenTime(created_at)),
+                bookmarks::updated_at.eq(WrittenTime(
+                    entry.updated_at.unwrap_or(created_at).max(created_at),
+                )),
                 bookmarks::tag_names.eq(entry.tags.stored_text()),
             )
         })

@@ -5,6 +5,7 @@
 use super::connection::{on_each_backend, DbConnection};
 use super::error::StoreError;
 use super::schema::{bookmark_tags, tags};
+use super::stored_time::WrittenTime;
 use crate::model::{TagList, TagName};
 use chrono::NaiveDateTime;
 use diesel::pg::Pg;
@@ -128,7 +129,7 @@ pub(crate) fn move_links(
     bookmark: LinkedBookmark,
 ) -> Result<(), StoreError> {
     diesel::update(bookmark_tags::table.filter(bookmark_tags::bookmark_id.eq(bookmark.id)))
-        .set(bookmark_tags::bookmark_created_at.eq(bookmark.created_at))
+        .set(bookmark_tags::bookmark_created_at.eq(WrittenTime(bookmark.created_at)))
         .execute(conn)?;
     Ok(())
 }
@@ -189,7 +190,7 @@ pub(crate) fn insert_links(
                 bookmark_tags::tag_id.eq(link.tag_id),
                 bookmark_tags::position.eq(i32::try_from(link.position).unwrap_or(i32::MAX)),
                 bookmark_tags::user_id.eq(link.bookmark.user_id),
-                bookmark_tags::bookmark_created_at.eq(link.bookmark.created_at),
+                bookmark_tags::bookmark_created_at.eq(WrittenTime(link.bookmark.created_at)),
                 bookmark_tags::tag_name.eq(link.tag_name.to_owned()),
             )
         })
