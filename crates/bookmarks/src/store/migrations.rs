@@ -210,6 +210,12 @@ mod tests {
                     '2026-01-03 00:00:00', '2026-01-03 00:00:00');
         INSERT INTO tags (id, name) VALUES (10, 'rust');";
 
+    /// What [`SEARCH_INDEX_UNFILLED`] holds, if anything.
+    fn recorded(db: &Database) -> Option<String> {
+        db.read(|c| super::super::get_setting(c, SEARCH_INDEX_UNFILLED))
+            .expect("setting")
+    }
+
     fn open_before(test_db: &TestDatabase, stop: &str) -> Database {
         let db = Database::open(&test_db.url).expect("open");
         let mut conn = db.connection().expect("connection");
@@ -221,11 +227,17 @@ mod tests {
         db
     }
 
-    /// The titles a search for `words` finds in alice's bookmarks, as `viewer` sees them.
+    /// The titles a search for `words` finds in alice's bookmarks (user 7), as `viewer` sees
+    /// them.
     fn found(db: &Database, words: &str, viewer: Option<i64>) -> Vec<String> {
+        found_in(db, 7, words, viewer)
+    }
+
+    /// The titles a search for `words` finds in `owner`'s bookmarks, as `viewer` sees them.
+    fn found_in(db: &Database, owner: i64, words: &str, viewer: Option<i64>) -> Vec<String> {
         let filter = BookmarkFilter {
             search: Some(words.to_owned()),
-            ..BookmarkFilter::new(Scope::User { owner: 7 }, viewer)
+            ..BookmarkFilter::new(Scope::User { owner }, viewer)
         };
         let page = db.read(|c| list_bookmarks(c, &filter)).expect("search");
         page.items
@@ -252,10 +264,7 @@ mod tests {
         // The upgrade's migrations commit; the start stops there.
         let applied = apply_pending(&mut db.connection().expect("connection")).expect("migrate");
         assert!(applied.iter().any(|v| v.ends_with("000005")), "{applied:?}");
-        let recorded = db
-            .read(|c| super::super::get_setting(c, SEARCH_INDEX_UNFILLED))
-            .expect("setting");
-        assert!(recorded.is_some(), "the emptying migration records it");
+        assert!(recorded(&db).is_some(), "the emptying migration records it");
         assert!(
             found(&db, "ferris", Some(7)).is_empty(),
             "nothing indexed yet"
@@ -265,10 +274,7 @@ mod tests {
         let db = Database::connect(&test_db.url).expect("the next start");
         assert_eq!(found(&db, "ferris", Some(7)), ["Ferris two", "Ferris one"]);
         assert_eq!(found(&db, "matters rust", None), ["Ferris one"]);
-        let recorded = db
-            .read(|c| super::super::get_setting(c, SEARCH_INDEX_UNFILLED))
-            .expect("setting");
-        assert_eq!(recorded, None, "removed once filled");
+        assert_eq!(recorded(&db), None, "removed once filled");
         assert_eq!(db.migrate().expect("another start"), Vec::<String>::new());
     }
 
@@ -279,10 +285,7 @@ mod tests {
         let db = Database::open(&test_db.url).expect("open");
         let applied = apply_pending(&mut db.connection().expect("connection")).expect("migrate");
         assert!(applied.iter().any(|v| v.ends_with("000005")), "{applied:?}");
-        let recorded = db
-            .read(|c| super::super::get_setting(c, SEARCH_INDEX_UNFILLED))
-            .expect("setting");
-        assert_eq!(recorded, None);
+        assert_eq!(recorded(&db), None);
     }
 
     /// `commonplace reindex` writes every bookmark's document again: a search finds what it
@@ -304,14 +307,7 @@ mod tests {
             db.write(|c| crate::store::save_bookmark(c, alice, &draft))
                 .expect("save");
         }
-        let search = |words: &str| {
-            let filter = BookmarkFilter {
-                search: Some(words.to_owned()),
-                ..BookmarkFilter::new(Scope::User { owner: alice }, Some(alice))
-            };
-            let page = db.read(|c| list_bookmarks(c, &filter)).expect("search");
-            page.items.len()
-        };
+        let search = |words: &str| found_in(&db, alice, words, Some(alice)).len();
         assert_eq!((search("ferris"), search("rust two")), (2, 1));
         let empty = match db.backend() {
             Backend::Sqlite => {
@@ -325,10 +321,7 @@ mod tests {
 
         assert_eq!(db.reindex().expect("reindex"), 2);
         assert_eq!((search("ferris"), search("rust two")), (2, 1));
-        let recorded = db
-            .read(|c| super::super::get_setting(c, SEARCH_INDEX_UNFILLED))
-            .expect("setting");
-        assert_eq!(recorded, None);
+        assert_eq!(recorded(&db), None);
     }
 
     /// A fill leaves a record that another process made while it ran, for that process or the
@@ -336,16 +329,12 @@ mod tests {
     #[test]
     fn a_fill_removes_its_own_record_only() {
         let (_guard, db) = TestDatabase::connect();
-        let recorded = || {
-            db.read(|c| super::super::get_setting(c, SEARCH_INDEX_UNFILLED))
-                .expect("setting")
-        };
         db.write(|c| Ok(record_unfilled(c, "reindex-2", "TRUE")?))
             .expect("record");
         fill_search_index(&db, "reindex-1").expect("fill");
-        assert_eq!(recorded().as_deref(), Some("reindex-2"));
+        assert_eq!(recorded(&db).as_deref(), Some("reindex-2"));
         fill_search_index(&db, "reindex-2").expect("fill");
-        assert_eq!(recorded(), None);
+        assert_eq!(recorded(&db), None);
     }
 
     /// A reindex that reaches a bookmark while an edit of it is under way on PostgreSQL
@@ -418,16 +407,7 @@ mod tests {
         commit.send(()).expect("commit the edit");
         edit.join().expect("edit thread").expect("edit");
         assert_eq!(reindex.join().expect("reindex thread").expect("reindex"), 1);
-        let search = |words: &str| {
-            let filter = BookmarkFilter {
-                search: Some(words.to_owned()),
-                ..BookmarkFilter::new(Scope::User { owner: alice }, Some(alice))
-            };
-            db.read(|c| list_bookmarks(c, &filter))
-                .expect("search")
-                .items
-                .len()
-        };
+        let search = |words: &str| found_in(&db, alice, words, Some(alice)).len();
         assert_eq!((search("crab"), search("ferris")), (1, 0));
     }
 
