@@ -253,53 +253,72 @@ mod tests {
         assert_eq!(read("'not a time'"), None);
     }
 
-    #[test]
-    fn writes_what_diesel_writes() {
+    /// Times of every form [`written_text`] writes: whole seconds, fractions of 3, 6 and 9
+    /// digits, and the first and last years it writes itself.
+    fn times_to_write() -> Vec<NaiveDateTime> {
         let day = NaiveDate::from_ymd_opt(2026, 11, 28).expect("date");
-        let times = [
+        let on = |y, m, d| NaiveDate::from_ymd_opt(y, m, d).expect("date");
+        [
             day.and_hms_opt(0, 0, 0),
             day.and_hms_opt(19, 14, 59),
             day.and_hms_milli_opt(19, 14, 59, 120),
             day.and_hms_micro_opt(9, 4, 5, 123_456),
+            day.and_hms_micro_opt(9, 4, 5, 123_400),
             day.and_hms_micro_opt(9, 4, 5, 1),
             day.and_hms_micro_opt(9, 4, 5, 999_000),
             day.and_hms_nano_opt(23, 59, 59, 1),
             day.and_hms_nano_opt(23, 59, 59, 100_000_000),
-            NaiveDate::from_ymd_opt(1, 1, 1).and_then(|d| d.and_hms_opt(1, 2, 3)),
-            NaiveDate::from_ymd_opt(9999, 12, 31).and_then(|d| d.and_hms_micro_opt(23, 59, 59, 10)),
-        ];
-        for time in times {
-            let time = time.expect("a valid time");
-            let diesels = time.format("%F %T%.f").to_string();
-            assert_eq!(written_text(&time).as_deref(), Some(diesels.as_str()));
-            assert_eq!(parse_written(&diesels), Some(time));
+            on(0, 1, 1).and_hms_opt(0, 0, 0),
+            on(1, 1, 1).and_hms_opt(1, 2, 3),
+            on(999, 2, 28).and_hms_milli_opt(4, 5, 6, 7),
+            on(9999, 12, 31).and_hms_micro_opt(23, 59, 59, 10),
+        ]
+        .into_iter()
+        .map(|time| time.expect("a valid time"))
+        .collect()
+    }
+
+    #[test]
+    fn writes_what_chrono_writes_and_reads_it_back() {
+        for time in times_to_write() {
+            let chronos = time.format("%F %T%.f").to_string();
+            assert_eq!(written_text(&time).as_deref(), Some(chronos.as_str()));
+            assert_eq!(parse_written(&chronos), Some(time));
         }
         let far = NaiveDate::from_ymd_opt(10_000, 1, 1).and_then(|d| d.and_hms_opt(0, 0, 0));
         assert_eq!(written_text(&far.expect("a valid time")), None);
-        let leap = day
-            .and_hms_milli_opt(23, 59, 59, 1_500)
+        let before = NaiveDate::from_ymd_opt(-1, 1, 1).and_then(|d| d.and_hms_opt(0, 0, 0));
+        assert_eq!(written_text(&before.expect("a valid time")), None);
+        let leap = NaiveDate::from_ymd_opt(2026, 11, 28)
+            .and_then(|d| d.and_hms_milli_opt(23, 59, 59, 1_500))
             .expect("a leap second");
         assert_eq!(written_text(&leap), None);
     }
 
+    /// What SQLite is given for each time is what diesel gives it for the same time, the
+    /// forms left to diesel included.
     #[test]
-    fn sqlite_stores_written_times_as_diesel_would() {
+    fn sqlite_is_given_what_diesel_gives_it() {
+        use diesel::sql_types::Text;
         use diesel::{Connection, RunQueryDsl};
         let mut conn = diesel::SqliteConnection::establish(":memory:").expect("sqlite");
-        let time = NaiveDate::from_ymd_opt(2026, 11, 28)
-            .and_then(|d| d.and_hms_micro_opt(19, 14, 59, 123_400))
+        let leap = NaiveDate::from_ymd_opt(2026, 11, 28)
+            .and_then(|d| d.and_hms_milli_opt(23, 59, 59, 1_500))
+            .expect("a leap second");
+        let far = NaiveDate::from_ymd_opt(10_000, 1, 1)
+            .and_then(|d| d.and_hms_opt(0, 0, 0))
             .expect("a valid time");
-        let ours: String = diesel::select(
-            diesel::dsl::sql::<diesel::sql_types::Text>("").bind::<Timestamp, _>(WrittenTime(time)),
-        )
-        .get_result(&mut conn)
-        .expect("written");
-        let diesels: String = diesel::select(
-            diesel::dsl::sql::<diesel::sql_types::Text>("").bind::<Timestamp, _>(time),
-        )
-        .get_result(&mut conn)
-        .expect("written");
-        assert_eq!(ours, diesels);
-        assert_eq!(ours, "2026-11-28 19:14:59.123400");
+        for time in times_to_write().into_iter().chain([leap, far]) {
+            let ours: String = diesel::select(
+                diesel::dsl::sql::<Text>("").bind::<Timestamp, _>(WrittenTime(time)),
+            )
+            .get_result(&mut conn)
+            .expect("written");
+            let diesels: String =
+                diesel::select(diesel::dsl::sql::<Text>("").bind::<Timestamp, _>(time))
+                    .get_result(&mut conn)
+                    .expect("written");
+            assert_eq!(ours, diesels);
+        }
     }
 }
