@@ -129,6 +129,22 @@ impl Database {
         }
     }
 
+    /// Runs `f` as [`Database::read`] does, but only on a connection the pool holds idle right
+    /// now: `None` without running it when there is none (every connection in use, or none
+    /// made yet), so that the caller, which cannot wait, can hand the read to a thread that
+    /// can. A connection found to have lost its server is reported as `Some` of that error:
+    /// [`Database::read`] runs `f` again on a checked one.
+    pub fn read_if_idle<T>(
+        &self,
+        f: &mut impl FnMut(&mut DbConnection) -> Result<T, StoreError>,
+    ) -> Option<Result<T, StoreError>> {
+        let mut conn = self.pool.try_get()?;
+        let losses = self.health.losses_so_far();
+        let result = f(&mut conn);
+        self.health.note(&mut conn, losses, &result);
+        Some(result)
+    }
+
     fn read_once<T>(
         &self,
         f: &mut impl FnMut(&mut DbConnection) -> Result<T, StoreError>,
@@ -477,6 +493,28 @@ mod tests {
                 .is_some()
         };
         assert_eq!((stored(1), stored(2), stored(3)), (true, false, true));
+    }
+
+    /// A read on an idle connection runs at once; with none idle it is not run at all.
+    #[test]
+    fn a_read_if_idle_runs_only_on_an_idle_connection() {
+        use crate::test_db::TestDatabase;
+        let (_guard, db) = TestDatabase::connect();
+        let mut runs = 0;
+        let mut read = |c: &mut DbConnection| {
+            runs += 1;
+            c.batch_execute("SELECT 1").map_err(StoreError::from)
+        };
+        assert!(matches!(db.read_if_idle(&mut read), Some(Ok(()))));
+        let mut held = Vec::new();
+        while let Some(conn) = db.pool.try_get() {
+            held.push(conn);
+        }
+        assert!(!held.is_empty());
+        assert!(db.read_if_idle(&mut read).is_none());
+        drop(held);
+        assert!(matches!(db.read_if_idle(&mut read), Some(Ok(()))));
+        assert_eq!(runs, 2);
     }
 
     #[test]

@@ -24,7 +24,7 @@ pub enum StoreError {
 impl StoreError {
     /// The database server went away (restarted, say) under this connection, or the
     /// connection could no longer send it a statement.
-    pub(crate) fn is_lost_connection(&self) -> bool {
+    pub fn is_lost_connection(&self) -> bool {
         use diesel::result::{DatabaseErrorKind, Error};
         matches!(
             self,

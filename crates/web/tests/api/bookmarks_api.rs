@@ -187,6 +187,16 @@ async fn listing_filters_by_tags_and_search_and_pages_with_a_cursor() {
 
     let (_, even) = alice.get("/api/bookmarks?tag=even&tag=all").await;
     assert_eq!(titles(&even), vec!["item 6", "item 4", "item 2", "item 0"]);
+    // One tag: a page of one listing, read on the worker once the token is remembered.
+    let (_, odd) = alice.get("/api/bookmarks?tag=odd&limit=2").await;
+    assert_eq!(titles(&odd), vec!["item 5", "item 3"]);
+    let (_, odd) = alice
+        .get(&format!(
+            "/api/bookmarks?tag=odd&limit=2&cursor={}",
+            odd["next_cursor"].as_str().expect("cursor")
+        ))
+        .await;
+    assert_eq!(titles(&odd), vec!["item 1"]);
     let (_, searched) = alice.get("/api/bookmarks?q=ITEM%205").await;
     assert_eq!(titles(&searched), vec!["item 5"]);
     let (status, error) = alice.get("/api/bookmarks?limit=1000").await;
