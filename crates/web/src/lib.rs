@@ -10,6 +10,7 @@ mod errors;
 pub(crate) mod feeds;
 mod html_escape;
 mod import_jobs;
+mod inline_reads;
 pub mod interchange;
 mod maintenance;
 mod owner_cache;
