@@ -202,8 +202,8 @@ pub async fn list(
 ) -> Result<HttpResponse, ApiError> {
     let query = req.query_string().to_owned();
     // A page of one listing, for a token checked a moment ago, is one bounded statement that
-    // waits for nothing and writes nothing: read on this worker when a connection is idle
-    // (`read_now_if_idle`).
+    // waits for no other request of this process and writes nothing: read on this worker when
+    // a connection is idle (`read_now_if_idle`).
     let page = match token.remembered() {
         Some(user) if reads_one_listing(&query) => {
             let filter = parse_list_query(&query, &user)?;
@@ -349,7 +349,8 @@ pub async fn delete(
 
 #[cfg(test)]
 mod tests {
-    use super::reads_one_listing;
+    use super::*;
+    use crate::api::json::sample_bookmark;
 
     #[test]
     fn only_a_page_of_one_listing_is_read_on_the_worker() {
@@ -360,9 +361,6 @@ mod tests {
         assert!(!reads_one_listing("unread=true"));
         assert!(!reads_one_listing("tag=rust&other=1"));
     }
-
-    use super::*;
-    use crate::api::json::sample_bookmark;
 
     #[test]
     fn a_list_is_written_as_its_shape_serialises() {
