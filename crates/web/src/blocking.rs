@@ -34,16 +34,19 @@ where
 {
     // Not while a read on a worker runs slow, nor for a while after one did
     // (`inline_reads`).
-    let Some(admitted) = INLINE_READS.admit(now_ms()) else {
-        return run_db(db, move |db| db.read(f)).await;
-    };
-    let read = db.read_if_idle(&mut f);
-    INLINE_READS.finish(admitted, now_ms());
+    let read = INLINE_READS.admit(now_ms()).and_then(|admitted| {
+        let read = db.read_if_idle(&mut f);
+        INLINE_READS.finish(admitted, now_ms());
+        read
+    });
     match read {
-        Some(Err(e)) if e.is_lost_connection() => run_db(db, move |db| db.read(f)).await,
-        Some(result) => result,
-        None => run_db(db, move |db| db.read(f)).await,
+        Some(Err(e)) if e.is_lost_connection() => {
+            tracing::warn!(error = %e, "a database connection was lost; reading again on another");
+        }
+        Some(result) => return result,
+        None => {}
     }
+    run_db(db, move |db| db.read(f)).await
 }
 
 #[cfg(test)]

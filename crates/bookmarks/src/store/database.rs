@@ -138,18 +138,23 @@ impl Database {
         &self,
         f: &mut impl FnMut(&mut DbConnection) -> Result<T, StoreError>,
     ) -> Option<Result<T, StoreError>> {
-        let mut conn = self.pool.try_get()?;
-        let losses = self.health.losses_so_far();
-        let result = f(&mut conn);
-        self.health.note(&mut conn, losses, &result);
-        Some(result)
+        let conn = self.pool.try_get()?;
+        Some(self.read_on(conn, f))
     }
 
     fn read_once<T>(
         &self,
         f: &mut impl FnMut(&mut DbConnection) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
-        let mut conn = self.connection()?;
+        self.read_on(self.connection()?, f)
+    }
+
+    /// Runs `f` on `conn`, noting whether the connection lost its server meanwhile.
+    fn read_on<T>(
+        &self,
+        mut conn: PooledConnection<ConnectionManager>,
+        f: &mut impl FnMut(&mut DbConnection) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
         let losses = self.health.losses_so_far();
         let result = f(&mut conn);
         self.health.note(&mut conn, losses, &result);
