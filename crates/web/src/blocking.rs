@@ -21,7 +21,7 @@ where
 /// Runs the read `f` on this worker when the pool has a connection idle, and otherwise (or when
 /// that connection had lost its server) on the blocking pool as [`run_db`] does. For reads of
 /// one bounded statement only (a page of at most 200 listed bookmarks by an index, no search,
-/// no tag counts): they hold the worker about as long as the statement takes, 0.1–1 ms, and
+/// no tag counts: `BookmarkFilter::reads_one_listing`): they hold the worker about as long as the statement takes, 0.1–1 ms, and
 /// wait for no connection and no other request of this process. A statement that waits all
 /// the same (a table lock on PostgreSQL, a server that stopped answering) sends the reads
 /// after it to the blocking pool ([`crate::inline_reads`]). The two hops to the blocking

@@ -130,7 +130,9 @@ impl OwnerCache {
             .or_else(|| self.remembered_as(name, true))
     }
 
-    fn remembered_as(&self, name: &UserName, with_social: bool) -> Option<Arc<ReadOwner>> {
+    /// The user named `name` if read in the last `remember_for`, as asked for: with their
+    /// followers and follows or without.
+    pub fn remembered_as(&self, name: &UserName, with_social: bool) -> Option<Arc<ReadOwner>> {
         let mut kept = self.lock();
         let (read, asked) = kept.get_mut(name.as_str())?.slot(with_social).as_ref()?;
         (asked.elapsed() < self.remember_for).then(|| read.clone())

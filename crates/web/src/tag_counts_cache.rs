@@ -45,6 +45,29 @@ struct Question {
     limit: i64,
 }
 
+impl Question {
+    /// The question [`TagCountsCache::counts`] answers for `filter`, and the owner of its
+    /// bookmarks (`None` for instance-wide lists).
+    fn of(filter: &BookmarkFilter, related: bool, limit: i64) -> (Option<i64>, Self) {
+        let (owner, audience) = match filter.scope {
+            Scope::User { owner } if filter.viewer == Some(owner) => (Some(owner), Audience::Owner),
+            Scope::User { owner } if filter.viewer.is_some() => (Some(owner), Audience::Colleague),
+            Scope::User { owner } => (Some(owner), Audience::Visitor),
+            // Instance-wide lists show public bookmarks to everyone alike.
+            Scope::Instance => (None, Audience::Visitor),
+        };
+        let question = Question {
+            scope: filter.scope,
+            audience,
+            tags: filter.tags.iter().map(|t| t.as_str().to_owned()).collect(),
+            search: filter.search.clone(),
+            unread_only: filter.unread_only,
+            related,
+            limit,
+        };
+        (owner, question)
+    }
+}
 /// The counts of one question at one change generation.
 struct Answer {
     generation: ChangeGeneration,
@@ -102,6 +125,29 @@ pub struct TagCountsCache {
 }
 
 impl TagCountsCache {
+    /// The counts [`Self::counts`] would give for `filter` when they were counted at the
+    /// owner's change generation `known` (`(owner id, generation)`, as read with the owner) or
+    /// later; `None` when they were not, and when another request is counting them just now.
+    /// Never reads the database nor waits for another request.
+    pub fn known_counts(
+        &self,
+        filter: &BookmarkFilter,
+        related: bool,
+        limit: i64,
+        known: (i64, ChangeGeneration),
+    ) -> Option<Arc<CountedTags>> {
+        let (owner, question) = Question::of(filter, related, limit);
+        if owner != Some(known.0) {
+            return None;
+        }
+        let slot = lock(&self.entries).get(&question)?.clone();
+        let answer = slot.try_lock().ok()?;
+        answer
+            .as_ref()
+            .filter(|a| a.generation.covers(&known.1))
+            .map(|a| a.counts.clone())
+    }
+
     /// The counts `store::tag_counts` (or `store::related_tags`, with `related`) would give,
     /// sorted by name once when counted, as the tag cloud shows them. `known` is `(user id,
     /// change generation)` when the caller read them with the user
@@ -115,22 +161,7 @@ impl TagCountsCache {
         limit: i64,
         known: Option<(i64, ChangeGeneration)>,
     ) -> Result<Arc<CountedTags>, StoreError> {
-        let (owner, audience) = match filter.scope {
-            Scope::User { owner } if filter.viewer == Some(owner) => (Some(owner), Audience::Owner),
-            Scope::User { owner } if filter.viewer.is_some() => (Some(owner), Audience::Colleague),
-            Scope::User { owner } => (Some(owner), Audience::Visitor),
-            // Instance-wide lists show public bookmarks to everyone alike.
-            Scope::Instance => (None, Audience::Visitor),
-        };
-        let question = Question {
-            scope: filter.scope,
-            audience,
-            tags: filter.tags.iter().map(|t| t.as_str().to_owned()).collect(),
-            search: filter.search.clone(),
-            unread_only: filter.unread_only,
-            related,
-            limit,
-        };
+        let (owner, question) = Question::of(filter, related, limit);
         let generation = match (known, owner) {
             (Some((user, generation)), Some(owner)) if user == owner => generation,
             _ => store::change_generation(conn, owner)?,
@@ -309,6 +340,64 @@ mod tests {
         // Someone else's generation is not taken for Alice's: hers is read, and has moved.
         assert_eq!(ask(Some((bob.id, now))), 2);
         assert_eq!(cache.counted.load(Ordering::Relaxed), 3);
+    }
+
+    #[test]
+    fn counts_are_taken_without_the_database_only_when_counted_at_that_generation() {
+        let (_guard, db) = TestDatabase::connect();
+        let alice = add_user(&db, "alice");
+        let bob = add_user(&db, "bob");
+        let cache = TagCountsCache::default();
+        let filter = BookmarkFilter::new(Scope::User { owner: alice.id }, None);
+        let generation = || {
+            db.read(|c| store::change_generation(c, Some(alice.id)))
+                .unwrap()
+        };
+        let save = |i: usize| {
+            db.write(|c| {
+                store::import_batch(
+                    c,
+                    alice.id,
+                    &[entry(i, &["rust"])],
+                    OnDuplicate::Skip,
+                    false,
+                )
+            })
+            .unwrap();
+            wait_until_settled(&db, alice.id);
+        };
+        save(1);
+        let first = generation();
+        // Never counted: nothing to take.
+        assert!(cache
+            .known_counts(&filter, false, 30, (alice.id, first))
+            .is_none());
+        let counted = db
+            .read(|c| cache.counts(c, &filter, false, 30, Some((alice.id, first))))
+            .unwrap();
+        let taken = cache.known_counts(&filter, false, 30, (alice.id, first));
+        assert!(taken.is_some_and(|taken| Arc::ptr_eq(&taken, &counted)));
+        // Not for another question, nor with another user's generation.
+        assert!(cache
+            .known_counts(&filter, true, 30, (alice.id, first))
+            .is_none());
+        assert!(cache
+            .known_counts(&filter, false, 30, (bob.id, first))
+            .is_none());
+        // While a request counts them (holding the answer), none is taken, without waiting.
+        let (_, question) = Question::of(&filter, false, 30);
+        let slot = lock(&cache.entries).get(&question).cloned().unwrap();
+        let counting = lock(&slot);
+        assert!(cache
+            .known_counts(&filter, false, 30, (alice.id, first))
+            .is_none());
+        drop(counting);
+        // A save moves the generation past the answer's.
+        save(2);
+        assert!(cache
+            .known_counts(&filter, false, 30, (alice.id, generation()))
+            .is_none());
+        assert_eq!(cache.counted.load(Ordering::Relaxed), 1);
     }
 
     #[test]

@@ -95,6 +95,16 @@ impl BookmarkFilter {
         }
     }
 
+    /// Whether a page of this filter is one walk down a listing index, a page's worth of
+    /// entries (with [`list_bookmarks`]): at most one tag, a cursor and a limit, and nothing
+    /// else to filter on or pass over. For the owner that is exactly the page's rows (plus
+    /// one); other people's view of it also passes over the owner's private bookmarks among
+    /// them. A search, more tags, the unread flag, an address, dates or an offset may read far
+    /// more rows than a page.
+    pub fn reads_one_listing(&self) -> bool {
+        walks_the_listing_index(self) && self.offset == 0
+    }
+
     /// `owner`'s bookmarks as `viewer` may see them, with the owner's name known
     /// ([`KnownOwner`]).
     pub fn of_user(owner: &User, viewer: Option<i64>) -> Self {
@@ -566,6 +576,30 @@ mod tests {
         let mut filter = filter.clone();
         filter.limit = 1;
         crate::test_db::titles_of_every_page(db, &filter)
+    }
+
+    #[test]
+    fn one_listing_is_at_most_one_tag_a_cursor_and_a_limit() {
+        let tag = |name: &str| TagName::parse(name).unwrap();
+        let mut filter = BookmarkFilter::new(Scope::User { owner: 1 }, None);
+        assert!(filter.reads_one_listing());
+        filter.tags = vec![tag("rust")];
+        filter.before = Some(Cursor::parse("1700000000000000-7").unwrap());
+        filter.limit = MAX_PAGE_SIZE;
+        assert!(filter.reads_one_listing());
+        let more_rows: [fn(&mut BookmarkFilter); 6] = [
+            |f| f.tags.push(TagName::parse("web").unwrap()),
+            |f| f.search = Some("rust".into()),
+            |f| f.unread_only = true,
+            |f| f.url = Some(BookmarkUrl::parse("https://e.com/").unwrap()),
+            |f| f.created_from = Some(at(1)),
+            |f| f.offset = 50,
+        ];
+        for widen in more_rows {
+            let mut wider = filter.clone();
+            widen(&mut wider);
+            assert!(!wider.reads_one_listing(), "{wider:?}");
+        }
     }
 
     #[test]

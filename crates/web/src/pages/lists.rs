@@ -4,10 +4,10 @@
 
 use super::html;
 use crate::auth::session::PageContext;
-use crate::blocking::run_db;
+use crate::blocking::{read_now_if_idle, run_db};
 use crate::errors::PageError;
 use crate::feeds::{feed_path, Format};
-use crate::owner_cache::ReadOwner;
+use crate::owner_cache::{OwnerCache, ReadOwner};
 use crate::state::AppState;
 use crate::tag_counts_cache::{CountedTags, TagCountsCache};
 use crate::views::{
@@ -229,6 +229,13 @@ async fn load_owners_list(
         .as_ref()
         .is_some_and(|viewer| viewer.name.as_str() == name.as_str());
     filter.limit = PAGE_SIZE;
+    if !fresh {
+        if let Some(loaded) =
+            owners_list_on_worker(state, &name, &filter, related, with_social).await?
+        {
+            return Ok(loaded);
+        }
+    }
     let cache = state.tag_counts.clone();
     let owners = state.owners.clone();
     run_db(&state.db, move |db| {
@@ -254,6 +261,76 @@ async fn load_owners_list(
     })
     .await?
     .ok_or(PageError::NotFound)
+}
+
+/// [`OwnersList`] for other people's views of a page of one listing when all but its rows is
+/// known ([`known_beside_rows`]): the rows are one statement down a listing index, read on
+/// this worker when a connection is idle (`read_now_if_idle`). `None` when something else
+/// must be read first; the caller reads it all on the blocking pool.
+async fn owners_list_on_worker(
+    state: &AppState,
+    name: &UserName,
+    filter: &BookmarkFilter,
+    related: bool,
+    with_social: bool,
+) -> Result<Option<OwnersList>, PageError> {
+    let Some(known) = known_beside_rows(
+        &state.owners,
+        &state.tag_counts,
+        name,
+        filter,
+        related,
+        with_social,
+    ) else {
+        return Ok(None);
+    };
+    let query = known.filter.clone();
+    let result = read_now_if_idle(&state.db, move |c| store::list_bookmarks(c, &query)).await?;
+    Ok(Some(OwnersList {
+        owner: known.owner,
+        filter: known.filter,
+        result,
+        counts: known.counts,
+    }))
+}
+
+/// A user's page but its rows, taken from what this process read a moment ago.
+struct KnownBesideRows {
+    owner: Arc<ReadOwner>,
+    /// The page's filter, in the owner's scope.
+    filter: BookmarkFilter,
+    counts: Arc<CountedTags>,
+}
+
+/// What a page of `filter` of the user named `name` needs besides its rows, when none of it
+/// has to be read: a page of one listing (at most one tag and a cursor,
+/// `BookmarkFilter::reads_one_listing`) whose owner was read a moment ago (`owner_cache`, so
+/// for other people's views only) and whose tags were counted since they last changed
+/// (`tag_counts_cache`). Looks nothing up in the database and waits for no other request.
+fn known_beside_rows(
+    owners: &OwnerCache,
+    tag_counts: &TagCountsCache,
+    name: &UserName,
+    filter: &BookmarkFilter,
+    related: bool,
+    with_social: bool,
+) -> Option<KnownBesideRows> {
+    if !filter.reads_one_listing() {
+        return None;
+    }
+    let owner = owners.remembered_as(name, with_social)?;
+    let mut filter = filter.clone();
+    filter.scope = Scope::User {
+        owner: owner.owner.id,
+    };
+    filter.known_owner = Some(KnownOwner::of(&owner.owner));
+    let known = (owner.owner.id, owner.generation);
+    let counts = tag_counts.known_counts(&filter, related, tag_limit(related), known)?;
+    Some(KnownBesideRows {
+        owner,
+        filter,
+        counts,
+    })
 }
 
 fn render_loaded(
@@ -505,6 +582,65 @@ async fn instance_tag_page(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_page_is_known_but_its_rows_once_its_owner_and_tags_were_read() {
+        use bookmarks::test_db::{add_user, TestDatabase};
+        let (_guard, db) = TestDatabase::connect();
+        let alice = add_user(&db, "alice");
+        let name = UserName::parse("alice").expect("a name");
+        let (owners, counts) = (OwnerCache::default(), TagCountsCache::default());
+        let mut filter = BookmarkFilter::new(Scope::Instance, None);
+        filter.tags = vec![TagName::parse("rust").expect("a tag")];
+        filter.before = Some(Cursor::parse("1700000000000000-7").expect("a cursor"));
+        let known = |filter: &BookmarkFilter, with_social| {
+            known_beside_rows(&owners, &counts, &name, filter, true, with_social)
+        };
+        assert!(known(&filter, false).is_none(), "nothing read yet");
+        // As a page read on the blocking pool leaves them: its owner remembered, then its
+        // tags counted at the owner's generation.
+        let read = db
+            .read(|c| owners.owner(c, &name, false, false))
+            .expect("read")
+            .expect("alice");
+        assert!(known(&filter, false).is_none(), "tags not counted yet");
+        let mut scoped = filter.clone();
+        scoped.scope = Scope::User { owner: alice.id };
+        let counted = db
+            .read(|c| {
+                let known = Some((alice.id, read.generation));
+                counts.counts(c, &scoped, true, tag_limit(true), known)
+            })
+            .expect("counted");
+        let page = known(&filter, false).expect("all but the rows known");
+        assert!(Arc::ptr_eq(&page.owner, &read) && Arc::ptr_eq(&page.counts, &counted));
+        assert_eq!(page.filter.scope, Scope::User { owner: alice.id });
+        assert_eq!(page.filter.before, filter.before);
+        // Not the owner as read with their followers, another audience's tags, nor a page
+        // that is not one listing.
+        assert!(known(&filter, true).is_none());
+        let mut colleague = filter.clone();
+        colleague.viewer = Some(alice.id + 1);
+        assert!(known(&colleague, false).is_none());
+        let mut search = filter.clone();
+        search.search = Some("rust".into());
+        let mut scoped = search.clone();
+        scoped.scope = Scope::User { owner: alice.id };
+        db.read(|c| {
+            let known = Some((alice.id, read.generation));
+            counts.counts(c, &scoped, true, tag_limit(true), known)
+        })
+        .expect("counted");
+        assert!(
+            known(&search, false).is_none(),
+            "a search is not one listing"
+        );
+        // Nor an owner read longer ago than owners are remembered.
+        let forgetful = OwnerCache::remembering_for(std::time::Duration::ZERO);
+        db.read(|c| forgetful.owner(c, &name, false, false))
+            .expect("read");
+        assert!(known_beside_rows(&forgetful, &counts, &name, &filter, true, false).is_none());
+    }
 
     #[test]
     fn the_next_page_keeps_search_and_scope() {
