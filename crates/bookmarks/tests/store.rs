@@ -2108,7 +2108,7 @@ fn a_user_is_found_with_their_followers_and_follows_in_one_kept_statement() {
         .read(|c| store::change_generation(c, Some(alice.id)))
         .unwrap();
     assert!(generation.newest > 0);
-    // Followers in the order they followed; accepted follows only, the newest first.
+    // Followers and accepted follows only, the newest first, with how many in all.
     assert_eq!(
         found(&alice),
         (
@@ -2116,11 +2116,13 @@ fn a_user_is_found_with_their_followers_and_follows_in_one_kept_statement() {
             generation,
             SocialHandles {
                 followers: vec![
-                    ("da\"ve\\@far.example".into(), String::new()),
-                    ("carol@far.example".into(), "rust".into()),
                     ("erin@far.example".into(), "c\"++".into()),
+                    ("carol@far.example".into(), "rust".into()),
+                    ("da\"ve\\@far.example".into(), String::new()),
                 ],
                 following: vec!["erin@far.example".into(), "carol@far.example".into()],
+                followers_total: 3,
+                following_total: 2,
             }
         )
     );
@@ -2149,6 +2151,50 @@ fn a_user_is_found_with_their_followers_and_follows_in_one_kept_statement() {
         |c| store::find_user_by_name_with_social(c, &name("bob")).map(|_| ()),
     );
     assert_one_kept_statement(&first, &second);
+}
+
+#[test]
+fn a_user_page_lists_the_newest_fifty_followers_and_follows_and_counts_them_all() {
+    use store::federation as fed;
+    let (_guard, db) = TestDatabase::connect();
+    let alice = add_user(&db, "alice");
+    db.write(|c| {
+        for i in 0..80 {
+            let actor = fed::upsert_remote_actor(c, &far_actor(&format!("a{i}")))?;
+            fed::add_follower(
+                c,
+                alice.id,
+                "",
+                &actor,
+                &format!("https://far.example/f/{i}"),
+            )?;
+            let (follow, _) = fed::create_follow(c, alice.id, &actor, &format!("f{i}"))?;
+            // Every fourth follow still waits for its answer: not counted, not listed.
+            if i % 4 != 0 {
+                fed::accept_follow(c, follow.id)?;
+            }
+        }
+        Ok(())
+    })
+    .unwrap();
+    let (_, _, social) = db
+        .read(|c| store::find_user_by_name_with_social(c, &alice.name))
+        .unwrap()
+        .expect("alice");
+    assert_eq!((social.followers_total, social.following_total), (80, 60));
+    let newest: Vec<String> = (30..80)
+        .rev()
+        .map(|i| format!("a{i}@far.example"))
+        .collect();
+    let followers: Vec<String> = social.followers.iter().map(|(h, _)| h.clone()).collect();
+    assert_eq!(followers, newest);
+    let accepted: Vec<String> = (0..80)
+        .rev()
+        .filter(|i| i % 4 != 0)
+        .take(50)
+        .map(|i| format!("a{i}@far.example"))
+        .collect();
+    assert_eq!(social.following, accepted);
 }
 
 /// A statement PostgreSQL keeps prepared for this connection, with how it planned its runs.

@@ -261,32 +261,53 @@ impl QueryFragment<diesel::pg::Pg> for UsersSettledChange {
     }
 }
 
-/// A user's followers elsewhere (for a statement over `users`), as the JSON text of an array of
-/// `[id, handle, tag]`, the tag empty for a follow of all their bookmarks; `NULL` or `[]` for
-/// none. Read with the user, a user's page needs no statement of its own for them (on
-/// PostgreSQL a round trip).
+/// How many of a user's followers, and of their follows, their page lists by name: the newest.
+/// A user followed from across the fediverse may have thousands; their page gives the number
+/// and these (all of 10,000 listed made their page 650 kB long and served a tenth as often).
+const SOCIAL_HANDLES_LISTED: &str = "50";
+
+/// A user's newest [`SOCIAL_HANDLES_LISTED`] followers elsewhere (for a statement over
+/// `users`), as the JSON text of an array of `[id, handle, tag]`, the tag empty for a follow of
+/// all their bookmarks; `NULL` or `[]` for none. Read with the user, a user's page needs no
+/// statement of its own for them (on PostgreSQL a round trip).
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct UsersFollowers;
 
-/// With [`UsersFollowers`], whom the user follows, accepted follows only, as the JSON text of
-/// an array of `[id, handle]`; `NULL` or `[]` for none.
+/// With [`UsersFollowers`], whom the user follows, the newest [`SOCIAL_HANDLES_LISTED`]
+/// accepted follows, as the JSON text of an array of `[id, handle]`; `NULL` or `[]` for none.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct UsersFollowing;
 
-/// What follows `SELECT` in [`UsersFollowers`]' subquery, after the backend's aggregate.
-const FOLLOWERS_FROM: &str = " FROM followers INNER JOIN remote_actors \
-     ON followers.remote_actor_id = remote_actors.id WHERE followers.user_id = users.id)";
-/// What follows `SELECT` in [`UsersFollowing`]' subquery, after the backend's aggregate.
-const FOLLOWING_FROM: &str = " FROM follows INNER JOIN remote_actors \
-     ON follows.remote_actor_id = remote_actors.id \
-     WHERE follows.user_id = users.id AND follows.state = 'accepted')";
+/// How many followers elsewhere the user has (for a statement over `users`).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct UsersFollowersTotal;
+
+/// How many accepted follows the user has (for a statement over `users`).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct UsersFollowingTotal;
+
+/// What follows the backend's aggregate in [`UsersFollowers`]' subquery, up to its limit
+/// ([`SOCIAL_HANDLES_LISTED`] and [`LISTED_END`]): the newest followers, by
+/// `followers_user_newest`.
+const FOLLOWERS_FROM: &str = " FROM (SELECT followers.id, remote_actors.handle, followers.tag \
+     FROM followers INNER JOIN remote_actors ON followers.remote_actor_id = remote_actors.id \
+     WHERE followers.user_id = users.id ORDER BY followers.id DESC LIMIT ";
+/// What follows the backend's aggregate in [`UsersFollowing`]' subquery, up to its limit: the
+/// newest accepted follows, by `follows_user_newest`.
+const FOLLOWING_FROM: &str = " FROM (SELECT follows.id, remote_actors.handle \
+     FROM follows INNER JOIN remote_actors ON follows.remote_actor_id = remote_actors.id \
+     WHERE follows.user_id = users.id AND follows.state = 'accepted' \
+     ORDER BY follows.id DESC LIMIT ";
+
+/// What ends both subqueries after their limit.
+const LISTED_END: &str = ") AS listed)";
 
 impl QueryFragment<diesel::sqlite::Sqlite> for UsersFollowers {
     fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, diesel::sqlite::Sqlite>) -> QueryResult<()> {
-        out.push_sql(
-            "(SELECT json_group_array(json_array(followers.id, remote_actors.handle, followers.tag))",
-        );
+        out.push_sql("(SELECT json_group_array(json_array(listed.id, listed.handle, listed.tag))");
         out.push_sql(FOLLOWERS_FROM);
+        out.push_sql(SOCIAL_HANDLES_LISTED);
+        out.push_sql(LISTED_END);
         Ok(())
     }
 }
@@ -294,25 +315,48 @@ impl QueryFragment<diesel::sqlite::Sqlite> for UsersFollowers {
 impl QueryFragment<diesel::pg::Pg> for UsersFollowers {
     fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, diesel::pg::Pg>) -> QueryResult<()> {
         out.push_sql(
-            "(SELECT json_agg(json_build_array(followers.id, remote_actors.handle, followers.tag))::text",
+            "(SELECT json_agg(json_build_array(listed.id, listed.handle, listed.tag))::text",
         );
         out.push_sql(FOLLOWERS_FROM);
+        out.push_sql(SOCIAL_HANDLES_LISTED);
+        out.push_sql(LISTED_END);
         Ok(())
     }
 }
 
 impl QueryFragment<diesel::sqlite::Sqlite> for UsersFollowing {
     fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, diesel::sqlite::Sqlite>) -> QueryResult<()> {
-        out.push_sql("(SELECT json_group_array(json_array(follows.id, remote_actors.handle))");
+        out.push_sql("(SELECT json_group_array(json_array(listed.id, listed.handle))");
         out.push_sql(FOLLOWING_FROM);
+        out.push_sql(SOCIAL_HANDLES_LISTED);
+        out.push_sql(LISTED_END);
         Ok(())
     }
 }
 
 impl QueryFragment<diesel::pg::Pg> for UsersFollowing {
     fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, diesel::pg::Pg>) -> QueryResult<()> {
-        out.push_sql("(SELECT json_agg(json_build_array(follows.id, remote_actors.handle))::text");
+        out.push_sql("(SELECT json_agg(json_build_array(listed.id, listed.handle))::text");
         out.push_sql(FOLLOWING_FROM);
+        out.push_sql(SOCIAL_HANDLES_LISTED);
+        out.push_sql(LISTED_END);
+        Ok(())
+    }
+}
+
+impl<DB: diesel::backend::Backend> QueryFragment<DB> for UsersFollowersTotal {
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, DB>) -> QueryResult<()> {
+        out.push_sql("(SELECT count(*) FROM followers WHERE followers.user_id = users.id)");
+        Ok(())
+    }
+}
+
+impl<DB: diesel::backend::Backend> QueryFragment<DB> for UsersFollowingTotal {
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, DB>) -> QueryResult<()> {
+        out.push_sql(
+            "(SELECT count(*) FROM follows \
+             WHERE follows.user_id = users.id AND follows.state = 'accepted')",
+        );
         Ok(())
     }
 }
@@ -337,12 +381,28 @@ users_expression!(UsersNewestChange, Nullable<BigInt>);
 users_expression!(UsersSettledChange, Nullable<BigInt>);
 users_expression!(UsersFollowers, Nullable<Text>);
 users_expression!(UsersFollowing, Nullable<Text>);
+users_expression!(UsersFollowersTotal, BigInt);
+users_expression!(UsersFollowingTotal, BigInt);
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use diesel::debug_query;
     use diesel::sqlite::Sqlite;
+
+    #[test]
+    fn a_page_lists_the_newest_fifty() {
+        let sql = debug_query::<Sqlite, _>(&UsersFollowers).to_string();
+        assert!(
+            sql.contains("ORDER BY followers.id DESC LIMIT 50) AS listed)"),
+            "{sql}"
+        );
+        let sql = debug_query::<Sqlite, _>(&UsersFollowing).to_string();
+        assert!(
+            sql.contains("ORDER BY follows.id DESC LIMIT 50) AS listed)"),
+            "{sql}"
+        );
+    }
 
     #[test]
     fn ids_are_bound_as_one_value() {

@@ -6,7 +6,8 @@ use super::error::StoreError;
 use super::events::ChangeGeneration;
 use super::federation::SocialHandles;
 use super::kept_conditions::{
-    UsersFollowers, UsersFollowing, UsersNewestChange, UsersSettledChange,
+    UsersFollowers, UsersFollowersTotal, UsersFollowing, UsersFollowingTotal, UsersNewestChange,
+    UsersSettledChange,
 };
 use super::now;
 use super::schema::{api_tokens, invites, sessions, users};
@@ -116,7 +117,7 @@ pub fn find_user_by_name_with_generation(
 }
 
 /// [`find_user_by_name_with_generation`] with the user's followers and follows, as their
-/// pages list them, read in the same statement.
+/// pages list them (how many, and the newest by name), read in the same statement.
 pub fn find_user_by_name_with_social(
     conn: &mut DbConnection,
     name: &UserName,
@@ -128,6 +129,8 @@ pub fn find_user_by_name_with_social(
         Option<i64>,
         Option<String>,
         Option<String>,
+        i64,
+        i64,
     );
     let row: Option<Row> = on_each_backend!(conn, |c| users::table
         .filter(users::name.eq(name.as_str()))
@@ -137,17 +140,25 @@ pub fn find_user_by_name_with_social(
             UsersSettledChange,
             UsersFollowers,
             UsersFollowing,
+            UsersFollowersTotal,
+            UsersFollowingTotal,
         ))
         .first(c)
         .optional())?;
-    row.map(|(user, newest, settled, followers, following)| {
-        let social = SocialHandles::from_json(followers.as_deref(), following.as_deref())?;
-        Ok((
-            User::from(user),
-            ChangeGeneration::read(backend, newest, settled),
-            social,
-        ))
-    })
+    row.map(
+        |(user, newest, settled, followers, following, followers_total, following_total)| {
+            let social = SocialHandles::from_json(
+                followers.as_deref(),
+                following.as_deref(),
+                (followers_total, following_total),
+            )?;
+            Ok((
+                User::from(user),
+                ChangeGeneration::read(backend, newest, settled),
+                social,
+            ))
+        },
+    )
     .transpose()
 }
 

@@ -111,6 +111,11 @@ pub(crate) struct SocialView {
     followers: Vec<(String, String, String)>,
     /// `(handle, page here)`.
     following: Vec<(String, String)>,
+    /// How many there are in all, and how many of them are not listed.
+    followers_total: i64,
+    followers_unlisted: i64,
+    following_total: i64,
+    following_unlisted: i64,
 }
 
 /// The page here about a remote actor.
@@ -119,7 +124,16 @@ pub(crate) fn remote_profile_href(handle: &str) -> String {
 }
 
 fn social_view(state: &AppState, social: &SocialHandles, name: &str) -> SocialView {
+    let unlisted = |total: i64, listed: usize| {
+        total
+            .saturating_sub(i64::try_from(listed).unwrap_or(i64::MAX))
+            .max(0)
+    };
     SocialView {
+        followers_total: social.followers_total,
+        followers_unlisted: unlisted(social.followers_total, social.followers.len()),
+        following_total: social.following_total,
+        following_unlisted: unlisted(social.following_total, social.following.len()),
         handle: format!("{name}@{}", state.federation.context().urls.authority()),
         followers: social
             .followers

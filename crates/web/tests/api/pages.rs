@@ -477,6 +477,56 @@ async fn tag_clouds_follow_every_change_and_each_audience_sees_its_own() {
 const OWNER_REMEMBERED_FOR: std::time::Duration = std::time::Duration::from_millis(1_100);
 
 #[tokio::test]
+async fn a_user_page_counts_every_follower_and_lists_the_newest() {
+    use bookmarks::store::federation as fed;
+    let app = spawn_app().await;
+    let alice = app.add_user("alice", false);
+    app.db
+        .write(|c| {
+            for i in 0..53 {
+                let actor = fed::upsert_remote_actor(
+                    c,
+                    &fed::RemoteActor {
+                        id: 0,
+                        ap_id: format!("https://far.example/users/f{i}"),
+                        kind: "Person".into(),
+                        handle: format!("f{i}@far.example"),
+                        host: "far.example".into(),
+                        name: format!("f{i}"),
+                        summary: String::new(),
+                        profile_url: format!("https://far.example/@f{i}"),
+                        inbox: format!("https://far.example/users/f{i}/inbox"),
+                        shared_inbox: None,
+                        public_key_pem: "key".into(),
+                        fetched_at: chrono::Utc::now().naive_utc(),
+                    },
+                )?;
+                fed::add_follower(
+                    c,
+                    alice.id,
+                    "",
+                    &actor,
+                    &format!("https://far.example/f/{i}"),
+                )?;
+            }
+            Ok(())
+        })
+        .expect("followers");
+    let (status, page) = Browser::new(&app.address).get("/u/alice").await;
+    assert_eq!(status, 200);
+    assert!(page.contains("Followers (53)"), "{page}");
+    assert!(page.contains("and 3 more"), "{page}");
+    assert!(page.contains("f52@far.example") && page.contains("f3@far.example"));
+    assert!(
+        !page.contains("f2@far.example"),
+        "the oldest three are not listed"
+    );
+    // Nothing unlisted among the follows: no second "more".
+    assert!(page.contains("Following (0)"));
+    assert_eq!(page.matches(" more</li>").count(), 1);
+}
+
+#[tokio::test]
 async fn user_text_is_escaped_everywhere() {
     let app = spawn_app().await;
     app.add_user("alice", false);

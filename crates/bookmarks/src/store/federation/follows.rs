@@ -332,21 +332,28 @@ pub fn anyone_could_receive(
 }
 
 /// Who follows a user (with the tag they follow, empty for all of the user's bookmarks) and
-/// whom the user follows, by handle, as their profile lists them.
+/// whom the user follows, as their profile lists them: how many, and the newest by handle (at
+/// most 50 of each).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct SocialHandles {
-    /// Oldest first (by when they first followed).
+    /// The newest first (by when they first followed).
     pub followers: Vec<(String, String)>,
     /// Accepted follows only, the newest first.
     pub following: Vec<String>,
+    /// All of the user's followers, listed or not.
+    pub followers_total: i64,
+    /// All of the user's accepted follows, listed or not.
+    pub following_total: i64,
 }
 
 impl SocialHandles {
     /// Reads the JSON texts of [`UsersFollowers`](crate::store::kept_conditions::UsersFollowers)
-    /// and [`UsersFollowing`](crate::store::kept_conditions::UsersFollowing) (`None` for none).
+    /// and [`UsersFollowing`](crate::store::kept_conditions::UsersFollowing) (`None` for none),
+    /// with how many there are in all (`(followers, follows)`).
     pub(crate) fn from_json(
         followers: Option<&str>,
         following: Option<&str>,
+        totals: (i64, i64),
     ) -> Result<Self, StoreError> {
         // Written by the database's own JSON functions: a text that does not read is a value
         // diesel could not read.
@@ -358,9 +365,11 @@ impl SocialHandles {
         }
         let mut followers: Vec<(i64, String, String)> = parse(followers)?;
         let mut following: Vec<(i64, String)> = parse(following)?;
-        followers.sort_unstable_by_key(|(id, ..)| *id);
+        followers.sort_unstable_by_key(|(id, ..)| std::cmp::Reverse(*id));
         following.sort_unstable_by_key(|(id, _)| std::cmp::Reverse(*id));
         Ok(Self {
+            followers_total: totals.0,
+            following_total: totals.1,
             followers: followers
                 .into_iter()
                 .map(|(_, handle, tag)| (handle, tag))

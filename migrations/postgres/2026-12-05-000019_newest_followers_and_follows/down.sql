@@ -1,0 +1,2 @@
+DROP INDEX follows_user_newest;
+DROP INDEX followers_user_newest;
