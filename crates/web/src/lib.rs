@@ -20,6 +20,7 @@ mod pages;
 mod pinboard;
 mod rfc3339;
 pub mod settings;
+mod slow_listings;
 mod startup;
 mod state;
 mod tag_counts_cache;

@@ -104,6 +104,7 @@ impl Application {
             api_tokens: Default::default(),
             tag_counts: Default::default(),
             owners: Default::default(),
+            slow_listings: Default::default(),
         });
         let served = federation.clone();
         let server =

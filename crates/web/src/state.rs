@@ -29,4 +29,6 @@ pub struct AppState {
     pub tag_counts: std::sync::Arc<crate::tag_counts_cache::TagCountsCache>,
     /// Owners of user pages read a moment ago, for other people's views of those pages.
     pub owners: std::sync::Arc<crate::owner_cache::OwnerCache>,
+    /// Owners whose pages took long to read for other people lately.
+    pub slow_listings: std::sync::Arc<crate::slow_listings::SlowListings>,
 }

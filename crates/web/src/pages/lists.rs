@@ -8,6 +8,7 @@ use crate::blocking::{read_now_if_idle, run_db};
 use crate::errors::PageError;
 use crate::feeds::{feed_path, Format};
 use crate::owner_cache::{OwnerCache, ReadOwner};
+use crate::slow_listings::SlowListings;
 use crate::state::AppState;
 use crate::tag_counts_cache::{CountedTags, TagCountsCache};
 use crate::views::{
@@ -162,17 +163,16 @@ fn tag_limit(related: bool) -> i64 {
     }
 }
 
-/// A list page's bookmarks and the tags beside them, read in one trip to the database;
-/// `known` is the owner's id and change generation if they were read with the owner.
+/// An instance-wide list page's bookmarks and the tags beside them, read in one trip to the
+/// database.
 fn load_list(
     c: &mut DbConnection,
     cache: &TagCountsCache,
     filter: &BookmarkFilter,
     related: bool,
-    known: Option<(i64, store::ChangeGeneration)>,
 ) -> Result<(BookmarkPage, Arc<CountedTags>), StoreError> {
     let result = store::list_bookmarks(c, filter)?;
-    let counts = cache.counts(c, filter, related, tag_limit(related), known)?;
+    let counts = cache.counts(c, filter, related, tag_limit(related), None)?;
     Ok((result, counts))
 }
 
@@ -188,7 +188,7 @@ async fn render_list(
     let related = listing.related;
     let cache = state.tag_counts.clone();
     let (result, counts) = run_db(&state.db, move |db| {
-        db.read(|c| load_list(c, &cache, &query_filter, related, None))
+        db.read(|c| load_list(c, &cache, &query_filter, related))
     })
     .await?;
     render_loaded(state, page, req, &filter, listing, result, &counts)
@@ -252,6 +252,7 @@ async fn load_owners_list(
     }
     let cache = state.tag_counts.clone();
     let owners = state.owners.clone();
+    let slow = state.slow_listings.clone();
     run_db(&state.db, move |db| {
         db.read(|c| {
             // The owner's change generation (and on their main pages their followers and
@@ -264,7 +265,8 @@ async fn load_owners_list(
             };
             filter.known_owner = Some(KnownOwner::of(&read.owner));
             let known = Some((read.owner.id, read.generation));
-            let (result, counts) = load_list(c, &cache, &filter, related, known)?;
+            let result = rows_timed(c, &filter, (!fresh).then_some(&*slow))?;
+            let counts = cache.counts(c, &filter, related, tag_limit(related), known)?;
             Ok(Some(OwnersList {
                 owner: read,
                 filter: filter.clone(),
@@ -291,6 +293,7 @@ async fn owners_list_on_worker(
     let Some(known) = known_beside_rows(
         &state.owners,
         &state.tag_counts,
+        &state.slow_listings,
         name,
         filter,
         related,
@@ -299,7 +302,8 @@ async fn owners_list_on_worker(
         return Ok(None);
     };
     let query = known.filter.clone();
-    let result = read_now_if_idle(&state.db, move |c| store::list_bookmarks(c, &query)).await?;
+    let slow = state.slow_listings.clone();
+    let result = read_now_if_idle(&state.db, move |c| rows_timed(c, &query, Some(&slow))).await?;
     Ok(Some(OwnersList {
         owner: known.owner,
         filter: known.filter,
@@ -319,11 +323,13 @@ struct KnownBesideRows {
 /// What a page of `filter` of the user named `name` needs besides its rows, when none of it
 /// has to be read: a page of one listing (at most one tag and a cursor,
 /// `BookmarkFilter::reads_one_listing`) whose owner was read a moment ago (`owner_cache`, so
-/// for other people's views only) and whose tags were counted since they last changed
+/// for other people's views only), whose pages did not take long to read for other people
+/// lately (`slow_listings`) and whose tags were counted since they last changed
 /// (`tag_counts_cache`). Looks nothing up in the database and waits for no other request.
 fn known_beside_rows(
     owners: &OwnerCache,
     tag_counts: &TagCountsCache,
+    slow: &SlowListings,
     name: &UserName,
     filter: &BookmarkFilter,
     related: bool,
@@ -333,6 +339,9 @@ fn known_beside_rows(
         return None;
     }
     let owner = owners.remembered_as(name, with_social)?;
+    if slow.recently_slow(owner.owner.id) {
+        return None;
+    }
     let mut filter = filter.clone();
     filter.scope = Scope::User {
         owner: owner.owner.id,
@@ -345,6 +354,21 @@ fn known_beside_rows(
         filter,
         counts,
     })
+}
+
+/// The page's rows; with `slow`, for someone other than the owner, noting how long they took
+/// (`slow_listings`).
+fn rows_timed(
+    c: &mut DbConnection,
+    filter: &BookmarkFilter,
+    slow: Option<&SlowListings>,
+) -> Result<BookmarkPage, StoreError> {
+    let started = std::time::Instant::now();
+    let page = store::list_bookmarks(c, filter)?;
+    if let (Some(slow), Scope::User { owner }) = (slow, filter.scope) {
+        slow.note(owner, started.elapsed());
+    }
+    Ok(page)
 }
 
 fn render_loaded(
@@ -603,12 +627,14 @@ mod tests {
         let (_guard, db) = TestDatabase::connect();
         let alice = add_user(&db, "alice");
         let name = UserName::parse("alice").expect("a name");
-        let (owners, counts) = (OwnerCache::default(), TagCountsCache::default());
+        // Remembered for an hour: a slow database between the reads below must not forget.
+        let owners = OwnerCache::remembering_for(std::time::Duration::from_secs(3_600));
+        let (counts, slow) = (TagCountsCache::default(), SlowListings::default());
         let mut filter = BookmarkFilter::new(Scope::Instance, None);
         filter.tags = vec![TagName::parse("rust").expect("a tag")];
         filter.before = Some(Cursor::parse("1700000000000000-7").expect("a cursor"));
         let known = |filter: &BookmarkFilter, with_social| {
-            known_beside_rows(&owners, &counts, &name, filter, true, with_social)
+            known_beside_rows(&owners, &counts, &slow, &name, filter, true, with_social)
         };
         assert!(known(&filter, false).is_none(), "nothing read yet");
         // As a page read on the blocking pool leaves them: its owner remembered, then its
@@ -653,7 +679,16 @@ mod tests {
         let forgetful = OwnerCache::remembering_for(std::time::Duration::ZERO);
         db.read(|c| forgetful.owner(c, &name, false, false))
             .expect("read");
-        assert!(known_beside_rows(&forgetful, &counts, &name, &filter, true, false).is_none());
+        assert!(
+            known_beside_rows(&forgetful, &counts, &slow, &name, &filter, true, false).is_none()
+        );
+        // Nor once a page of the owner's took long to read for someone else.
+        assert!(known(&filter, false).is_some());
+        slow.note(alice.id, crate::slow_listings::SLOW);
+        assert!(
+            known(&filter, false).is_none(),
+            "the owner's pages read slowly"
+        );
     }
 
     #[test]
