@@ -17,10 +17,13 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 /// A read of a page's rows for someone other than the owner this long or longer marks the
-/// owner: as long as a read on a worker may run before the others go to the blocking pool
-/// (`inline_reads`). A page of 50 takes 0.1–0.3 ms (docs/performance.md), and a few ms under
-/// load; an owner of 100,000 private bookmarks and few shown ones takes tens of ms.
-pub const SLOW: Duration = crate::inline_reads::SLOW;
+/// owner. A page of 50 takes 0.1–0.3 ms (docs/performance.md) and rarely over a few ms under
+/// load (a whole request's p99 is 2–5 ms in the suite); on PostgreSQL other people's first page
+/// of an owner of 25,000 private bookmarks and 10 shown ones took about 4 ms, so this marks
+/// owners of a few tens of thousands of private bookmarks and more. A read of a page
+/// that is not marked may wait all the same (a table lock, a stalled server): the breaker in
+/// `inline_reads` is for that.
+pub const SLOW: Duration = Duration::from_millis(5);
 /// How long an owner stays marked after a slow read.
 pub const REMEMBER_FOR: Duration = Duration::from_secs(60);
 /// Owners kept before the ones marked longer ago than [`REMEMBER_FOR`] are dropped (and, if
@@ -60,7 +63,17 @@ impl SlowListings {
                 marked.clear();
             }
         }
-        marked.insert(owner, Instant::now());
+        let was_marked = marked
+            .insert(owner, Instant::now())
+            .is_some_and(|at| at.elapsed() < self.remember_for);
+        if was_marked {
+            return;
+        }
+        tracing::debug!(
+            owner,
+            took_ms = took.as_secs_f64() * 1e3,
+            "a page of this owner's read slowly for someone else; such pages are read on the blocking pool for a while"
+        );
     }
 
     /// Whether a page of `owner`'s bookmarks took long for someone else lately.
