@@ -17,13 +17,13 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 /// A read of a page's rows for someone other than the owner this long or longer marks the
-/// owner. A page of 50 takes 0.1–0.3 ms (docs/performance.md) and rarely over a few ms under
-/// load (a whole request's p99 is 2–5 ms in the suite); on PostgreSQL other people's first page
-/// of an owner of 25,000 private bookmarks and 10 shown ones took about 4 ms, so this marks
-/// owners of a few tens of thousands of private bookmarks and more. A read of a page
-/// that is not marked may wait all the same (a table lock, a stalled server): the breaker in
-/// `inline_reads` is for that.
-pub const SLOW: Duration = Duration::from_millis(5);
+/// owner: as long as the breaker lets a read on a worker run (`inline_reads`). A page of 50
+/// takes 0.1–0.3 ms (docs/performance.md), but its time on the clock includes waiting for a
+/// core: at 5 ms an ordinary page under `wrk -c8` on a slow hour marked its owner. Other
+/// people's first page of an owner of 25,000 private bookmarks and 10 shown ones took about
+/// 4 ms of PostgreSQL's CPU, so this marks owners of about 100,000 and more, and the pages of
+/// owners below it hold a worker for up to as long.
+pub const SLOW: Duration = crate::inline_reads::SLOW;
 /// How long an owner stays marked after a slow read.
 pub const REMEMBER_FOR: Duration = Duration::from_secs(60);
 /// Owners kept before the ones marked longer ago than [`REMEMBER_FOR`] are dropped (and, if
