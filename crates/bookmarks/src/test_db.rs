@@ -84,6 +84,24 @@ pub fn add_user(db: &Database, name: &str) -> crate::store::User {
         .expect("create the user")
 }
 
+/// A remote actor `{name}@far.example`, as a fetch of its profile would give it (not stored).
+pub fn far_actor(name: &str) -> crate::store::federation::RemoteActor {
+    crate::store::federation::RemoteActor {
+        id: 0,
+        ap_id: format!("https://far.example/users/{name}"),
+        kind: "Person".into(),
+        handle: format!("{name}@far.example"),
+        host: "far.example".into(),
+        name: name.into(),
+        summary: String::new(),
+        profile_url: format!("https://far.example/@{name}"),
+        inbox: format!("https://far.example/users/{name}/inbox"),
+        shared_inbox: None,
+        public_key_pem: "key".into(),
+        fetched_at: chrono::Utc::now().naive_utc(),
+    }
+}
+
 /// The titles on every page of `filter`'s listing, following each page's cursor.
 ///
 /// # Panics

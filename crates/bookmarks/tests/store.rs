@@ -10,7 +10,8 @@ use bookmarks::model::{
 };
 use bookmarks::store::{self, BookmarkFilter, NewAccount, Scope, User};
 use bookmarks::test_db::{
-    add_user, keys, password_hash, titles_of_every_page, wait_until_settled, TestDatabase,
+    add_user, far_actor, keys, password_hash, titles_of_every_page, wait_until_settled,
+    TestDatabase,
 };
 use bookmarks::{Database, StoreError};
 
@@ -2018,24 +2019,6 @@ fn a_user_is_found_with_their_change_generation_in_one_kept_statement() {
         |c| store::find_user_by_name_with_generation(c, &name("bob")).map(|_| ()),
     );
     assert_one_kept_statement(&first, &second);
-}
-
-/// A person on another instance, `name@far.example`.
-fn far_actor(name: &str) -> store::federation::RemoteActor {
-    store::federation::RemoteActor {
-        id: 0,
-        ap_id: format!("https://far.example/users/{name}"),
-        kind: "Person".into(),
-        handle: format!("{name}@far.example"),
-        host: "far.example".into(),
-        name: name.into(),
-        summary: String::new(),
-        profile_url: format!("https://far.example/@{name}"),
-        inbox: format!("https://far.example/users/{name}/inbox"),
-        shared_inbox: None,
-        public_key_pem: "key".into(),
-        fetched_at: chrono::Utc::now().naive_utc(),
-    }
 }
 
 #[test]

@@ -484,23 +484,8 @@ async fn a_user_page_counts_every_follower_and_lists_the_newest() {
     app.db
         .write(|c| {
             for i in 0..53 {
-                let actor = fed::upsert_remote_actor(
-                    c,
-                    &fed::RemoteActor {
-                        id: 0,
-                        ap_id: format!("https://far.example/users/f{i}"),
-                        kind: "Person".into(),
-                        handle: format!("f{i}@far.example"),
-                        host: "far.example".into(),
-                        name: format!("f{i}"),
-                        summary: String::new(),
-                        profile_url: format!("https://far.example/@f{i}"),
-                        inbox: format!("https://far.example/users/f{i}/inbox"),
-                        shared_inbox: None,
-                        public_key_pem: "key".into(),
-                        fetched_at: chrono::Utc::now().naive_utc(),
-                    },
-                )?;
+                let actor =
+                    fed::upsert_remote_actor(c, &bookmarks::test_db::far_actor(&format!("f{i}")))?;
                 fed::add_follower(
                     c,
                     alice.id,
