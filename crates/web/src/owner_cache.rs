@@ -209,7 +209,10 @@ mod tests {
         // The reading with followers and follows is its own; a feed takes either.
         let social = read(true, false);
         assert!(social.social.is_some());
-        assert_eq!(social.generation, fresh.generation);
+        // The same newest change; on PostgreSQL its settled part may have moved on since, as
+        // transactions elsewhere on the server (other tests') ended.
+        assert_eq!(social.generation.newest, fresh.generation.newest);
+        assert!(social.generation.covers(&fresh.generation));
         assert!(Arc::ptr_eq(&cache.remembered(&name).unwrap(), &fresh));
 
         let stale = OwnerCache::remembering_for(Duration::ZERO);
