@@ -20,9 +20,12 @@ where
 
 /// Runs the read `f` on this worker when the pool has a connection idle, and otherwise (or when
 /// that connection had lost its server) on the blocking pool as [`run_db`] does. For reads of
-/// one bounded statement only (a page of at most 200 listed bookmarks by an index, no search,
-/// no tag counts: `BookmarkFilter::reads_one_listing`): they hold the worker about as long as the statement takes, 0.1–1 ms, and
-/// wait for no connection and no other request of this process. A statement that waits all
+/// one statement down a listing index only (a page of at most 200 listed bookmarks, no
+/// search, no tag counts: `BookmarkFilter::reads_one_listing`): they hold the worker as long
+/// as the statement takes, 0.1–1 ms for the owner's pages, longer for other people's view of
+/// an owner of many private bookmarks (passed over; `slow_listings` keeps those off the
+/// workers once one took 20 ms), and wait for no connection and no other request of this
+/// process. A statement that waits all
 /// the same (a table lock on PostgreSQL, a server that stopped answering) sends the reads
 /// after it to the blocking pool ([`crate::inline_reads`]). The two hops to the blocking
 /// pool and back were over a third of the server's CPU for a PostgreSQL JSON list page

@@ -31,6 +31,8 @@ pub const REMEMBER_FOR: Duration = Duration::from_secs(60);
 const PRUNE_ABOVE: usize = 10_000;
 
 pub struct SlowListings {
+    /// A read this long or longer marks its owner ([`SLOW`]).
+    slow: Duration,
     remember_for: Duration,
     /// When each owner's page last took [`SLOW`] or longer, by the owner's id.
     marked: Mutex<HashMap<i64, Instant>>,
@@ -45,14 +47,24 @@ impl Default for SlowListings {
 impl SlowListings {
     pub fn remembering_for(remember_for: Duration) -> Self {
         Self {
+            slow: SLOW,
             remember_for,
             marked: Mutex::new(HashMap::new()),
         }
     }
 
+    /// Marks owners after reads of `slow` or longer instead of [`SLOW`] (for tests).
+    #[cfg(test)]
+    pub fn marking_at(slow: Duration) -> Self {
+        Self {
+            slow,
+            ..Self::default()
+        }
+    }
+
     /// Notes that a page of `owner`'s bookmarks took `took` to read for someone else.
     pub fn note(&self, owner: i64, took: Duration) {
-        if took < SLOW {
+        if took < self.slow {
             return;
         }
         let mut marked = self.lock();

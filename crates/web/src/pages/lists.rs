@@ -357,7 +357,8 @@ fn known_beside_rows(
 }
 
 /// The page's rows; with `slow`, for someone other than the owner, noting how long they took
-/// (`slow_listings`).
+/// when the page is one that could be read on a worker (`slow_listings`; a search, say, waits
+/// for its turn and reads more, and says nothing about the listing).
 fn rows_timed(
     c: &mut DbConnection,
     filter: &BookmarkFilter,
@@ -366,7 +367,9 @@ fn rows_timed(
     let started = std::time::Instant::now();
     let page = store::list_bookmarks(c, filter)?;
     if let (Some(slow), Scope::User { owner }) = (slow, filter.scope) {
-        slow.note(owner, started.elapsed());
+        if filter.reads_one_listing() {
+            slow.note(owner, started.elapsed());
+        }
     }
     Ok(page)
 }
@@ -689,6 +692,29 @@ mod tests {
             known(&filter, false).is_none(),
             "the owner's pages read slowly"
         );
+    }
+
+    #[test]
+    fn a_page_of_one_listing_marks_its_owner_when_slow_and_a_search_does_not() {
+        use bookmarks::test_db::{add_user, TestDatabase};
+        let (_guard, db) = TestDatabase::connect();
+        let alice = add_user(&db, "alice");
+        // Every read counts as slow here.
+        let slow = SlowListings::marking_at(std::time::Duration::ZERO);
+        let mut search = BookmarkFilter::new(Scope::User { owner: alice.id }, None);
+        search.search = Some("rust".into());
+        db.read(|c| rows_timed(c, &search, Some(&slow)))
+            .expect("read");
+        assert!(!slow.recently_slow(alice.id), "a search says nothing");
+        let listing = BookmarkFilter::new(Scope::User { owner: alice.id }, None);
+        db.read(|c| rows_timed(c, &listing, None)).expect("read");
+        assert!(
+            !slow.recently_slow(alice.id),
+            "the owner's own view is not timed"
+        );
+        db.read(|c| rows_timed(c, &listing, Some(&slow)))
+            .expect("read");
+        assert!(slow.recently_slow(alice.id));
     }
 
     #[test]
