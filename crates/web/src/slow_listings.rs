@@ -6,7 +6,8 @@
 //! shown ones makes other people's pages read far more than a page (all of them, when nothing
 //! is shown). Such a read is fine on the blocking pool but would hold an actix worker, and
 //! every request on its connections, for as long (`lists::known_beside_rows`). Each read of
-//! other people's view of an owner's page is timed; one that took [`SLOW`] or longer keeps
+//! other people's view of an owner's page of one listing (`BookmarkFilter::reads_one_listing`;
+//! not a search, which waits for its turn) is timed; one that took [`SLOW`] or longer keeps
 //! that owner's pages for other people on the blocking pool for [`REMEMBER_FOR`]. A page is
 //! read on the blocking pool first anyway (its owner and tags are not yet known there), so
 //! an owner whose pages are like that is usually found out before any of them reaches a

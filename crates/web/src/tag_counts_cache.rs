@@ -68,6 +68,7 @@ impl Question {
         (owner, question)
     }
 }
+
 /// The counts of one question at one change generation.
 struct Answer {
     generation: ChangeGeneration,
