@@ -102,6 +102,32 @@ pub fn far_actor(name: &str) -> crate::store::federation::RemoteActor {
     }
 }
 
+/// `a0@far.example` … `a{n-1}@far.example` follow `user` and `user` follows each of them, in
+/// that order; a follower whose number is a multiple of three follows only the tag `rust`,
+/// and every fourth follow still waits for its answer.
+///
+/// # Panics
+/// When they cannot be stored.
+#[allow(clippy::expect_used)]
+pub fn add_followers_and_follows(db: &Database, user: &crate::store::User, n: usize) {
+    use crate::store::federation as fed;
+    db.write(|c| {
+        for i in 0..n {
+            let actor = fed::upsert_remote_actor(c, &far_actor(&format!("a{i}")))?;
+            let tag = if i % 3 == 0 { "rust" } else { "" };
+            let activity = format!("https://far.example/f/{i}");
+            fed::add_follower(c, user.id, tag, &actor, &activity)?;
+            let public_id = format!("{}-f{i}", user.name);
+            let (follow, _) = fed::create_follow(c, user.id, &actor, &public_id)?;
+            if i % 4 != 0 {
+                fed::accept_follow(c, follow.id)?;
+            }
+        }
+        Ok(())
+    })
+    .expect("store the followers and follows");
+}
+
 /// The titles on every page of `filter`'s listing, following each page's cursor.
 ///
 /// # Panics

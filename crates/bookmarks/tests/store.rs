@@ -10,8 +10,8 @@ use bookmarks::model::{
 };
 use bookmarks::store::{self, BookmarkFilter, NewAccount, Scope, User};
 use bookmarks::test_db::{
-    add_user, far_actor, keys, password_hash, titles_of_every_page, wait_until_settled,
-    TestDatabase,
+    add_followers_and_follows, add_user, far_actor, keys, password_hash, titles_of_every_page,
+    wait_until_settled, TestDatabase,
 };
 use bookmarks::{Database, StoreError};
 
@@ -2138,28 +2138,10 @@ fn a_user_is_found_with_their_followers_and_follows_in_one_kept_statement() {
 
 #[test]
 fn a_user_page_lists_the_newest_fifty_followers_and_follows_and_counts_them_all() {
-    use store::federation as fed;
     let (_guard, db) = TestDatabase::connect();
     let alice = add_user(&db, "alice");
-    db.write(|c| {
-        for i in 0..80 {
-            let actor = fed::upsert_remote_actor(c, &far_actor(&format!("a{i}")))?;
-            fed::add_follower(
-                c,
-                alice.id,
-                "",
-                &actor,
-                &format!("https://far.example/f/{i}"),
-            )?;
-            let (follow, _) = fed::create_follow(c, alice.id, &actor, &format!("f{i}"))?;
-            // Every fourth follow still waits for its answer: not counted, not listed.
-            if i % 4 != 0 {
-                fed::accept_follow(c, follow.id)?;
-            }
-        }
-        Ok(())
-    })
-    .unwrap();
+    // Pending follows are not counted, not listed.
+    add_followers_and_follows(&db, &alice, 80);
     let (_, _, social) = db
         .read(|c| store::find_user_by_name_with_social(c, &alice.name))
         .unwrap()
@@ -2178,6 +2160,103 @@ fn a_user_page_lists_the_newest_fifty_followers_and_follows_and_counts_them_all(
         .map(|i| format!("a{i}@far.example"))
         .collect();
     assert_eq!(social.following, accepted);
+}
+
+/// Every page of a slice of follows or followers, following each page's `next`.
+fn every_slice<T>(
+    limit: i64,
+    mut read: impl FnMut(store::federation::Slice) -> store::federation::Rows<T>,
+) -> Vec<Vec<T>> {
+    let mut pages = Vec::new();
+    let mut slice = store::federation::Slice::newest(limit);
+    loop {
+        let rows = read(slice);
+        pages.push(rows.items);
+        match rows.next {
+            Some(before) => slice.before = Some(before),
+            None => return pages,
+        }
+    }
+}
+
+#[test]
+fn follows_and_followers_are_read_newest_first_a_slice_at_a_time_and_counted() {
+    use store::federation::{self as fed, FollowState};
+    let (_guard, db) = TestDatabase::connect();
+    let alice = add_user(&db, "alice");
+    let bob = add_user(&db, "bob");
+    add_followers_and_follows(&db, &alice, 25);
+    add_followers_and_follows(&db, &bob, 3);
+    let handles = |numbers: &mut dyn Iterator<Item = usize>| -> Vec<String> {
+        numbers.map(|i| format!("a{i}@far.example")).collect()
+    };
+
+    let pages = every_slice(10, |slice| {
+        db.read(|c| fed::list_followers(c, alice.id, None, slice))
+            .unwrap()
+    });
+    let sizes: Vec<usize> = pages.iter().map(Vec::len).collect();
+    assert_eq!(sizes, [10, 10, 5]);
+    let all: Vec<String> = pages
+        .iter()
+        .flatten()
+        .map(|f| f.actor.handle.clone())
+        .collect();
+    assert_eq!(all, handles(&mut (0..25).rev()));
+    // Exactly a page's worth: no empty page after it.
+    let exact = every_slice(25, |slice| {
+        db.read(|c| fed::list_followers(c, alice.id, None, slice))
+            .unwrap()
+    });
+    assert_eq!(exact.len(), 1);
+
+    let rust_only = every_slice(4, |slice| {
+        db.read(|c| fed::list_followers(c, alice.id, Some("rust"), slice))
+            .unwrap()
+    });
+    let rust: Vec<String> = rust_only
+        .iter()
+        .flatten()
+        .map(|f| f.actor.handle.clone())
+        .collect();
+    assert_eq!(rust, handles(&mut (0..25).rev().filter(|i| i % 3 == 0)));
+    assert!(rust_only.iter().flatten().all(|f| f.tag == "rust"));
+
+    let follows = every_slice(7, |slice| {
+        db.read(|c| fed::list_follows(c, alice.id, None, slice))
+            .unwrap()
+    });
+    let followed: Vec<String> = follows
+        .iter()
+        .flatten()
+        .map(|f| f.target.handle.clone())
+        .collect();
+    assert_eq!(followed, handles(&mut (0..25).rev()));
+    let accepted = every_slice(7, |slice| {
+        db.read(|c| fed::list_follows(c, alice.id, Some(FollowState::Accepted), slice))
+            .unwrap()
+    });
+    let accepted: Vec<String> = accepted
+        .iter()
+        .flatten()
+        .map(|f| f.target.handle.clone())
+        .collect();
+    assert_eq!(accepted, handles(&mut (0..25).rev().filter(|i| i % 4 != 0)));
+
+    let counts = db
+        .read(|c| {
+            Ok((
+                fed::count_followers(c, alice.id, None)?,
+                fed::count_followers(c, alice.id, Some(""))?,
+                fed::count_followers(c, alice.id, Some("rust"))?,
+                fed::count_follows(c, alice.id, None)?,
+                fed::count_follows(c, alice.id, Some(FollowState::Accepted))?,
+                fed::count_follows(c, alice.id, Some(FollowState::Pending))?,
+                fed::count_followers(c, bob.id, None)?,
+            ))
+        })
+        .unwrap();
+    assert_eq!(counts, (25, 16, 9, 25, 18, 7, 3));
 }
 
 /// A statement PostgreSQL keeps prepared for this connection, with how it planned its runs.

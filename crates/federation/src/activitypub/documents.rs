@@ -7,8 +7,8 @@ use super::note::{context, escape, note_json, timestamp, NoteSource};
 use crate::context::{Data, FederationContext};
 use bookmarks::model::{ActorKeys, TagName, UserName, Visibility};
 use bookmarks::store::federation::{
-    actor_name_for, count_followers, ensure_tag_feed, find_tag_feed, list_followers, list_follows,
-    FollowState, TagFeed, PERSON_FEED,
+    actor_name_for, count_followers, count_follows, ensure_tag_feed, find_tag_feed, list_followers,
+    list_follows, FollowState, Slice, TagFeed, PERSON_FEED,
 };
 use bookmarks::store::{
     count_bookmarks, find_user_by_name, get_bookmark, list_bookmarks, tag_counts, Bookmark,
@@ -16,8 +16,9 @@ use bookmarks::store::{
 };
 use serde_json::{json, Value};
 
-/// Items listed inline in a followers/following collection.
-const COLLECTION_ITEMS: usize = 1_000;
+/// Items listed inline in a followers/following collection: the newest, read as many and no
+/// more (the collection counts them all).
+const COLLECTION_ITEMS: i64 = 1_000;
 /// Recent activities listed in an outbox.
 const OUTBOX_ITEMS: i64 = 20;
 
@@ -200,7 +201,7 @@ pub async fn note(
     Ok(note)
 }
 
-fn collection(id: String, items: Vec<Value>, total: usize) -> Value {
+fn collection(id: String, items: Vec<Value>, total: i64) -> Value {
     json!({
         "@context": ACTIVITY_CONTEXT,
         "id": id,
@@ -230,39 +231,42 @@ pub async fn followers(
         }
     };
     let owner = user.id;
-    let (all, total) = data
+    let (newest, total) = data
         .read(move |conn| {
             Ok((
-                list_followers(conn, owner, Some(&tag))?,
-                count_followers(conn, owner, &tag)?,
+                list_followers(conn, owner, Some(&tag), Slice::newest(COLLECTION_ITEMS))?,
+                count_followers(conn, owner, Some(&tag))?,
             ))
         })
         .await?;
-    let items = all
+    let items = newest
+        .items
         .into_iter()
-        .take(COLLECTION_ITEMS)
         .map(|f| Value::String(f.actor.ap_id))
         .collect();
-    Ok(collection(id, items, usize::try_from(total).unwrap_or(0)))
+    Ok(collection(id, items, total))
 }
 
 pub async fn following(data: &Data, name: &str) -> Result<Value, FederationError> {
     let lookup = name.to_string();
-    let follows = data
+    let (newest, total) = data
         .read(move |conn| {
             let user = find_user(conn, &lookup)?;
-            list_follows(conn, user.id)
+            let accepted = Some(FollowState::Accepted);
+            Ok((
+                list_follows(conn, user.id, accepted, Slice::newest(COLLECTION_ITEMS))?,
+                count_follows(conn, user.id, accepted)?,
+            ))
         })
         .await?;
-    let accepted: Vec<Value> = follows
+    let items = newest
+        .items
         .into_iter()
-        .filter(|f| f.state == FollowState::Accepted)
         .map(|f| Value::String(f.target.ap_id))
         .collect();
-    let total = accepted.len();
     Ok(collection(
         data.urls.user_following(name).to_string(),
-        accepted.into_iter().take(COLLECTION_ITEMS).collect(),
+        items,
         total,
     ))
 }
@@ -301,6 +305,6 @@ pub async fn outbox(data: &Data, name: &str) -> Result<Value, FederationError> {
     Ok(collection(
         data.urls.user_outbox(name).to_string(),
         items,
-        usize::try_from(total).unwrap_or(0),
+        total,
     ))
 }

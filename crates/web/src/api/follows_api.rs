@@ -9,7 +9,7 @@ use crate::state::AppState;
 use actix_web::{delete, get, post, web, HttpRequest, HttpResponse};
 use bookmarks::model::Cursor;
 use bookmarks::store::federation::{
-    list_followers, list_follows, list_network, Follow, NetworkBookmark,
+    list_followers, list_follows, list_network, Follow, NetworkBookmark, Slice,
 };
 use federation::activitypub::follow::{follow, unfollow};
 use serde::{Deserialize, Serialize};
@@ -50,6 +50,55 @@ pub struct FollowRequest {
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct FollowsJson {
     pub follows: Vec<FollowJson>,
+    /// Pass as `cursor` to get the next (older) page; `null` on the last page.
+    pub next_cursor: Option<String>,
+}
+
+/// `limit` and `cursor` of a listing's query string.
+#[derive(Debug, Deserialize)]
+struct PageQuery {
+    cursor: Option<String>,
+    limit: Option<i64>,
+}
+
+impl PageQuery {
+    fn of(req: &HttpRequest) -> Result<Self, ApiError> {
+        web::Query::<Self>::from_query(req.query_string())
+            .map(web::Query::into_inner)
+            .map_err(|e| ApiError::BadRequest(format!("bad query: {e}")))
+    }
+
+    /// `limit`, 1 to 200, 50 when not given.
+    fn limit(&self) -> Result<i64, ApiError> {
+        let limit = self.limit.unwrap_or(50);
+        if (1..=200).contains(&limit) {
+            Ok(limit)
+        } else {
+            Err(ApiError::BadRequest(format!(
+                "limit {limit} is out of range; use 1 to 200"
+            )))
+        }
+    }
+
+    /// The slice of follows or followers asked for: `cursor` is a `next_cursor` these lists
+    /// gave (a row's id).
+    fn slice(&self) -> Result<Slice, ApiError> {
+        let before = match self.cursor.as_deref().filter(|c| !c.is_empty()) {
+            None => None,
+            Some(cursor) => Some(cursor.parse::<i64>().ok().filter(|id| *id > 0).ok_or_else(
+                || {
+                    ApiError::BadRequest(format!(
+                        "cursor `{cursor}` is not one this list gave; pass the \
+                             `next_cursor` of the previous page, or none for the first"
+                    ))
+                },
+            )?),
+        };
+        Ok(Slice {
+            before,
+            limit: self.limit()?,
+        })
+    }
 }
 
 /// Follow a person or a tag feed on another instance. The answer is `pending` until their
@@ -78,11 +127,16 @@ pub async fn create(
     Ok(HttpResponse::Accepted().json(FollowJson::from(&follow)))
 }
 
-/// The people and tag feeds you follow, newest first.
+/// The people and tag feeds you follow, newest first, a page at a time.
 #[utoipa::path(
     tag = "network",
+    params(
+        ("limit" = Option<i64>, Query, description = "1–200, default 50"),
+        ("cursor" = Option<String>, Query, description = "`next_cursor` of the previous page"),
+    ),
     responses(
         (status = 200, description = "Your follows", body = FollowsJson),
+        (status = 400, description = "A bad parameter", body = ErrorJson),
         (status = 401, description = "No or unknown bearer token", body = ErrorJson),
     ),
     security(("bearer" = []))
@@ -91,10 +145,16 @@ pub async fn create(
 pub async fn list(
     state: web::Data<AppState>,
     ApiUser(user): ApiUser,
+    req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
-    let follows = run_db(&state.db, move |db| db.read(|c| list_follows(c, user.id))).await?;
+    let slice = PageQuery::of(&req)?.slice()?;
+    let follows = run_db(&state.db, move |db| {
+        db.read(|c| list_follows(c, user.id, None, slice))
+    })
+    .await?;
     Ok(HttpResponse::Ok().json(FollowsJson {
-        follows: follows.iter().map(FollowJson::from).collect(),
+        follows: follows.items.iter().map(FollowJson::from).collect(),
+        next_cursor: follows.next.map(|id| id.to_string()),
     }))
 }
 
@@ -139,13 +199,20 @@ pub struct FollowerJson {
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct FollowersJson {
     pub followers: Vec<FollowerJson>,
+    /// Pass as `cursor` to get the next (older) page; `null` on the last page.
+    pub next_cursor: Option<String>,
 }
 
-/// Who follows you and your tags.
+/// Who follows you and your tags, newest first, a page at a time.
 #[utoipa::path(
     tag = "network",
+    params(
+        ("limit" = Option<i64>, Query, description = "1–200, default 50"),
+        ("cursor" = Option<String>, Query, description = "`next_cursor` of the previous page"),
+    ),
     responses(
         (status = 200, description = "Your followers", body = FollowersJson),
+        (status = 400, description = "A bad parameter", body = ErrorJson),
         (status = 401, description = "No or unknown bearer token", body = ErrorJson),
     ),
     security(("bearer" = []))
@@ -154,13 +221,17 @@ pub struct FollowersJson {
 pub async fn followers(
     state: web::Data<AppState>,
     ApiUser(user): ApiUser,
+    req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
-    let all = run_db(&state.db, move |db| {
-        db.read(|c| list_followers(c, user.id, None))
+    let slice = PageQuery::of(&req)?.slice()?;
+    let page = run_db(&state.db, move |db| {
+        db.read(|c| list_followers(c, user.id, None, slice))
     })
     .await?;
     Ok(HttpResponse::Ok().json(FollowersJson {
-        followers: all
+        next_cursor: page.next.map(|id| id.to_string()),
+        followers: page
+            .items
             .into_iter()
             .map(|f| FollowerJson {
                 handle: f.actor.handle,
@@ -219,12 +290,6 @@ pub struct NetworkJson {
     pub next_cursor: Option<String>,
 }
 
-#[derive(Debug, Deserialize)]
-struct NetworkQuery {
-    cursor: Option<String>,
-    limit: Option<i64>,
-}
-
 /// What the people and tags you follow saved, newest first, each bookmark once.
 #[utoipa::path(
     tag = "network",
@@ -245,20 +310,14 @@ pub async fn network(
     ApiUser(user): ApiUser,
     req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
-    let query = web::Query::<NetworkQuery>::from_query(req.query_string())
-        .map_err(|e| ApiError::BadRequest(format!("bad query: {e}")))?;
+    let query = PageQuery::of(&req)?;
     let before = query
         .cursor
         .as_deref()
         .filter(|c| !c.is_empty())
         .map(Cursor::parse)
         .transpose()?;
-    let limit = query.limit.unwrap_or(50);
-    if !(1..=200).contains(&limit) {
-        return Err(ApiError::BadRequest(format!(
-            "limit {limit} is out of range; use 1 to 200"
-        )));
-    }
+    let limit = query.limit()?;
     let page = run_db(&state.db, move |db| {
         db.read(|c| list_network(c, user.id, before, limit))
     })

@@ -5,6 +5,7 @@ mod bookmark;
 pub(crate) mod import;
 pub(crate) mod lists;
 mod network;
+mod network_people;
 mod remote_profile;
 mod save;
 mod settings;
@@ -21,6 +22,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     import::routes(cfg);
     tools::routes(cfg);
     network::routes(cfg);
+    network_people::routes(cfg);
     remote_profile::routes(cfg);
 }
 

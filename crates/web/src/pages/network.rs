@@ -1,7 +1,9 @@
 //! The network page (`/network`): follow someone (or one of their tags) on another instance,
-//! see and end your follows, see who follows you, and read what the people and tags you follow
-//! saved.
+//! see and end your newest follows, see who follows you newest, and read what the people and
+//! tags you follow saved. Every follow and follower, a page at a time, are on
+//! [`super::network_people`]'s pages.
 
+use super::network_people::{PersonView, FOLLOWERS_PATH, FOLLOWING_PATH};
 use super::{html_with_status, see_other};
 use crate::auth::session::LoggedIn;
 use crate::blocking::run_db;
@@ -13,12 +15,15 @@ use actix_web::{web, HttpResponse};
 use askama::Template;
 use bookmarks::model::Cursor;
 use bookmarks::store::federation::{
-    list_followers, list_follows, list_network, Follow, FollowState, Follower, NetworkBookmark,
+    count_followers, count_follows, list_followers, list_follows, list_network, NetworkBookmark,
+    Slice,
 };
 use federation::activitypub::follow::{follow, unfollow};
 use serde::Deserialize;
 
 const PAGE_SIZE: i64 = 50;
+/// How many of the newest follows and followers the page lists beside the bookmarks.
+const PEOPLE_LISTED: i64 = 50;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/network", web::get().to(show))
@@ -32,21 +37,18 @@ struct NetworkPage {
     chrome: Chrome,
     handle: String,
     error: Option<String>,
-    follows: Vec<FollowView>,
-    followers: Vec<FollowerView>,
+    follows: Vec<PersonView>,
+    /// All of the user's follows, listed or not.
+    follows_total: i64,
+    followers: Vec<PersonView>,
+    /// All of the user's followers, listed or not.
+    followers_total: i64,
+    following_path: &'static str,
+    followers_path: &'static str,
+    /// Where an unfollow form returns to.
+    back: &'static str,
     bookmarks: Vec<NetworkBookmarkView>,
     next_href: Option<String>,
-}
-
-struct FollowView {
-    id: String,
-    handle: String,
-    pending: bool,
-}
-
-struct FollowerView {
-    handle: String,
-    tag: String,
 }
 
 struct NetworkBookmarkView {
@@ -63,25 +65,6 @@ impl NetworkBookmarkView {
     /// The author's page here.
     fn author_page(&self) -> String {
         crate::pages::lists::remote_profile_href(&self.author)
-    }
-}
-
-impl From<&Follow> for FollowView {
-    fn from(f: &Follow) -> Self {
-        Self {
-            id: f.public_id.clone(),
-            handle: f.target.handle.clone(),
-            pending: f.state == FollowState::Pending,
-        }
-    }
-}
-
-impl From<&Follower> for FollowerView {
-    fn from(f: &Follower) -> Self {
-        Self {
-            handle: f.actor.handle.clone(),
-            tag: f.tag.clone(),
-        }
     }
 }
 
@@ -126,11 +109,18 @@ async fn render(
     error: Option<String>,
 ) -> Result<HttpResponse, PageError> {
     let user_id = me.user.id;
+    let newest = Slice::newest(PEOPLE_LISTED);
     let (follows, followers, page) = run_db(&state.db, move |db| {
         db.read(|c| {
             Ok((
-                list_follows(c, user_id)?,
-                list_followers(c, user_id, None)?,
+                (
+                    list_follows(c, user_id, None, newest)?,
+                    count_follows(c, user_id, None)?,
+                ),
+                (
+                    list_followers(c, user_id, None, newest)?,
+                    count_followers(c, user_id, None)?,
+                ),
                 list_network(c, user_id, before, PAGE_SIZE)?,
             ))
         })
@@ -145,8 +135,13 @@ async fn render(
         chrome: Chrome::new(state, &me.page),
         handle,
         error,
-        follows: follows.iter().map(FollowView::from).collect(),
-        followers: followers.iter().map(FollowerView::from).collect(),
+        follows: follows.0.items.iter().map(PersonView::followed).collect(),
+        follows_total: follows.1,
+        followers: followers.0.items.iter().map(PersonView::follower).collect(),
+        followers_total: followers.1,
+        following_path: FOLLOWING_PATH,
+        followers_path: FOLLOWERS_PATH,
+        back: "/network",
         bookmarks: page.items.iter().map(NetworkBookmarkView::from).collect(),
         next_href: page.next.map(|c| format!("/network?cursor={}", c.encode())),
     }
@@ -176,7 +171,8 @@ struct FollowForm {
     back: Option<String>,
 }
 
-/// Where a follow form returns to: the remote profile it came from, else the network page.
+/// Where a follow or unfollow form returns to: the remote profile or the page of follows it
+/// came from, else the network page.
 fn back_to(back: Option<&str>) -> String {
     match back {
         Some(path)
@@ -186,6 +182,7 @@ fn back_to(back: Option<&str>) -> String {
         {
             path.to_string()
         }
+        Some(path) if super::network_people::is_following_page(path) => path.to_string(),
         _ => "/network".to_string(),
     }
 }

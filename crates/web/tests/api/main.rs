@@ -11,6 +11,7 @@ mod federation_tls;
 mod feeds;
 mod helpers;
 mod import_export;
+mod network_people;
 mod openapi;
 mod pages;
 mod pinboard;

@@ -121,14 +121,91 @@ pub fn find_follow_by_public_id(
         .map(follow_from_row))
 }
 
-/// A user's follows, newest first.
-pub fn list_follows(conn: &mut DbConnection, user_id: i64) -> Result<Vec<Follow>, StoreError> {
-    // On the concrete connection, as every user page reads it (see `on_each_backend!`).
-    let rows: Vec<FollowRow> = on_each_backend!(conn, |c| follow_query!()
+/// Where a slice of a user's follows or followers starts and how long it is: the rows older
+/// than row `before` (`None`: from the newest), newest first, at most `limit` of them. Pages
+/// and the API hand a slice's [`Rows::next`] back as the next one's `before`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Slice {
+    pub before: Option<i64>,
+    pub limit: i64,
+}
+
+impl Slice {
+    /// The newest `limit` rows.
+    pub fn newest(limit: i64) -> Self {
+        Self {
+            before: None,
+            limit,
+        }
+    }
+}
+
+/// One slice of rows, newest first, and where the next (older) slice starts: `None` when
+/// these are the oldest.
+#[derive(Debug, Clone)]
+pub struct Rows<T> {
+    pub items: Vec<T>,
+    pub next: Option<i64>,
+}
+
+impl<T> Rows<T> {
+    /// `rows` as read with one more than `limit` asked for: the extra row says there is more.
+    fn of(mut rows: Vec<T>, limit: i64, id: impl Fn(&T) -> i64) -> Self {
+        let limit = usize::try_from(limit).unwrap_or(0);
+        let next = if rows.len() > limit {
+            rows.truncate(limit);
+            rows.last().map(id)
+        } else {
+            None
+        };
+        Self { items: rows, next }
+    }
+}
+
+/// A slice of a user's follows (only those in `state`, when given), newest first.
+pub fn list_follows(
+    conn: &mut DbConnection,
+    user_id: i64,
+    state: Option<FollowState>,
+    slice: Slice,
+) -> Result<Rows<Follow>, StoreError> {
+    // On the concrete connection, as every listed page's statements are (see
+    // `on_each_backend!`); by the user's newest-first index (`follows_user_newest`).
+    let rows: Vec<FollowRow> = on_each_backend!(conn, |c| {
+        let mut query = follow_query!()
+            .filter(follows::user_id.eq(user_id))
+            .into_boxed();
+        if let Some(state) = state {
+            query = query.filter(follows::state.eq(state.as_str()));
+        }
+        if let Some(before) = slice.before {
+            query = query.filter(follows::id.lt(before));
+        }
+        query
+            .order(follows::id.desc())
+            .limit(slice.limit.saturating_add(1))
+            .load(c)
+    })?;
+    Ok(Rows::of(
+        rows.into_iter().map(follow_from_row).collect(),
+        slice.limit,
+        |f| f.id,
+    ))
+}
+
+/// How many follows the user has (only those in `state`, when given).
+pub fn count_follows(
+    conn: &mut DbConnection,
+    user_id: i64,
+    state: Option<FollowState>,
+) -> Result<i64, StoreError> {
+    let mut query = follows::table
         .filter(follows::user_id.eq(user_id))
-        .order(follows::id.desc())
-        .load(c))?;
-    Ok(rows.into_iter().map(follow_from_row).collect())
+        .into_boxed();
+    if let Some(state) = state {
+        query = query.filter(follows::state.eq(state.as_str()));
+    }
+    Ok(query.count().get_result(conn)?)
 }
 
 /// Marks the follow accepted; false when there is no such follow.
@@ -163,6 +240,8 @@ pub fn accepted_follows_of(
 /// A remote actor following a local user (`tag` empty) or one of their tag feeds.
 #[derive(Debug, Clone)]
 pub struct Follower {
+    /// The row's id: where a [`Slice`] after this follower starts.
+    pub id: i64,
     pub tag: String,
     pub follow_activity_id: String,
     pub created_at: NaiveDateTime,
@@ -238,52 +317,69 @@ pub fn remove_follower_by_activity(
     Ok(removed > 0)
 }
 
-/// Followers of a user (`tag` empty) or of one of their tag feeds, oldest first.
+/// A slice of the followers of a user, of one of their feeds (`tag`: empty for the person's,
+/// a tag's name for that tag's) or of any of them (`None`), newest first.
 pub fn list_followers(
     conn: &mut DbConnection,
     user_id: i64,
     tag: Option<&str>,
-) -> Result<Vec<Follower>, StoreError> {
-    // On the concrete connection, as every user page reads it (see `on_each_backend!`).
-    let rows: Vec<(String, String, NaiveDateTime, RemoteActor)> = on_each_backend!(conn, |c| {
-        let mut query = followers::table
-            .inner_join(remote_actors::table)
-            .filter(followers::user_id.eq(user_id))
-            .into_boxed();
-        if let Some(tag) = tag {
-            query = query.filter(followers::tag.eq(tag.to_string()));
-        }
-        query
-            .order(followers::id.asc())
-            .select((
-                followers::tag,
-                followers::follow_activity_id,
-                followers::created_at,
-                RemoteActor::as_select(),
-            ))
-            .load(c)
-    })?;
-    Ok(rows
+    slice: Slice,
+) -> Result<Rows<Follower>, StoreError> {
+    // On the concrete connection, as every listed page's statements are (see
+    // `on_each_backend!`); by the user's newest-first index (`followers_user_newest`).
+    let rows: Vec<(i64, String, String, NaiveDateTime, RemoteActor)> =
+        on_each_backend!(conn, |c| {
+            let mut query = followers::table
+                .inner_join(remote_actors::table)
+                .filter(followers::user_id.eq(user_id))
+                .into_boxed();
+            if let Some(tag) = tag {
+                query = query.filter(followers::tag.eq(tag.to_string()));
+            }
+            if let Some(before) = slice.before {
+                query = query.filter(followers::id.lt(before));
+            }
+            query
+                .order(followers::id.desc())
+                .limit(slice.limit.saturating_add(1))
+                .select((
+                    followers::id,
+                    followers::tag,
+                    followers::follow_activity_id,
+                    followers::created_at,
+                    RemoteActor::as_select(),
+                ))
+                .load(c)
+        })?;
+    let followers = rows
         .into_iter()
-        .map(|(tag, follow_activity_id, created_at, actor)| Follower {
-            tag,
-            follow_activity_id,
-            created_at,
-            actor,
-        })
-        .collect())
+        .map(
+            |(id, tag, follow_activity_id, created_at, actor)| Follower {
+                id,
+                tag,
+                follow_activity_id,
+                created_at,
+                actor,
+            },
+        )
+        .collect();
+    Ok(Rows::of(followers, slice.limit, |f| f.id))
 }
 
+/// How many follow the user's feed `tag` (empty for the person's), or any of their feeds
+/// (`None`).
 pub fn count_followers(
     conn: &mut DbConnection,
     user_id: i64,
-    tag: &str,
+    tag: Option<&str>,
 ) -> Result<i64, StoreError> {
-    Ok(followers::table
+    let mut query = followers::table
         .filter(followers::user_id.eq(user_id))
-        .filter(followers::tag.eq(tag))
-        .count()
-        .get_result(conn)?)
+        .into_boxed();
+    if let Some(tag) = tag {
+        query = query.filter(followers::tag.eq(tag.to_string()));
+    }
+    Ok(query.count().get_result(conn)?)
 }
 
 /// The distinct delivery inboxes (shared inbox where there is one) of the followers of

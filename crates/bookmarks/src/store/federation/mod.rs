@@ -15,9 +15,9 @@ pub use actors::{
 };
 pub use follows::{
     accept_follow, accepted_follows_of, add_follower, anyone_could_receive, count_followers,
-    create_follow, delete_follow, find_follow, find_follow_by_public_id, follower_inboxes,
-    list_followers, list_follows, remove_follower, remove_follower_by_activity, Follow,
-    FollowState, Follower, SocialHandles,
+    count_follows, create_follow, delete_follow, find_follow, find_follow_by_public_id,
+    follower_inboxes, list_followers, list_follows, remove_follower, remove_follower_by_activity,
+    Follow, FollowState, Follower, Rows, Slice, SocialHandles,
 };
 pub use network::{
     delete_remote_bookmark, find_remote_bookmark, list_network, public_bookmarks_by,
