@@ -58,7 +58,7 @@ pub struct FollowsJson {
 #[derive(Debug, Deserialize)]
 struct PageQuery {
     cursor: Option<String>,
-    limit: Option<i64>,
+    limit: Option<String>,
 }
 
 impl PageQuery {
@@ -70,34 +70,31 @@ impl PageQuery {
 
     /// `limit`, 1 to 200, 50 when not given.
     fn limit(&self) -> Result<i64, ApiError> {
-        let limit = self.limit.unwrap_or(50);
-        if (1..=200).contains(&limit) {
-            Ok(limit)
-        } else {
-            Err(ApiError::BadRequest(format!(
-                "limit {limit} is out of range; use 1 to 200"
-            )))
-        }
+        let Some(text) = self.limit.as_deref() else {
+            return Ok(50);
+        };
+        text.trim()
+            .parse::<i64>()
+            .ok()
+            .filter(|limit| (1..=200).contains(limit))
+            .ok_or_else(|| {
+                ApiError::BadRequest(format!("limit: `{text}` is not a number from 1 to 200"))
+            })
     }
 
     /// The slice of follows or followers asked for: `cursor` is a `next_cursor` these lists
-    /// gave (a row's id).
+    /// gave.
     fn slice(&self) -> Result<Slice, ApiError> {
-        let before = match self.cursor.as_deref().filter(|c| !c.is_empty()) {
-            None => None,
-            Some(cursor) => Some(cursor.parse::<i64>().ok().filter(|id| *id > 0).ok_or_else(
-                || {
-                    ApiError::BadRequest(format!(
-                        "cursor `{cursor}` is not one this list gave; pass the \
-                             `next_cursor` of the previous page, or none for the first"
-                    ))
-                },
-            )?),
-        };
-        Ok(Slice {
-            before,
-            limit: self.limit()?,
-        })
+        let limit = self.limit()?;
+        match self.cursor.as_deref().filter(|c| !c.is_empty()) {
+            None => Ok(Slice::newest(limit)),
+            Some(cursor) => Slice::after_cursor(cursor, limit).ok_or_else(|| {
+                ApiError::BadRequest(format!(
+                    "cursor `{cursor}` is not one this list gave; pass the `next_cursor` of \
+                     the previous page, or none for the first"
+                ))
+            }),
+        }
     }
 }
 

@@ -13,6 +13,7 @@ use bookmarks::store::federation::{
     count_followers, count_follows, list_followers, list_follows, Follow, FollowState, Follower,
     Slice,
 };
+use bookmarks::StoreError;
 use serde::Deserialize;
 
 pub(super) const FOLLOWING_PATH: &str = "/network/following";
@@ -69,6 +70,8 @@ struct PeoplePage {
     people: Vec<PersonView>,
     /// Where an unfollow form on this page returns to: this page.
     back: String,
+    /// The first page, when this is a later one.
+    newest_href: Option<&'static str>,
     next_href: Option<String>,
 }
 
@@ -78,31 +81,18 @@ struct PeopleQuery {
 }
 
 impl PeopleQuery {
-    /// The page asked for: the newest, or those older than `before` (a link's row id).
+    /// The page asked for: the newest, or those older than `before` (an *Older* link's).
     fn slice(&self) -> Result<Slice, PageError> {
-        let before = match self.before.as_deref().filter(|b| !b.is_empty()) {
-            None => None,
-            Some(before) => Some(parse_before(before).ok_or_else(|| {
+        match self.before.as_deref().filter(|b| !b.is_empty()) {
+            None => Ok(Slice::newest(PAGE_SIZE)),
+            Some(before) => Slice::after_cursor(before, PAGE_SIZE).ok_or_else(|| {
                 PageError::BadRequest(format!(
                     "`before={before}` is not a place in this list; follow the page's \
                      \"Older\" link, or leave it out for the newest"
                 ))
-            })?),
-        };
-        Ok(Slice {
-            before,
-            limit: PAGE_SIZE,
-        })
+            }),
+        }
     }
-}
-
-fn parse_before(before: &str) -> Option<i64> {
-    before
-        .bytes()
-        .all(|b| b.is_ascii_digit())
-        .then(|| before.parse::<i64>().ok())
-        .flatten()
-        .filter(|id| *id > 0)
 }
 
 /// A page of follows whose unfollow forms may return to it: `/network/following`, with or
@@ -112,16 +102,48 @@ pub(super) fn is_following_page(path: &str) -> bool {
         Some("") => true,
         Some(rest) => rest
             .strip_prefix("?before=")
-            .and_then(parse_before)
+            .and_then(|cursor| Slice::after_cursor(cursor, PAGE_SIZE))
             .is_some(),
         None => false,
     }
 }
 
-fn here(path: &str, slice: Slice) -> String {
-    match slice.before {
-        Some(before) => format!("{path}?before={before}"),
-        None => path.to_string(),
+/// Which of the two lists a page is.
+#[derive(Clone, Copy)]
+enum People {
+    Following,
+    Followers,
+}
+
+impl People {
+    fn path(self) -> &'static str {
+        match self {
+            Self::Following => FOLLOWING_PATH,
+            Self::Followers => FOLLOWERS_PATH,
+        }
+    }
+
+    /// A page of the user's list, and how many are on it in all.
+    fn read(
+        self,
+        db: &bookmarks::Database,
+        user_id: i64,
+        slice: Slice,
+    ) -> Result<(Vec<PersonView>, Option<i64>, i64), StoreError> {
+        db.read(|c| {
+            Ok(match self {
+                Self::Following => {
+                    let rows = list_follows(c, user_id, None, slice)?;
+                    let people = rows.items.iter().map(PersonView::followed).collect();
+                    (people, rows.next, count_follows(c, user_id, None)?)
+                }
+                Self::Followers => {
+                    let rows = list_followers(c, user_id, None, slice)?;
+                    let people = rows.items.iter().map(PersonView::follower).collect();
+                    (people, rows.next, count_followers(c, user_id, None)?)
+                }
+            })
+        })
     }
 }
 
@@ -130,25 +152,7 @@ async fn following(
     me: LoggedIn,
     query: web::Query<PeopleQuery>,
 ) -> Result<HttpResponse, PageError> {
-    let slice = query.slice()?;
-    let user_id = me.user.id;
-    let (rows, total) = run_db(&state.db, move |db| {
-        db.read(|c| {
-            Ok((
-                list_follows(c, user_id, None, slice)?,
-                count_follows(c, user_id, None)?,
-            ))
-        })
-    })
-    .await?;
-    render(PeoplePage {
-        chrome: Chrome::new(&state, &me.page),
-        heading: "Following",
-        total,
-        people: rows.items.iter().map(PersonView::followed).collect(),
-        back: here(FOLLOWING_PATH, slice),
-        next_href: rows.next.map(|id| format!("{FOLLOWING_PATH}?before={id}")),
-    })
+    people_page(&state, &me, &query, People::Following).await
 }
 
 async fn followers(
@@ -156,28 +160,35 @@ async fn followers(
     me: LoggedIn,
     query: web::Query<PeopleQuery>,
 ) -> Result<HttpResponse, PageError> {
-    let slice = query.slice()?;
-    let user_id = me.user.id;
-    let (rows, total) = run_db(&state.db, move |db| {
-        db.read(|c| {
-            Ok((
-                list_followers(c, user_id, None, slice)?,
-                count_followers(c, user_id, None)?,
-            ))
-        })
-    })
-    .await?;
-    render(PeoplePage {
-        chrome: Chrome::new(&state, &me.page),
-        heading: "Followers",
-        total,
-        people: rows.items.iter().map(PersonView::follower).collect(),
-        back: here(FOLLOWERS_PATH, slice),
-        next_href: rows.next.map(|id| format!("{FOLLOWERS_PATH}?before={id}")),
-    })
+    people_page(&state, &me, &query, People::Followers).await
 }
 
-fn render(page: PeoplePage) -> Result<HttpResponse, PageError> {
+async fn people_page(
+    state: &AppState,
+    me: &LoggedIn,
+    query: &PeopleQuery,
+    people: People,
+) -> Result<HttpResponse, PageError> {
+    let slice = query.slice()?;
+    let user_id = me.user.id;
+    let (listed, next, total) =
+        run_db(&state.db, move |db| people.read(db, user_id, slice)).await?;
+    let path = people.path();
+    let page = PeoplePage {
+        chrome: Chrome::new(state, &me.page),
+        heading: match people {
+            People::Following => "Following",
+            People::Followers => "Followers",
+        },
+        total,
+        people: listed,
+        back: match slice.before {
+            Some(before) => format!("{path}?before={before}"),
+            None => path.to_string(),
+        },
+        newest_href: slice.before.map(|_| path),
+        next_href: next.map(|id| format!("{path}?before={id}")),
+    };
     Ok(super::html(page.render()?))
 }
 
@@ -191,6 +202,7 @@ mod tests {
         assert!(is_following_page("/network/following?before=42"));
         assert!(!is_following_page("/network/following?before="));
         assert!(!is_following_page("/network/following?before=-1"));
+        assert!(!is_following_page("/network/following?before=+1"));
         assert!(!is_following_page("/network/following?before=4&x=1"));
         assert!(!is_following_page("/network/following/../../elsewhere"));
         assert!(!is_following_page("/network/followingx"));

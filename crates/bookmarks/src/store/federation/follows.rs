@@ -122,13 +122,17 @@ pub fn find_follow_by_public_id(
 }
 
 /// Where a slice of a user's follows or followers starts and how long it is: the rows older
-/// than row `before` (`None`: from the newest), newest first, at most `limit` of them. Pages
-/// and the API hand a slice's [`Rows::next`] back as the next one's `before`.
+/// than row `before` (`None`: from the newest), newest first, at most `limit` of them (1 to
+/// [`MAX_SLICE`]). Pages and the API hand a slice's [`Rows::next`] back as the next one's
+/// `before`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Slice {
     pub before: Option<i64>,
     pub limit: i64,
 }
+
+/// The most rows one slice reads: a longer one is read as this many.
+pub const MAX_SLICE: i64 = 1_000;
 
 impl Slice {
     /// The newest `limit` rows.
@@ -137,6 +141,26 @@ impl Slice {
             before: None,
             limit,
         }
+    }
+
+    /// The rows before `cursor`, a [`Rows::next`] as a page or the API wrote it (a row id:
+    /// digits only); `None` when it is not one.
+    pub fn after_cursor(cursor: &str, limit: i64) -> Option<Self> {
+        let before = cursor
+            .bytes()
+            .all(|b| b.is_ascii_digit())
+            .then(|| cursor.parse::<i64>().ok())
+            .flatten()
+            .filter(|id| *id > 0)?;
+        Some(Self {
+            before: Some(before),
+            limit,
+        })
+    }
+
+    /// The limit a statement reads: 1 to [`MAX_SLICE`].
+    fn rows(self) -> i64 {
+        self.limit.clamp(1, MAX_SLICE)
     }
 }
 
@@ -183,12 +207,12 @@ pub fn list_follows(
         }
         query
             .order(follows::id.desc())
-            .limit(slice.limit.saturating_add(1))
+            .limit(slice.rows() + 1)
             .load(c)
     })?;
     Ok(Rows::of(
         rows.into_iter().map(follow_from_row).collect(),
-        slice.limit,
+        slice.rows(),
         |f| f.id,
     ))
 }
@@ -341,7 +365,7 @@ pub fn list_followers(
             }
             query
                 .order(followers::id.desc())
-                .limit(slice.limit.saturating_add(1))
+                .limit(slice.rows() + 1)
                 .select((
                     followers::id,
                     followers::tag,
@@ -363,7 +387,7 @@ pub fn list_followers(
             },
         )
         .collect();
-    Ok(Rows::of(followers, slice.limit, |f| f.id))
+    Ok(Rows::of(followers, slice.rows(), |f| f.id))
 }
 
 /// How many follow the user's feed `tag` (empty for the person's), or any of their feeds
