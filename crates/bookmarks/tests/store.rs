@@ -3122,3 +3122,44 @@ fn a_bookmarks_tag_names_follow_its_links_through_every_change() {
     assert_eq!(by_url("https://e.com/3"), "c b a");
     assert_eq!(by_url("https://e.com/4"), "");
 }
+
+#[test]
+fn a_statement_that_changes_megabytes_already_changed_in_its_transaction_is_written() {
+    // A statement inside a larger transaction keeps a copy of each page it changes that the
+    // transaction changed before it (its statement journal), in memory up to a threshold and
+    // in a temporary file past it. SQLite's file writes take at most 128 KiB at once, and the
+    // journal moves to the file in pieces of the threshold's size: a threshold of 4 MiB made
+    // every such move fail with "database or disk is full" (an import into a collection of
+    // 75,000 bookmarks stopped at its third batch). Here one statement changes about 8 MB of
+    // pages the transaction wrote before it.
+    use diesel::connection::SimpleConnection;
+    let (_guard, db) = TestDatabase::connect();
+    if db.backend() != store::Backend::Sqlite {
+        return;
+    }
+    let written = db.write(|c| {
+        c.batch_execute(
+            "CREATE TABLE scratch (id INTEGER PRIMARY KEY, body BLOB NOT NULL, \
+             marker INTEGER NOT NULL UNIQUE);
+             WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 2000)
+             INSERT INTO scratch (id, body, marker) SELECT i, randomblob(3000), i FROM n;
+             UPDATE scratch SET body = randomblob(3000), marker = marker + 100000;",
+        )?;
+        Ok(())
+    });
+    assert!(written.is_ok(), "{written:?}");
+    let rows = db.read(|c| {
+        use diesel::RunQueryDsl;
+        #[derive(diesel::QueryableByName)]
+        struct Count {
+            #[diesel(sql_type = diesel::sql_types::BigInt)]
+            n: i64,
+        }
+        Ok(
+            diesel::sql_query("SELECT count(*) AS n FROM scratch WHERE marker > 100000")
+                .get_result::<Count>(c)?
+                .n,
+        )
+    });
+    assert_eq!(rows.ok(), Some(2000));
+}

@@ -19,14 +19,18 @@
 //!
 //! Found by `strace` of an import of 100,000 bookmarks:
 //!
-//! - **Statement journals in memory up to 4 MiB** (SQLite's default: 64 KiB). A statement that
+//! - **Statement journals in memory up to 128 KiB** (SQLite's default: 64 KiB). A statement that
 //!   changes many rows inside a larger transaction (an import's multi-row inserts, a group of
 //!   saves) keeps a copy of every page it changes that the transaction changed before it, to
 //!   undo the statement alone if it fails; past the threshold SQLite moves that copy to a
 //!   temporary file. The import wrote 170,404 pages to such files, half of its page writes,
-//!   and never read them back; with 4 MiB it writes none, and was 0.8–6.8 % faster in eight
-//!   alternating runs (twenty-first performance round). A journal lives only while its
-//!   statement runs, and only the one writer at a time has one.
+//!   and never read them back (twenty-first performance round). The threshold is also the size
+//!   of the pieces in which SQLite moves the copy to the file, each in one write, and its file
+//!   writes take at most 128 KiB less a byte (`seekAndWrite` keeps the size's low 17 bits):
+//!   4 MiB, kept from the twenty-first round until the thirtieth, wrote nothing and failed
+//!   every such move with "database or disk is full" (an import into a collection of 75,000
+//!   bookmarks stopped at its third batch), so the threshold is the largest size that works.
+//!   A journal lives only while its statement runs, and only the one writer at a time has one.
 //!
 //! One more setting cannot be made at run time: the build leaves out
 //! `SQLITE_ENABLE_MEMORY_MANAGEMENT` (`.cargo/config.toml`), under which every connection shares
@@ -35,8 +39,9 @@
 use libsqlite3_sys as ffi;
 use std::ffi::{c_char, c_int};
 
-/// Bytes of a statement journal kept in memory before it goes to a temporary file.
-const STATEMENT_JOURNAL_IN_MEMORY: c_int = 4 * 1024 * 1024;
+/// Bytes of a statement journal kept in memory before it goes to a temporary file: the most
+/// SQLite's unix files write at once (see the module's doc).
+const STATEMENT_JOURNAL_IN_MEMORY: c_int = 128 * 1024 - 1;
 
 /// Makes the settings; cheap after the first call.
 pub(crate) fn configure() {
