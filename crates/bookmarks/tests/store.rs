@@ -3148,6 +3148,32 @@ fn a_statement_that_changes_megabytes_already_changed_in_its_transaction_is_writ
         Ok(())
     });
     assert!(written.is_ok(), "{written:?}");
+    // What a failed statement reports is its own error, not the failed rollback after it.
+    let failed = db.write(|c| {
+        c.batch_execute("UPDATE scratch SET marker = 1")?;
+        Ok(())
+    });
+    let message = failed.err().map(|e| e.to_string()).unwrap_or_default();
+    assert!(message.contains("UNIQUE"), "{message}");
+    // SQLite rolls the whole transaction back by itself when the database is full; the
+    // rollback that follows fails, and the error reported is still the full database.
+    let full = db.write(|c| {
+        use diesel::RunQueryDsl;
+        #[derive(diesel::QueryableByName)]
+        struct Pages {
+            #[diesel(sql_type = diesel::sql_types::BigInt)]
+            page_count: i64,
+        }
+        let pages = diesel::sql_query("PRAGMA page_count").get_result::<Pages>(c)?;
+        c.batch_execute(&format!(
+            "PRAGMA max_page_count = {};
+             INSERT INTO scratch (id, body, marker) VALUES (5000, randomblob(4000000), 5000);",
+            pages.page_count + 2
+        ))?;
+        Ok(())
+    });
+    let message = full.err().map(|e| e.to_string()).unwrap_or_default();
+    assert!(message.contains("full"), "{message}");
     let rows = db.read(|c| {
         use diesel::RunQueryDsl;
         #[derive(diesel::QueryableByName)]

@@ -363,9 +363,12 @@ fn write_transaction<T>(
         DbConnection::Sqlite(sqlite) if take_lock_first => {
             AnsiTransactionManager::begin_transaction_sql(sqlite, "BEGIN IMMEDIATE")?;
         }
-        _ => return conn.transaction(f),
+        _ => Manager::begin_transaction(conn)?,
     }
-    // As diesel's own `transaction` ends one, with the begin above.
+    // As diesel's own `transaction` ends one, with the begin above, but for a failed rollback:
+    // SQLite rolls a transaction back by itself on some errors (a full disk, an I/O error), and
+    // the rollback after it then fails with "cannot rollback - no transaction is active",
+    // which diesel would report instead of what went wrong.
     match f(conn) {
         Ok(value) => {
             Manager::commit_transaction(conn)?;
@@ -373,7 +376,10 @@ fn write_transaction<T>(
         }
         Err(e) => match Manager::rollback_transaction(conn) {
             Ok(()) | Err(diesel::result::Error::BrokenTransactionManager) => Err(e),
-            Err(rollback) => Err(rollback.into()),
+            Err(rollback) => {
+                tracing::warn!(error = %e, "rolling back after an error failed as well: {rollback}");
+                Err(e)
+            }
         },
     }
 }
