@@ -5,7 +5,7 @@ use bookmarks::model::{ActorKeys, Password, PasswordHash, UserName};
 use bookmarks::store::{self, NewAccount};
 use bookmarks::Database;
 use std::io::{BufRead, IsTerminal, Write};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use web::Settings;
 
 fn init_logging() {
@@ -236,11 +236,52 @@ pub fn export(
 ) -> anyhow::Result<()> {
     let db = open_database(settings)?;
     let user = find_user(&db, user)?;
-    let document = web::interchange::export(&db, &user, format)?;
+    let mut export = web::interchange::Export::new(user, format);
     match out {
-        Some(path) => std::fs::write(path, document)
-            .with_context(|| format!("cannot write {}", path.display()))?,
-        None => std::io::stdout().lock().write_all(document.as_bytes())?,
+        // Written beside the file and renamed over it once whole, so that a failed export
+        // leaves no half-written file (and an earlier export there as it was).
+        Some(path) => {
+            let partial = partial_path(path);
+            let written = write_export(&db, &mut export, &partial).and_then(|()| {
+                std::fs::rename(&partial, path)
+                    .with_context(|| format!("cannot write {}", path.display()))
+            });
+            if written.is_err() {
+                let _ = std::fs::remove_file(&partial);
+            }
+            written
+        }
+        None => {
+            let mut stdout = std::io::stdout().lock();
+            while let Some(piece) = export.next_piece(&db)? {
+                stdout.write_all(piece.as_bytes())?;
+            }
+            Ok(stdout.flush()?)
+        }
     }
-    Ok(())
+}
+
+/// `FILE.partial` beside `FILE`.
+fn partial_path(path: &Path) -> PathBuf {
+    let mut name = path.file_name().unwrap_or_default().to_os_string();
+    name.push(".partial");
+    path.with_file_name(name)
+}
+
+fn write_export(
+    db: &Database,
+    export: &mut web::interchange::Export,
+    to: &Path,
+) -> anyhow::Result<()> {
+    let file =
+        std::fs::File::create(to).with_context(|| format!("cannot create {}", to.display()))?;
+    let mut file = std::io::BufWriter::new(file);
+    while let Some(piece) = export.next_piece(db)? {
+        file.write_all(piece.as_bytes())
+            .with_context(|| format!("cannot write {}", to.display()))?;
+    }
+    file.into_inner()
+        .map_err(std::io::IntoInnerError::into_error)
+        .and_then(|f| f.sync_all())
+        .with_context(|| format!("cannot write {}", to.display()))
 }

@@ -265,10 +265,26 @@ fn import_and_export_from_the_command_line() {
     );
     assert!(ok, "{err}");
     let json = std::fs::read_to_string(&exported).expect("export written");
-    assert!(
-        json.contains("\"href\": \"https://e.com/a\"") && json.contains("\"extended\": \"why\""),
+    let posts: serde_json::Value = serde_json::from_str(&json).expect("a JSON export");
+    assert_eq!(
+        (&posts[0]["href"], &posts[0]["extended"]),
+        (&"https://e.com/a".into(), &"why".into()),
         "{json}"
     );
+    assert!(
+        !dir.path().join("out.json.partial").exists(),
+        "the export was written beside the file and renamed"
+    );
+    // A file that cannot be written (its directory does not exist) fails the command and
+    // leaves nothing behind.
+    let nowhere = dir.path().join("missing").join("out.json");
+    let (ok, _, err) = run(
+        cli()
+            .args(["export", "--user", "alice", "--format", "netscape", "--out"])
+            .arg(&nowhere),
+        "",
+    );
+    assert!(!ok && err.contains("cannot create"), "{err}");
     let (ok, html, _) = run(
         cli().args(["export", "--user", "alice", "--format", "netscape"]),
         "",

@@ -23,6 +23,7 @@ pub mod settings;
 mod slow_listings;
 mod startup;
 mod state;
+mod streamed_body;
 mod tag_counts_cache;
 mod views;
 

@@ -19,6 +19,7 @@ mod kept_conditions;
 mod kept_document_inserts;
 mod listing;
 mod migrations;
+mod oldest_first;
 mod page_limit;
 mod pending_vacuum;
 mod postgres_create;
@@ -54,6 +55,7 @@ pub use listing::{
     bookmark_times, count_bookmarks, list_bookmarks, BookmarkFilter, BookmarkPage, KnownOwner,
     Scope, MAX_PAGE_SIZE,
 };
+pub use oldest_first::list_oldest_first;
 pub use pending_vacuum::{may_vacuum_pending_totals, vacuum_pending_totals};
 pub use retag::retag;
 pub use search::rebuild_search_index;

@@ -11,7 +11,7 @@ mod pinboard_json;
 mod runner;
 mod streamed;
 
-pub use export::{export, ExportFormat};
+pub use export::{export, Export, ExportFormat};
 pub(crate) use export::{md5_hex, pinboard_meta};
 pub use kept_entries::{KeptEntries, ReadEntry};
 pub use runner::{run_import, ImportOptions, ImportReport};

@@ -5,8 +5,9 @@ use super::{html, see_other};
 use crate::auth::session::LoggedIn;
 use crate::blocking::run_db;
 use crate::errors::PageError;
-use crate::interchange::{export, ExportFormat};
+use crate::interchange::{Export, ExportFormat};
 use crate::state::AppState;
+use crate::streamed_body::streamed;
 use crate::views::{human_date, Chrome};
 use crate::RegistrationMode;
 use actix_web::{web, HttpResponse};
@@ -268,7 +269,8 @@ async fn regenerate_feed_token(
     Ok(see_other("/settings#private-feed"))
 }
 
-/// The whole collection as a download: `.html` (Netscape, for browsers) or `.json` (Pinboard).
+/// The whole collection as a download: `.html` (Netscape, for browsers) or `.json` (Pinboard),
+/// written a page of bookmarks at a time (`streamed_body`).
 /// A GET that changes nothing, so no CSRF token; the session decides whose bookmarks.
 async fn download_export(
     state: web::Data<AppState>,
@@ -279,13 +281,7 @@ async fn download_export(
         Some("json") => ExportFormat::PinboardJson,
         _ => ExportFormat::Netscape,
     };
-    let user = me.user.clone();
-    let document = web::block({
-        let db = state.db.clone();
-        move || export(&db, &user, format)
-    })
-    .await
-    .map_err(|e| PageError::Internal(format!("the export was interrupted: {e}")))??;
+    let body = streamed(&state.db, Export::new(me.user.clone(), format)).await?;
     Ok(HttpResponse::Ok()
         .content_type(format.content_type())
         .insert_header((
@@ -295,5 +291,5 @@ async fn download_export(
                 format.file_name(me.user.name.as_str())
             ),
         ))
-        .body(document))
+        .streaming(body))
 }

@@ -32,6 +32,11 @@ impl Xml {
         Self(writer)
     }
 
+    /// A piece of a document another writer began (no declaration).
+    pub fn fragment() -> Self {
+        Self(Writer::new(Vec::new()))
+    }
+
     fn element<'a>(name: &'a str, attributes: &[(&str, &str)]) -> BytesStart<'a> {
         let mut element = BytesStart::new(name);
         for (key, value) in attributes {
@@ -192,22 +197,47 @@ pub fn posts_with_date(format: Format, user: &str, date: &str, posts: &[Post]) -
     }
 }
 
-/// posts/all: `<posts user>` / a bare JSON array.
-pub fn all_posts(format: Format, user: &str, posts: &[Post]) -> HttpResponse {
+/// posts/all: `<posts user>` / a bare JSON array, written in pieces: this begins it.
+pub fn all_posts_head(format: Format, user: &str) -> String {
     match format {
         Format::Xml => {
             let mut xml = Xml::new();
             xml.open("posts", &[("user", user)]);
+            xml.finish()
+        }
+        Format::Json => "[".to_owned(),
+    }
+}
+
+/// Appends posts to posts/all's answer; `first` when none were written before them.
+pub fn all_posts_more(format: Format, out: &mut String, posts: &[Post], first: bool) {
+    match format {
+        Format::Xml => {
+            let mut xml = Xml::fragment();
             for post in posts {
                 post.xml(&mut xml);
             }
-            xml.close("posts");
-            xml_response(StatusCode::OK, xml.finish())
+            out.push_str(&xml.finish());
         }
-        Format::Json => json_response(
-            StatusCode::OK,
-            &Value::Array(posts.iter().map(Post::json).collect()),
-        ),
+        Format::Json => {
+            for (at, post) in posts.iter().enumerate() {
+                if at > 0 || !first {
+                    out.push(',');
+                }
+                // Strings only: writing cannot fail.
+                if let Ok(json) = sonic_rs::to_string(&post.json()) {
+                    out.push_str(&json);
+                }
+            }
+        }
+    }
+}
+
+/// Ends posts/all's answer.
+pub fn all_posts_tail(format: Format) -> &'static str {
+    match format {
+        Format::Xml => "</posts>",
+        Format::Json => "]",
     }
 }
 

@@ -1,8 +1,8 @@
 //! The `posts/*` methods: update, add, delete, get, recent, dates, all, suggest.
 
 use super::output::{
-    all_posts, counts_object, json_response, pinboard_time, posts_with_date, result_code,
-    xml_response, Format, Post, Xml,
+    all_posts_head, all_posts_more, all_posts_tail, counts_object, json_response, pinboard_time,
+    posts_with_date, result_code, xml_response, Format, Post, Xml,
 };
 use super::Call;
 use crate::blocking::run_db;
@@ -364,9 +364,75 @@ async fn all(state: &AppState, call: Call) -> Answer {
             })
         })
         .transpose()?;
-    let found = collect_async(state, filter, limit).await?;
-    let posts: Vec<Post> = found.iter().map(Post::of).collect();
-    Ok(all_posts(call.format, call.user.name.as_str(), &posts))
+    let pieces = AllPosts {
+        filter,
+        remaining: limit,
+        format: call.format,
+        user: call.user.name.as_str().to_owned(),
+        started: false,
+        written: 0,
+        finished: false,
+    };
+    let body = crate::streamed_body::streamed(&state.db, pieces).await?;
+    let content_type = match call.format {
+        Format::Xml => "text/xml; charset=utf-8",
+        Format::Json => "application/json",
+    };
+    Ok(HttpResponse::Ok()
+        .content_type(content_type)
+        .streaming(body))
+}
+
+/// posts/all's answer, a page of bookmarks at a time (`streamed_body`): clients fetch whole
+/// collections with it, which it never holds whole.
+struct AllPosts {
+    /// The next page's filter: its cursor (or, for the first, `start`'s offset).
+    filter: BookmarkFilter,
+    /// How many more bookmarks to write (`results`; `None`: all).
+    remaining: Option<usize>,
+    format: Format,
+    user: String,
+    started: bool,
+    written: usize,
+    finished: bool,
+}
+
+impl crate::streamed_body::Pieces for AllPosts {
+    fn next_piece(&mut self, db: &Database) -> Result<Option<String>, StoreError> {
+        if self.finished {
+            return Ok(None);
+        }
+        let wanted = self.remaining.map_or(200, |r| r.min(200));
+        let page = if wanted == 0 {
+            store::BookmarkPage {
+                items: Vec::new(),
+                next: None,
+            }
+        } else {
+            self.filter.limit = i64::try_from(wanted).unwrap_or(200);
+            db.read(|c| store::list_bookmarks(c, &self.filter))?
+        };
+        let mut out = String::new();
+        if !self.started {
+            out.push_str(&all_posts_head(self.format, &self.user));
+            self.started = true;
+        }
+        let posts: Vec<Post> = page.items.iter().map(Post::of).collect();
+        all_posts_more(self.format, &mut out, &posts, self.written == 0);
+        self.written += posts.len();
+        self.remaining = self.remaining.map(|r| r.saturating_sub(posts.len()));
+        match page.next.filter(|_| self.remaining != Some(0)) {
+            Some(cursor) => {
+                self.filter.before = Some(cursor);
+                self.filter.offset = 0;
+            }
+            None => {
+                out.push_str(all_posts_tail(self.format));
+                self.finished = true;
+            }
+        }
+        Ok(Some(out))
+    }
 }
 
 async fn dates(state: &AppState, call: Call) -> Answer {

@@ -16,7 +16,12 @@ fn fixture(name: &str) -> Vec<u8> {
     std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
-fn import(db: &Database, user_id: i64, bytes: &[u8], on_duplicate: OnDuplicate) -> ImportReport {
+pub(crate) fn import(
+    db: &Database,
+    user_id: i64,
+    bytes: &[u8],
+    on_duplicate: OnDuplicate,
+) -> ImportReport {
     let parsed = parse_file(bytes).expect("a whole file");
     run_import(
         db,
@@ -497,6 +502,84 @@ async fn export_then_import_into_a_fresh_instance_round_trips() {
     }
 }
 
+/// A Netscape file of `n` bookmarks, three to each second, oldest first.
+pub(crate) fn netscape_file(n: usize) -> String {
+    let mut file = String::from("<!DOCTYPE NETSCAPE-Bookmark-file-1>\n<DL><p>\n");
+    for i in 0..n {
+        let second = 1_600_000_000 + i / 3;
+        file.push_str(&format!(
+            "<DT><A HREF=\"https://e.com/{i}\" ADD_DATE=\"{second}\" TAGS=\"t{}\">Bookmark {i}</A>\n<DD>note {i}\n",
+            i % 7
+        ));
+    }
+    file.push_str("</DL><p>\n");
+    file
+}
+
+#[tokio::test]
+async fn a_collection_of_several_pages_is_exported_oldest_first_and_downloaded_whole() {
+    // 450 bookmarks: three pieces of an export (200 a piece), three to each second.
+    let source = spawn_app().await;
+    let alice = source.add_user("alice", false);
+    let report = import(
+        &source.db,
+        alice.id,
+        netscape_file(450).as_bytes(),
+        OnDuplicate::Skip,
+    );
+    assert_eq!(report.created, 450);
+    let exported = export(&source.db, &alice, ExportFormat::Netscape).expect("export");
+    let parsed = parse_file(exported.as_bytes()).expect("an exported file");
+    let urls: Vec<String> = parsed
+        .entries
+        .iter()
+        .map(|e| e.url.as_str().to_owned())
+        .collect();
+    let in_order: Vec<String> = (0..450).map(|i| format!("https://e.com/{i}")).collect();
+    assert_eq!(
+        urls, in_order,
+        "oldest first, the same second in saving order"
+    );
+
+    let browser = source.browser_as("alice").await;
+    for (path, format) in [
+        ("/settings/export.html", ExportFormat::Netscape),
+        ("/settings/export.json", ExportFormat::PinboardJson),
+    ] {
+        let (status, body) = browser.get(path).await;
+        assert_eq!(status, 200);
+        let whole = export(&source.db, &alice, format).expect("export");
+        assert_eq!(body, whole, "{path} is the whole document");
+    }
+    let json = export(&source.db, &alice, ExportFormat::PinboardJson).expect("export");
+    let posts: serde_json::Value = serde_json::from_str(&json).expect("JSON");
+    assert_eq!(posts.as_array().map(Vec::len), Some(450));
+    assert_eq!(posts[0]["href"], "https://e.com/0");
+    assert_eq!(posts[449]["href"], "https://e.com/449");
+
+    let target = spawn_app().await;
+    let copy = target.add_user("alice", false);
+    let report = import(&target.db, copy.id, json.as_bytes(), OnDuplicate::Skip);
+    assert_eq!(report.created, 450);
+    let again = export(&target.db, &copy, ExportFormat::PinboardJson).expect("export again");
+    assert_eq!(again, json, "export → import → export changes nothing");
+}
+
+#[tokio::test]
+async fn an_empty_collection_exports_as_an_empty_document() {
+    let app = spawn_app().await;
+    let alice = app.add_user("alice", false);
+    let json = export(&app.db, &alice, ExportFormat::PinboardJson).expect("export");
+    assert_eq!(
+        serde_json::from_str::<serde_json::Value>(&json).ok(),
+        Some(serde_json::json!([]))
+    );
+    let html = export(&app.db, &alice, ExportFormat::Netscape).expect("export");
+    assert!(
+        html.starts_with("<!DOCTYPE NETSCAPE-Bookmark-file-1>") && html.ends_with("</DL><p>\n")
+    );
+}
+
 #[tokio::test]
 async fn settings_offer_the_exports_as_downloads_to_their_owner_only() {
     let app = spawn_app().await;
@@ -530,7 +613,8 @@ async fn settings_offer_the_exports_as_downloads_to_their_owner_only() {
         .text()
         .await
         .expect("body");
-    assert!(json.contains("\"shared\": \"no\""));
+    let posts: serde_json::Value = serde_json::from_str(&json).expect("a JSON export");
+    assert_eq!(posts[0]["shared"], "no");
     let anonymous = crate::helpers::Browser::new(&app.address);
     assert!(anonymous
         .location("/settings/export.html")

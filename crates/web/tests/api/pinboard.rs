@@ -660,3 +660,57 @@ async fn basic_auth_clients_can_sync_without_tripping_the_login_limit() {
         Some("Basic realm=\"Commonplace\"")
     );
 }
+
+#[tokio::test]
+async fn posts_all_answers_a_collection_of_several_pages_whole_and_windows_across_them() {
+    // 450 bookmarks: posts/all writes them 200 at a time.
+    let app = spawn_app().await;
+    let pb = Pinboard::new(&app, "alice");
+    let name = bookmarks::model::UserName::parse("alice").expect("a name");
+    let alice = app
+        .db
+        .read(|c| bookmarks::store::find_user_by_name(c, &name))
+        .expect("read")
+        .expect("alice");
+    let file = crate::import_export::netscape_file(450);
+    let report = crate::import_export::import(
+        &app.db,
+        alice.id,
+        file.as_bytes(),
+        bookmarks::model::OnDuplicate::Skip,
+    );
+    assert_eq!(report.created, 450);
+    let hrefs = |posts: &Value| -> Vec<String> {
+        posts
+            .as_array()
+            .map(|all| {
+                all.iter()
+                    .map(|p| p["href"].as_str().unwrap_or_default().to_owned())
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let newest_first: Vec<String> = (0..450)
+        .rev()
+        .map(|i| format!("https://e.com/{i}"))
+        .collect();
+    assert_eq!(hrefs(&pb.json("posts/all", &[]).await), newest_first);
+    let window = pb
+        .json("posts/all", &[("start", "190"), ("results", "30")])
+        .await;
+    assert_eq!(hrefs(&window), newest_first[190..220].to_vec());
+    let across = pb
+        .json("posts/all", &[("start", "150"), ("results", "260")])
+        .await;
+    assert_eq!(hrefs(&across), newest_first[150..410].to_vec());
+    assert_eq!(pb.json("posts/all", &[("results", "0")]).await, json!([]));
+    let xml = pb.xml("posts/all", &[]).await;
+    let listed: Vec<String> = posts_in(&xml).into_iter().map(|(href, _)| href).collect();
+    assert_eq!(listed, newest_first);
+    let tagged = pb.xml("posts/all", &[("tag", "t3")]).await;
+    assert_eq!(
+        posts_in(&tagged).len(),
+        64,
+        "every seventh, from 3: 3, 10, … 444"
+    );
+}
