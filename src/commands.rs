@@ -241,10 +241,23 @@ pub fn export(
         // Written beside the file and renamed over it once whole, so that a failed export
         // leaves no half-written file (and an earlier export there as it was).
         Some(path) => {
-            let partial = partial_path(path);
-            let written = write_export(&db, &mut export, &partial).and_then(|()| {
-                std::fs::rename(&partial, path)
-                    .with_context(|| format!("cannot write {}", path.display()))
+            // Through a symbolic link to the file it names, as a plain write would go.
+            let target = if path.is_symlink() {
+                std::fs::canonicalize(path)
+                    .with_context(|| format!("cannot follow the link {}", path.display()))?
+            } else {
+                path.to_path_buf()
+            };
+            let partial = partial_path(&target);
+            let file = create_partial(&partial, &target)?;
+            let written = write_export(&db, &mut export, file, &partial).and_then(|()| {
+                std::fs::rename(&partial, &target).with_context(|| {
+                    format!(
+                        "cannot rename {} to {}",
+                        partial.display(),
+                        target.display()
+                    )
+                })
             });
             if written.is_err() {
                 let _ = std::fs::remove_file(&partial);
@@ -268,13 +281,37 @@ fn partial_path(path: &Path) -> PathBuf {
     path.with_file_name(name)
 }
 
+/// Creates `partial`, refusing one that exists (another export to the same file may be
+/// writing it), readable by whoever may read the `target` it replaces, or by its owner alone
+/// for a new one: an export holds private bookmarks.
+fn create_partial(partial: &Path, target: &Path) -> anyhow::Result<std::fs::File> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+        let mode = std::fs::metadata(target).map_or(0o600, |m| m.permissions().mode() & 0o777);
+        options.mode(mode);
+    }
+    options.open(partial).map_err(|e| {
+        if e.kind() == std::io::ErrorKind::AlreadyExists {
+            anyhow::anyhow!(
+                "{} exists: another export to {} may be running; remove it if not",
+                partial.display(),
+                target.display()
+            )
+        } else {
+            anyhow::Error::new(e).context(format!("cannot create {}", partial.display()))
+        }
+    })
+}
+
 fn write_export(
     db: &Database,
     export: &mut web::interchange::Export,
+    file: std::fs::File,
     to: &Path,
 ) -> anyhow::Result<()> {
-    let file =
-        std::fs::File::create(to).with_context(|| format!("cannot create {}", to.display()))?;
     let mut file = std::io::BufWriter::new(file);
     while let Some(piece) = export.next_piece(db)? {
         file.write_all(piece.as_bytes())

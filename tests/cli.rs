@@ -285,6 +285,36 @@ fn import_and_export_from_the_command_line() {
         "",
     );
     assert!(!ok && err.contains("cannot create"), "{err}");
+    // An export replacing a file keeps who may read it; one whose `.partial` is there (another
+    // export to the same file) is refused and leaves it alone.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&exported, std::fs::Permissions::from_mode(0o600)).expect("chmod");
+        let export_again = |out: &std::path::Path| {
+            run(
+                cli()
+                    .args(["export", "--user", "alice", "--format", "netscape", "--out"])
+                    .arg(out),
+                "",
+            )
+        };
+        let (ok, _, err) = export_again(&exported);
+        assert!(ok, "{err}");
+        let mode = std::fs::metadata(&exported)
+            .expect("exported")
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600);
+        let partial = dir.path().join("out.json.partial");
+        std::fs::write(&partial, "someone else's").expect("write");
+        let (ok, _, err) = export_again(&exported);
+        assert!(!ok && err.contains("another export"), "{err}");
+        assert_eq!(
+            std::fs::read_to_string(&partial).ok().as_deref(),
+            Some("someone else's")
+        );
+    }
     let (ok, html, _) = run(
         cli().args(["export", "--user", "alice", "--format", "netscape"]),
         "",

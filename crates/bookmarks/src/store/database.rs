@@ -377,6 +377,12 @@ fn write_transaction<T>(
         Err(e) => match Manager::rollback_transaction(conn) {
             Ok(()) | Err(diesel::result::Error::BrokenTransactionManager) => Err(e),
             Err(rollback) => {
+                let rollback = StoreError::from(rollback);
+                // A connection lost at the rollback is what the caller must know (it retries
+                // on another); otherwise the first error says what went wrong.
+                if rollback.is_lost_connection() && !e.is_lost_connection() {
+                    return Err(rollback);
+                }
                 tracing::warn!(error = %e, "rolling back after an error failed as well: {rollback}");
                 Err(e)
             }

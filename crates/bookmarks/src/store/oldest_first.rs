@@ -2,8 +2,9 @@
 //! Browsers write their bookmark files oldest first, and an import of such a file keeps
 //! bookmarks saved in the same second in their order. Each page is one statement up the
 //! owner's listing index (`bookmarks_user_created`, walked backwards) from the previous page's
-//! last bookmark, so an export holds one page in memory whatever the collection's size; a
-//! save made while it runs is in it or not, but no bookmark is written twice or left out.
+//! last bookmark, so an export holds one page in memory whatever the collection's size. A
+//! bookmark saved while it runs is in it or not; one whose date changes while it runs may be
+//! written twice or left out; every other bookmark is written once.
 
 use super::bookmarks::{hydrate, BookmarkRow};
 use super::connection::{on_each_backend, DbConnection};

@@ -25,7 +25,7 @@ use super::listing::MAX_PAGE_SIZE;
 
 /// Page sizes written into the statement: the HTML pages', the API's and the feeds' 50,
 /// Pinboard `posts/recent`'s default 15, the ActivityPub outbox's 20, and the largest page
-/// (exports, Pinboard's `posts/all`, retagging).
+/// (Pinboard's `posts/all`, retagging; exports read their pages with `list_oldest_first`).
 const SIZES_IN_TEXT: [i64; 4] = [15, 20, 50, MAX_PAGE_SIZE];
 
 /// `query` with `LIMIT rows OFFSET offset`; `rows` is the page's size and one more, which

@@ -502,13 +502,14 @@ async fn export_then_import_into_a_fresh_instance_round_trips() {
     }
 }
 
-/// A Netscape file of `n` bookmarks, three to each second, oldest first.
+/// A Netscape file of `n` bookmarks, three to each second, oldest first, each tagged `all` and
+/// one of `t0` … `t6` (`t{i % 7}`).
 pub(crate) fn netscape_file(n: usize) -> String {
     let mut file = String::from("<!DOCTYPE NETSCAPE-Bookmark-file-1>\n<DL><p>\n");
     for i in 0..n {
         let second = 1_600_000_000 + i / 3;
         file.push_str(&format!(
-            "<DT><A HREF=\"https://e.com/{i}\" ADD_DATE=\"{second}\" TAGS=\"t{}\">Bookmark {i}</A>\n<DD>note {i}\n",
+            "<DT><A HREF=\"https://e.com/{i}\" ADD_DATE=\"{second}\" TAGS=\"t{},all\">Bookmark {i}</A>\n<DD>note {i}\n",
             i % 7
         ));
     }

@@ -713,4 +713,11 @@ async fn posts_all_answers_a_collection_of_several_pages_whole_and_windows_acros
         64,
         "every seventh, from 3: 3, 10, … 444"
     );
+    let tagged_across = pb
+        .json(
+            "posts/all",
+            &[("tag", "all"), ("start", "10"), ("results", "300")],
+        )
+        .await;
+    assert_eq!(hrefs(&tagged_across), newest_first[10..310].to_vec());
 }
