@@ -3,7 +3,7 @@
 //! tags you follow saved. Every follow and follower, a page at a time, are on
 //! [`super::network_people`]'s pages.
 
-use super::network_people::{PersonView, FOLLOWERS_PATH, FOLLOWING_PATH};
+use super::network_people::{People, PersonView, FOLLOWERS_PATH, FOLLOWING_PATH};
 use super::{html_with_status, see_other};
 use crate::auth::session::LoggedIn;
 use crate::blocking::run_db;
@@ -14,10 +14,7 @@ use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
 use askama::Template;
 use bookmarks::model::Cursor;
-use bookmarks::store::federation::{
-    count_followers, count_follows, list_followers, list_follows, list_network, NetworkBookmark,
-    Slice,
-};
+use bookmarks::store::federation::{list_network, NetworkBookmark, Slice};
 use federation::activitypub::follow::{follow, unfollow};
 use serde::Deserialize;
 
@@ -113,14 +110,8 @@ async fn render(
     let (follows, followers, page) = run_db(&state.db, move |db| {
         db.read(|c| {
             Ok((
-                (
-                    list_follows(c, user_id, None, newest)?,
-                    count_follows(c, user_id, None)?,
-                ),
-                (
-                    list_followers(c, user_id, None, newest)?,
-                    count_followers(c, user_id, None)?,
-                ),
+                People::Following.read(c, user_id, newest)?,
+                People::Followers.read(c, user_id, newest)?,
                 list_network(c, user_id, before, PAGE_SIZE)?,
             ))
         })
@@ -135,10 +126,10 @@ async fn render(
         chrome: Chrome::new(state, &me.page),
         handle,
         error,
-        follows: follows.0.items.iter().map(PersonView::followed).collect(),
-        follows_total: follows.1,
-        followers: followers.0.items.iter().map(PersonView::follower).collect(),
-        followers_total: followers.1,
+        follows: follows.people,
+        follows_total: follows.total,
+        followers: followers.people,
+        followers_total: followers.total,
         following_path: FOLLOWING_PATH,
         followers_path: FOLLOWERS_PATH,
         back: "/network",

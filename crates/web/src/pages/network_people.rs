@@ -13,6 +13,7 @@ use bookmarks::store::federation::{
     count_followers, count_follows, list_followers, list_follows, Follow, FollowState, Follower,
     Slice,
 };
+use bookmarks::store::DbConnection;
 use bookmarks::StoreError;
 use serde::Deserialize;
 
@@ -110,9 +111,17 @@ pub(super) fn is_following_page(path: &str) -> bool {
 
 /// Which of the two lists a page is.
 #[derive(Clone, Copy)]
-enum People {
+pub(super) enum People {
     Following,
     Followers,
+}
+
+/// A slice of one of the lists as the pages show it, with where the next slice starts and how
+/// many the list holds in all.
+pub(super) struct Listed {
+    pub people: Vec<PersonView>,
+    pub next: Option<i64>,
+    pub total: i64,
 }
 
 impl People {
@@ -123,26 +132,30 @@ impl People {
         }
     }
 
-    /// A page of the user's list, and how many are on it in all.
-    fn read(
+    /// A slice of the user's list, and how many are on it in all (inside the caller's read).
+    pub(super) fn read(
         self,
-        db: &bookmarks::Database,
+        c: &mut DbConnection,
         user_id: i64,
         slice: Slice,
-    ) -> Result<(Vec<PersonView>, Option<i64>, i64), StoreError> {
-        db.read(|c| {
-            Ok(match self {
-                Self::Following => {
-                    let rows = list_follows(c, user_id, None, slice)?;
-                    let people = rows.items.iter().map(PersonView::followed).collect();
-                    (people, rows.next, count_follows(c, user_id, None)?)
+    ) -> Result<Listed, StoreError> {
+        Ok(match self {
+            Self::Following => {
+                let rows = list_follows(c, user_id, None, slice)?;
+                Listed {
+                    people: rows.items.iter().map(PersonView::followed).collect(),
+                    next: rows.next,
+                    total: count_follows(c, user_id, None)?,
                 }
-                Self::Followers => {
-                    let rows = list_followers(c, user_id, None, slice)?;
-                    let people = rows.items.iter().map(PersonView::follower).collect();
-                    (people, rows.next, count_followers(c, user_id, None)?)
+            }
+            Self::Followers => {
+                let rows = list_followers(c, user_id, None, slice)?;
+                Listed {
+                    people: rows.items.iter().map(PersonView::follower).collect(),
+                    next: rows.next,
+                    total: count_followers(c, user_id, None)?,
                 }
-            })
+            }
         })
     }
 }
@@ -171,8 +184,10 @@ async fn people_page(
 ) -> Result<HttpResponse, PageError> {
     let slice = query.slice()?;
     let user_id = me.user.id;
-    let (listed, next, total) =
-        run_db(&state.db, move |db| people.read(db, user_id, slice)).await?;
+    let listed = run_db(&state.db, move |db| {
+        db.read(|c| people.read(c, user_id, slice))
+    })
+    .await?;
     let path = people.path();
     let page = PeoplePage {
         chrome: Chrome::new(state, &me.page),
@@ -180,14 +195,14 @@ async fn people_page(
             People::Following => "Following",
             People::Followers => "Followers",
         },
-        total,
-        people: listed,
+        total: listed.total,
+        people: listed.people,
         back: match slice.before {
             Some(before) => format!("{path}?before={before}"),
             None => path.to_string(),
         },
         newest_href: slice.before.map(|_| path),
-        next_href: next.map(|id| format!("{path}?before={id}")),
+        next_href: listed.next.map(|id| format!("{path}?before={id}")),
     };
     Ok(super::html(page.render()?))
 }
